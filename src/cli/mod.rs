@@ -1,0 +1,143 @@
+//! The command line: `driftscope` opens the app; `inspect` and `report` run headless, print to
+//! stdout, report progress on stderr and exit 0 (done), 1 (a `--fail-on` condition tripped) or
+//! 2 (bad input or usage).
+
+mod inspect;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::data::{OverrideLayers, Role, RoleOverrides};
+
+pub use report::build_report_json;
+
+/// Exit code for an error in the input or the command line.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "driftscope",
+    version,
+    about = "Investigate machine-learning models in production: what drifted, where, since when.",
+    long_about = "Investigate machine-learning models in production: what drifted, where, since when.\n\n\
+        driftscope compares logged prediction samples (CSV, Parquet or JSON lines) with a training \
+        baseline. Without a command it opens the app on the sample investigation.",
+    after_help = "Examples:\n  driftscope                                   open the app on the sample investigation\n  \
+        driftscope open baseline.parquet logs.jsonl  open the app on your files\n  \
+        driftscope inspect logs.jsonl                columns, types and inferred roles\n  \
+        driftscope report --baseline baseline.parquet --current logs.jsonl --json report.json"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the app on a baseline and a log, or on an investigation file (.ron).
+    Open(OpenArgs),
+    /// Print rows, columns, types and the inferred role of every column, with its reason.
+    Inspect(InspectArgs),
+    /// Compare a log with its baseline and write the findings (JSON with --json).
+    Report(ReportArgs),
+}
+
+/// Role overrides, shared by every command that resolves roles.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RoleArgs {
+    /// Set a column's role, COLUMN=ROLE; repeatable. Roles: timestamp, id, model_version,
+    /// prediction, score, class_probability, label, latency, segment, feature, ignored.
+    #[arg(long = "role", value_name = "COLUMN=ROLE", value_parser = RoleOverrides::parse_assignment)]
+    pub roles: Vec<(String, Role)>,
+
+    /// Slice by this column (same as --role COLUMN=segment); repeatable.
+    #[arg(long = "segment", value_name = "COLUMN")]
+    pub segments: Vec<String>,
+}
+
+impl RoleArgs {
+    pub fn overrides(&self) -> RoleOverrides {
+        let mut o = RoleOverrides::default();
+        for (column, role) in &self.roles {
+            o.set(column.clone(), *role);
+        }
+        for column in &self.segments {
+            o.set(column.clone(), Role::Segment);
+        }
+        o
+    }
+
+    /// The command line's overrides on top of an investigation file's.
+    pub fn layers(&self, file: RoleOverrides) -> OverrideLayers {
+        OverrideLayers {
+            file,
+            user: self.overrides(),
+            user_source: "by --role/--segment".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpenArgs {
+    /// BASELINE LOG (two data files), or one investigation file (.ron).
+    #[arg(value_name = "FILE", num_args = 1..=2, required = true)]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub roles: RoleArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// Data files (CSV, Parquet, JSON lines). With two or more, also the schema differences
+    /// between the first and each other.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub roles: RoleArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The training baseline (CSV, Parquet, JSON lines).
+    #[arg(long, value_name = "FILE", required_unless_present = "investigation")]
+    pub baseline: Option<PathBuf>,
+
+    /// The production log to compare with the baseline.
+    #[arg(long, value_name = "FILE", required_unless_present = "investigation")]
+    pub current: Option<PathBuf>,
+
+    /// Take files and roles from an investigation file; --baseline, --current and role flags
+    /// given as well take precedence.
+    #[arg(long, value_name = "FILE.ron")]
+    pub investigation: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub roles: RoleArgs,
+
+    /// Write the report as JSON (the schema in DESIGN.md) to this file.
+    #[arg(long, value_name = "OUT.json")]
+    pub json: Option<PathBuf>,
+}
+
+/// Runs a headless command. Errors are printed here, once, and decide the exit code.
+pub fn run(command: Command) -> ExitCode {
+    let result = match command {
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Open(_) => Err(anyhow::anyhow!(
+            "`open` needs the app, not the headless runner"
+        )),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("driftscope: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! `driftscope report`: load a baseline and a log, resolve roles, and write the JSON contract of
+//! DESIGN.md (inputs with SHA-256, roles, schema) plus a readable summary on stdout.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use super::ReportArgs;
+use super::inspect::{describe_diff, describe_table};
+use crate::data::{Inputs, Role, RoleOverrides, Table, load_inputs};
+use crate::fsutil::{sha256_file, write_atomic};
+use crate::session::Investigation;
+
+/// The JSON schema version written in every report.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub fn run(args: &ReportArgs) -> Result<ExitCode> {
+    let investigation = args
+        .investigation
+        .as_deref()
+        .map(Investigation::load)
+        .transpose()?;
+    let file_roles = investigation
+        .as_ref()
+        .map(|i| i.roles.clone())
+        .unwrap_or_else(RoleOverrides::default);
+    let pick = |given: &Option<PathBuf>, from_file: Option<&PathBuf>, what: &str| {
+        given
+            .clone()
+            .or_else(|| from_file.cloned())
+            .with_context(|| format!("no {what} given: pass --{what} FILE"))
+    };
+    let baseline = pick(
+        &args.baseline,
+        investigation.as_ref().and_then(|i| i.baseline.as_ref()),
+        "baseline",
+    )?;
+    let current = pick(
+        &args.current,
+        investigation.as_ref().and_then(|i| i.current.as_ref()),
+        "current",
+    )?;
+    if let Some(out) = &args.json
+        && [&baseline, &current]
+            .iter()
+            .any(|input| crate::fsutil::same_file(out, input))
+    {
+        bail!(
+            "{}: refusing to overwrite an input file with the report; choose another --json path",
+            out.display()
+        );
+    }
+
+    eprintln!("loading {} and {}", baseline.display(), current.display());
+    let inputs = load_inputs(&baseline, &current, &args.roles.layers(file_roles))?;
+    eprintln!("hashing inputs");
+    let report = build_report_json(&inputs)?;
+
+    let mut summary = String::new();
+    describe_table(
+        &mut summary,
+        &inputs.baseline,
+        &only_columns_of(&inputs, &inputs.baseline),
+    );
+    summary.push('\n');
+    describe_table(
+        &mut summary,
+        &inputs.current,
+        &only_columns_of(&inputs, &inputs.current),
+    );
+    summary.push_str("\nschema: baseline vs log\n");
+    describe_diff(&mut summary, &inputs.schema);
+    print!("{summary}");
+
+    if let Some(out) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        write_atomic(out, text.as_bytes(), &[&baseline, &current])?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The resolved roles restricted to one table's columns, for its description.
+fn only_columns_of(inputs: &Inputs, table: &Table) -> crate::data::RoleSet {
+    crate::data::RoleSet {
+        columns: inputs
+            .roles
+            .columns
+            .iter()
+            .filter(|c| table.frame.column(&c.column).is_ok())
+            .cloned()
+            .collect(),
+    }
+}
+
+fn input_json(table: &Table, sha256: String, timestamp: Option<&str>) -> Value {
+    let time_range = timestamp
+        .and_then(|ts| table.time_range(ts))
+        .map(|(start, end)| {
+            json!({
+                "column": timestamp,
+                "start": crate::data::timestamps::format_micros(start),
+                "end": crate::data::timestamps::format_micros(end),
+            })
+        });
+    json!({
+        "path": table.path.display().to_string(),
+        "sha256": sha256,
+        "rows": table.rows(),
+        "columns": table.frame.width(),
+        "format": table.format.name(),
+        "time_range": time_range,
+        "warnings": table.warnings,
+    })
+}
+
+fn hash(path: &Path) -> Result<String> {
+    sha256_file(path).with_context(|| format!("{}: cannot read to hash it", path.display()))
+}
+
+/// The report as the JSON contract of DESIGN.md: inputs, roles (with reasons) and the schema.
+pub fn build_report_json(inputs: &Inputs) -> Result<Value> {
+    let (b_hash, c_hash) = rayon::join(
+        || hash(&inputs.baseline.path),
+        || hash(&inputs.current.path),
+    );
+    let timestamp = inputs.roles.with_role(Role::Timestamp).first().copied();
+    let columns: Vec<Value> = inputs
+        .roles
+        .columns
+        .iter()
+        .map(|c| {
+            json!({
+                "column": c.column,
+                "role": c.role,
+                "kind": c.kind,
+                "dtype": c.dtype,
+                "reason": c.reason,
+                "source": match &c.source {
+                    crate::data::RoleSource::Inferred => "inferred".to_owned(),
+                    crate::data::RoleSource::Override(s) => format!("set {s}"),
+                },
+                "class": c.class,
+                "in_baseline": inputs.baseline.frame.column(&c.column).is_ok(),
+                "in_current": inputs.current.frame.column(&c.column).is_ok(),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "schema_version": SCHEMA_VERSION,
+        "driftscope_version": crate::VERSION,
+        "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "inputs": {
+            "baseline": input_json(&inputs.baseline, b_hash?, timestamp),
+            "current": input_json(&inputs.current, c_hash?, timestamp),
+        },
+        "roles": inputs.roles.as_map(),
+        "columns": columns,
+        "schema": inputs.schema,
+    }))
+}

@@ -1,0 +1,203 @@
+//! Background work: each job runs on a named thread with a progress counter and a cancel flag, and
+//! hands its result back to whoever polls it (the UI thread, once per frame). Tests use the inline
+//! executor, which runs the job at once so UI tests never wait on threads.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Shared between a job and its owner: how far along it is and whether to stop.
+#[derive(Debug, Default)]
+pub struct JobState {
+    done: AtomicU64,
+    total: AtomicU64,
+    stage: Mutex<String>,
+    cancelled: AtomicBool,
+}
+
+impl JobState {
+    /// Sets the current stage ("reading baseline.parquet") and resets the counter.
+    pub fn stage(&self, text: impl Into<String>, total: u64) {
+        if let Ok(mut s) = self.stage.lock() {
+            *s = text.into();
+        }
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    pub fn advance(&self, by: u64) {
+        self.done.fetch_add(by, Ordering::Relaxed);
+    }
+
+    /// Fraction done, if the stage has a known size.
+    pub fn fraction(&self) -> Option<f32> {
+        let total = self.total.load(Ordering::Relaxed);
+        (total > 0).then(|| (self.done.load(Ordering::Relaxed) as f32 / total as f32).min(1.0))
+    }
+
+    pub fn stage_text(&self) -> String {
+        self.stage.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+/// How jobs run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executor {
+    /// A named thread per job (the app).
+    Threads,
+    /// At once, on the caller's thread (tests).
+    Inline,
+}
+
+/// Work in flight. Dropping it cancels the work (its result would go nowhere).
+pub struct Job<T> {
+    name: String,
+    state: Arc<JobState>,
+    result: Receiver<T>,
+    started: Instant,
+}
+
+impl<T: Send + 'static> Job<T> {
+    /// Starts `work`; `wake` is called from the worker when the result is ready (the UI passes a
+    /// repaint request, so the result is picked up without waiting for input).
+    pub fn spawn(
+        executor: Executor,
+        name: impl Into<String>,
+        wake: impl Fn() + Send + 'static,
+        work: impl FnOnce(&JobState) -> T + Send + 'static,
+    ) -> Self {
+        let name = name.into();
+        let state = Arc::new(JobState::default());
+        let (tx, rx) = channel();
+        let run = {
+            let state = Arc::clone(&state);
+            move || {
+                let out = work(&state);
+                // The owner may have gone away; then nobody wants the result.
+                let _ = tx.send(out);
+                wake();
+            }
+        };
+        match executor {
+            Executor::Inline => run(),
+            Executor::Threads => {
+                let spawned = std::thread::Builder::new()
+                    .name(format!("job: {name}"))
+                    .spawn(run);
+                if let Err(e) = spawned {
+                    // Without a thread there is no result; the owner sees the job as failed.
+                    state.stage(format!("could not start a thread: {e}"), 0);
+                    state.cancel();
+                }
+            }
+        }
+        Self {
+            name,
+            state,
+            result: rx,
+            started: Instant::now(),
+        }
+    }
+
+    /// The result, once, when ready.
+    pub fn poll(&mut self) -> JobPoll<T> {
+        match self.result.try_recv() {
+            Ok(v) => JobPoll::Done(v),
+            Err(TryRecvError::Empty) => JobPoll::Running,
+            Err(TryRecvError::Disconnected) => JobPoll::Lost,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn state(&self) -> &JobState {
+        &self.state
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    pub fn cancel(&self) {
+        self.state.cancel();
+    }
+}
+
+impl<T> Drop for Job<T> {
+    fn drop(&mut self) {
+        self.state.cancel();
+    }
+}
+
+/// What [`Job::poll`] saw.
+#[derive(Debug)]
+pub enum JobPoll<T> {
+    Running,
+    Done(T),
+    /// The worker ended without a result (it panicked or could not start).
+    Lost,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_jobs_are_done_at_once_and_threaded_ones_later() {
+        let mut job = Job::spawn(Executor::Inline, "sum", || {}, |_| 1 + 1);
+        assert!(matches!(job.poll(), JobPoll::Done(2)));
+
+        let (tx, rx) = channel();
+        let mut job = Job::spawn(
+            Executor::Threads,
+            "wait",
+            || {},
+            move |state| {
+                state.stage("waiting", 10);
+                state.advance(5);
+                rx.recv().unwrap_or(0)
+            },
+        );
+        assert!(matches!(job.poll(), JobPoll::Running));
+        tx.send(7).unwrap();
+        let got = loop {
+            if let JobPoll::Done(v) = job.poll() {
+                break v;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        assert_eq!(got, 7);
+        assert_eq!(job.state().stage_text(), "waiting");
+        assert_eq!(job.state().fraction(), Some(0.5));
+    }
+
+    #[test]
+    fn a_panicking_job_is_reported_lost_not_hung() {
+        let mut job: Job<i32> = Job::spawn(Executor::Threads, "boom", || {}, |_| panic!("boom"));
+        let seen = loop {
+            match job.poll() {
+                JobPoll::Running => std::thread::sleep(Duration::from_millis(1)),
+                other => break other,
+            }
+        };
+        assert!(matches!(seen, JobPoll::Lost));
+    }
+
+    #[test]
+    fn cancel_is_visible_to_the_work() {
+        let job = Job::spawn(Executor::Inline, "c", || {}, |s| s.is_cancelled());
+        job.cancel();
+        assert!(job.state().is_cancelled());
+    }
+}

@@ -1,0 +1,16 @@
+//! driftscope: investigate machine-learning models in production.
+//!
+//! The engine (`data`, `session`, `jobs`) is headless and never names egui; `ui` draws it and
+//! `cli` runs it from the command line. See ARCHITECTURE.md for the dependency rule.
+
+pub mod cli;
+pub mod data;
+pub mod fsutil;
+pub mod jobs;
+pub mod sample;
+pub mod session;
+pub mod stats;
+pub mod ui;
+
+/// The version written into every report and investigation file.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

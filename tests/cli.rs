@@ -1,0 +1,261 @@
+//! The command line as scripts and CI use it: exit codes, messages, and the JSON report.
+
+// Tests panic on purpose when something is off.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sha2::{Digest, Sha256};
+
+fn driftscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_driftscope"))
+        .args(args)
+        .output()
+        .expect("the driftscope binary runs")
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data")
+        .join(name)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The role column of `inspect`'s table for one column.
+fn inspected_role(stdout: &str, column: &str) -> Option<String> {
+    // Cells are separated by two or more spaces (a type such as `datetime[μs, UTC]` has one).
+    stdout.lines().find_map(|line| {
+        let cells: Vec<&str> = line
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        (cells.first() == Some(&column))
+            .then(|| cells.get(2).copied().unwrap_or_default().to_owned())
+    })
+}
+
+#[test]
+fn inspect_gives_every_sample_log_column_the_right_role() {
+    let out = driftscope(&["inspect", sample("predictions.jsonl").to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("JSON lines, 10,500 rows, 16 columns"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("time range: 2026-11-02"), "{stdout}");
+    assert!(
+        stdout.contains("flattened: 9 nested field(s) from features"),
+        "{stdout}"
+    );
+    let expected = [
+        ("ts", "timestamp"),
+        ("request_id", "id"),
+        ("model_version", "model_version"),
+        ("amount", "feature"),
+        ("merchant_category", "feature"),
+        ("device", "segment"),
+        ("account_age_days", "feature"),
+        ("hour", "feature"),
+        ("region", "segment"),
+        ("distance_from_home_km", "feature"),
+        ("txn_count_24h", "feature"),
+        ("card_present", "feature"),
+        ("prediction", "prediction"),
+        ("score", "score"),
+        ("latency_ms", "latency"),
+        ("label", "label"),
+    ];
+    for (column, role) in expected {
+        assert_eq!(
+            inspected_role(&stdout, column).as_deref(),
+            Some(role),
+            "role of {column} in\n{stdout}"
+        );
+    }
+    // The reason is there for a person to read.
+    assert!(stdout.contains("text, 6 distinct values"), "{stdout}");
+}
+
+#[test]
+fn inspect_of_two_files_shows_the_schema_diff() {
+    let out = driftscope(&[
+        "inspect",
+        sample("baseline.parquet").to_str().unwrap(),
+        sample("predictions.parquet").to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("only in the log: ts, request_id, model_version, latency_ms"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn report_writes_inputs_with_hashes_and_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("report.json");
+    let baseline = sample("baseline.parquet");
+    let current = sample("predictions.jsonl");
+    let out = driftscope(&[
+        "report",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--current",
+        current.to_str().unwrap(),
+        "--segment",
+        "merchant_category",
+        "--role",
+        "hour=ignored",
+        "--json",
+        json_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["driftscope_version"], env!("CARGO_PKG_VERSION"));
+    let sha = |p: &Path| {
+        Sha256::digest(std::fs::read(p).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(report["inputs"]["baseline"]["sha256"], sha(&baseline));
+    assert_eq!(report["inputs"]["current"]["sha256"], sha(&current));
+    assert_eq!(report["inputs"]["baseline"]["rows"], 12_000);
+    assert_eq!(report["inputs"]["current"]["rows"], 10_500);
+    assert_eq!(report["roles"]["region"], "segment");
+    assert_eq!(report["roles"]["merchant_category"], "segment");
+    assert_eq!(report["roles"]["hour"], "ignored");
+    assert_eq!(report["roles"]["ts"], "timestamp");
+    let hour = report["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "hour")
+        .unwrap();
+    assert_eq!(hour["source"], "set by --role/--segment");
+    assert_eq!(
+        report["schema"]["only_current"],
+        serde_json::json!(["ts", "request_id", "model_version", "latency_ms"])
+    );
+}
+
+#[test]
+fn report_takes_files_and_roles_from_an_investigation() {
+    let out = driftscope(&[
+        "report",
+        "--investigation",
+        sample("sample.driftscope.ron").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("predictions.jsonl") && stdout.contains("baseline.parquet"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unknown_column_in_role_flags_is_an_error_with_a_suggestion() {
+    let out = driftscope(&[
+        "report",
+        "--baseline",
+        sample("baseline.parquet").to_str().unwrap(),
+        "--current",
+        sample("predictions.parquet").to_str().unwrap(),
+        "--segment",
+        "regoin",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("no column `regoin`") && stderr.contains("did you mean `region`?"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_role_name_is_a_usage_error() {
+    let out = driftscope(&[
+        "inspect",
+        "--role",
+        "region=segmnt",
+        sample("baseline.parquet").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown role 'segmnt'"));
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, "{\"a\": 1}\n{oops}\n").unwrap();
+    let out = driftscope(&["inspect", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("broken.jsonl: line 2: invalid JSON"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let out = driftscope(&[
+        "report",
+        "--baseline",
+        "nope.csv",
+        "--current",
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nope.csv: no such file"));
+}
+
+#[test]
+fn report_refuses_to_overwrite_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    std::fs::copy(sample("predictions.jsonl"), &log).unwrap();
+    let before = std::fs::read(&log).unwrap();
+    let out = driftscope(&[
+        "report",
+        "--baseline",
+        sample("baseline.parquet").to_str().unwrap(),
+        "--current",
+        log.to_str().unwrap(),
+        "--json",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("refusing to overwrite an input"));
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        &["--help"][..],
+        &["open", "--help"],
+        &["inspect", "--help"],
+        &["report", "--help"],
+    ] {
+        let out = driftscope(args);
+        assert!(out.status.success(), "{args:?}");
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("Usage: driftscope"), "{args:?}: {stdout}");
+    }
+    let report_help = text(&driftscope(&["report", "--help"]).stdout);
+    assert!(
+        report_help.contains("--segment <COLUMN>") && report_help.contains("--json <OUT.json>")
+    );
+    let out = driftscope(&["open", "only-one.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+}

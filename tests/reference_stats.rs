@@ -1,0 +1,262 @@
+//! The statistics against the values scipy and numpy computed for the same inputs
+//! (tests/reference/make_reference.py, versions pinned in tests/reference/requirements.txt).
+//! Tolerances (DESIGN.md): KS D to 1e-12 absolute; p-values to 1e-6 relative, or 1e-12 absolute
+//! when tiny; everything else to 1e-9 relative.
+
+// Tests panic on purpose when something is off.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use driftscope::stats::{binning, chi2, divergence, ks, sorted, summary, wasserstein};
+use serde_json::Value;
+
+fn cases(name: &str) -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference/fixtures")
+        .join(name);
+    let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    doc["cases"].as_array().unwrap().clone()
+}
+
+fn close(what: &str, case: &str, got: f64, want: &Value, rel: f64) {
+    let want = want
+        .as_f64()
+        .unwrap_or_else(|| panic!("{case}: {what}: no expected value"));
+    let ok = if want == 0.0 {
+        got.abs() <= rel
+    } else {
+        ((got - want) / want).abs() <= rel
+    };
+    assert!(
+        ok,
+        "{case}: {what}: got {got:e}, scipy/numpy {want:e} (rel {:e})",
+        ((got - want) / want).abs()
+    );
+}
+
+fn close_p(what: &str, case: &str, got: f64, want: &Value) {
+    let want = want.as_f64().unwrap();
+    let ok = (want < 1e-6 && (got - want).abs() <= 1e-12)
+        || ((got - want) / want).abs() <= 1e-6
+        || got == want;
+    assert!(ok, "{case}: {what}: got {got:e}, scipy {want:e}");
+}
+
+fn numbers(v: &Value) -> (Vec<f64>, usize) {
+    let all = v.as_array().unwrap();
+    let values: Vec<f64> = all.iter().filter_map(Value::as_f64).collect();
+    (values, all.len())
+}
+
+#[test]
+fn numeric_statistics_equal_scipy() {
+    for case in cases("numeric.json") {
+        let name = case["name"].as_str().unwrap();
+        let exp = &case["expected"];
+        let (b, b_len) = numbers(&case["baseline"]);
+        let (c, c_len) = numbers(&case["current"]);
+        close(
+            "null_rate_baseline",
+            name,
+            1.0 - b.len() as f64 / b_len as f64,
+            &exp["null_rate_baseline"],
+            1e-12,
+        );
+        close(
+            "null_rate_current",
+            name,
+            1.0 - c.len() as f64 / c_len as f64,
+            &exp["null_rate_current"],
+            1e-12,
+        );
+        let (bs, cs) = (sorted(&b), sorted(&c));
+        let Some(r) = ks::ks_2samp(&bs, &cs) else {
+            assert!(exp["ks_statistic"].is_null(), "{name}: KS expected");
+            continue;
+        };
+        let want_d = exp["ks_statistic"].as_f64().unwrap();
+        assert!(
+            (r.statistic - want_d).abs() <= 1e-12,
+            "{name}: D {} vs {want_d}",
+            r.statistic
+        );
+        close_p("ks_pvalue", name, r.pvalue, &exp["ks_pvalue"]);
+        let method = match r.method {
+            ks::KsMethod::Exact => "exact",
+            ks::KsMethod::Asymptotic => "asymptotic",
+        };
+        assert_eq!(method, exp["ks_method"], "{name}");
+
+        let w = wasserstein::wasserstein_sorted(&bs, &cs).unwrap();
+        close("wasserstein", name, w, &exp["wasserstein"], 1e-9);
+        let normed = wasserstein::wasserstein_normed(w, summary::std(&bs, 0).unwrap());
+        close(
+            "wasserstein_normed",
+            name,
+            normed,
+            &exp["wasserstein_normed"],
+            1e-9,
+        );
+
+        let cuts = binning::quantile_cuts(&bs, 10);
+        let want_cuts: Vec<f64> = exp["bin_edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(cuts.len(), want_cuts.len(), "{name}: bin edges");
+        for (g, w) in cuts.iter().zip(&want_cuts) {
+            close("bin edge", name, *g, &Value::from(*w), 1e-12);
+        }
+        let cb = binning::bin_counts_sorted(&bs, &cuts);
+        let cc = binning::bin_counts(&c, &cuts);
+        assert_eq!(serde_json::json!(cb), exp["baseline_counts"], "{name}");
+        assert_eq!(serde_json::json!(cc), exp["current_counts"], "{name}");
+        let (pb, pc) = (binning::proportions(&cb), binning::proportions(&cc));
+        close("psi", name, divergence::psi(&pb, &pc), &exp["psi"], 1e-9);
+        close(
+            "kl_cb",
+            name,
+            divergence::kl(&pc, &pb),
+            &exp["kl_current_baseline"],
+            1e-9,
+        );
+        close(
+            "kl_bc",
+            name,
+            divergence::kl(&pb, &pc),
+            &exp["kl_baseline_current"],
+            1e-9,
+        );
+        close(
+            "js",
+            name,
+            divergence::jensen_shannon(&pb, &pc, Some(2.0)),
+            &exp["js_distance"],
+            1e-9,
+        );
+        close(
+            "hellinger",
+            name,
+            divergence::hellinger(&pb, &pc),
+            &exp["hellinger"],
+            1e-9,
+        );
+        close(
+            "out_of_range",
+            name,
+            summary::out_of_range_rate(&bs, &c).unwrap(),
+            &exp["out_of_range_rate"],
+            1e-12,
+        );
+
+        for (side, values) in [("baseline", &bs), ("current", &cs)] {
+            let s = summary::summarize_sorted(values).unwrap();
+            let e = &exp[format!("{side}_summary")];
+            close("mean", name, s.mean, &e["mean"], 1e-9);
+            match s.std {
+                Some(std) => close("std", name, std, &e["std"], 1e-9),
+                None => assert!(e["std"].is_null(), "{name}: std"),
+            }
+            close("min", name, s.min, &e["min"], 0.0);
+            close("max", name, s.max, &e["max"], 0.0);
+            close("q25", name, s.q25, &e["q25"], 1e-12);
+            close("median", name, s.median, &e["median"], 1e-12);
+            close("q75", name, s.q75, &e["q75"], 1e-12);
+        }
+    }
+}
+
+/// A categorical value as a label, the way the fixture script writes it.
+fn label(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
+        Value::Number(n) => Some(match n.as_f64() {
+            Some(f) if f.fract() == 0.0 => format!("{}", f as i64),
+            _ => n.to_string(),
+        }),
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+#[test]
+fn categorical_statistics_equal_scipy() {
+    for case in cases("categorical.json") {
+        let name = case["name"].as_str().unwrap();
+        let exp = &case["expected"];
+        let b: Vec<String> = case["baseline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(label)
+            .collect();
+        let c: Vec<String> = case["current"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(label)
+            .collect();
+        let mut labels: Vec<String> = b.iter().chain(&c).cloned().collect();
+        labels.sort();
+        labels.dedup();
+        assert_eq!(serde_json::json!(labels), exp["labels"], "{name}");
+        let count = |side: &[String]| -> Vec<u64> {
+            labels
+                .iter()
+                .map(|l| side.iter().filter(|x| *x == l).count() as u64)
+                .collect()
+        };
+        let (cb, cc) = (count(&b), count(&c));
+        let test = chi2::contingency(&cb, &cc);
+        close(
+            "chi2_statistic",
+            name,
+            test.statistic,
+            &exp["chi2_statistic"],
+            1e-9,
+        );
+        close_p("chi2_pvalue", name, test.pvalue, &exp["chi2_pvalue"]);
+        assert_eq!(serde_json::json!(test.dof), exp["chi2_dof"], "{name}");
+        let (pb, pc) = (binning::proportions(&cb), binning::proportions(&cc));
+        close(
+            "l_infinity",
+            name,
+            divergence::l_infinity(&pb, &pc),
+            &exp["l_infinity"],
+            1e-12,
+        );
+        close("psi", name, divergence::psi(&pb, &pc), &exp["psi"], 1e-9);
+        close(
+            "kl_cb",
+            name,
+            divergence::kl(&pc, &pb),
+            &exp["kl_current_baseline"],
+            1e-9,
+        );
+        close(
+            "kl_bc",
+            name,
+            divergence::kl(&pb, &pc),
+            &exp["kl_baseline_current"],
+            1e-9,
+        );
+        close(
+            "js",
+            name,
+            divergence::jensen_shannon(&pb, &pc, Some(2.0)),
+            &exp["js_distance"],
+            1e-9,
+        );
+        close(
+            "hellinger",
+            name,
+            divergence::hellinger(&pb, &pc),
+            &exp["hellinger"],
+            1e-9,
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! The engine (`data`, `session`, `jobs`) is headless and never names egui; `ui` draws it and
 //! `cli` runs it from the command line. See ARCHITECTURE.md for the dependency rule.
 
+pub mod analysis;
 pub mod cli;
 pub mod data;
 pub mod fsutil;

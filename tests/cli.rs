@@ -259,3 +259,100 @@ fn every_command_explains_itself() {
     let out = driftscope(&["open", "only-one.csv"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn report_json_has_the_contracts_drift_sections_and_fail_on_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("r.json");
+    let base = sample("baseline.parquet");
+    let log = sample("predictions.parquet");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "report",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--current",
+            log.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        driftscope(&refs)
+    };
+    let out = run(&["--json", json_path.to_str().unwrap(), "--window", "1d"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    for key in [
+        "dataset",
+        "features",
+        "segments",
+        "windows",
+        "data_quality",
+        "performance",
+        "latency",
+    ] {
+        assert!(!r[key].is_null(), "{key} missing");
+    }
+    let amount = r["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["column"] == "amount" && f["segment"].is_null())
+        .unwrap();
+    for stat in [
+        "ks_statistic",
+        "ks_pvalue",
+        "wasserstein",
+        "wasserstein_normed",
+        "psi",
+        "js_distance",
+        "hellinger",
+        "bin_edges",
+    ] {
+        assert!(
+            amount["stats"][stat].is_number() || amount["stats"][stat].is_array(),
+            "{stat}"
+        );
+    }
+    assert!(amount["stats"]["chi2_statistic"].is_null());
+    assert_eq!(amount["method"], "jensen_shannon");
+    assert_eq!(amount["reference"], "baseline");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("new segment: region = ap-southeast"),
+        "{stdout}"
+    );
+
+    // Gates: quality trips (the new region, the null spike); a lenient threshold does not drift.
+    assert_eq!(run(&["--fail-on", "quality"]).status.code(), Some(1));
+    assert_eq!(
+        run(&["--fail-on", "drift", "--threshold", "0.9"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&[
+            "--fail-on",
+            "drift",
+            "--method",
+            "psi",
+            "--threshold",
+            "0.0001"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    let bad = run(&["--method", "magic"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("unknown method 'magic'"));
+    let bad = run(&["--window", "1y"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = run(&["--column", "amount:colour=red"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("KEY is one of method, threshold, bins, edges"));
+}

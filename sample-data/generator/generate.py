@@ -74,7 +74,7 @@ CENTS_DEVICE = "mobile"  # under 3.1 the mobile path sends the amount to the mod
 CONCEPT_SHIFT_START = datetime(2026, 11, 7, 0, 0, tzinfo=timezone.utc)
 CONCEPT_SHIFT_MAX_AMOUNT = 15.0  # card testing: small amounts turn fraudulent
 CONCEPT_SHIFT_FRAUD_RATE = 0.30
-THRESHOLD = 0.5
+THRESHOLD = 0.25  # the operating point: flag for review at a 25 % fraud probability
 
 
 def sample_features(rng: np.random.Generator, n: int, regions, region_p, hours_utc=None,
@@ -90,9 +90,9 @@ def sample_features(rng: np.random.Generator, n: int, regions, region_p, hours_u
     txn_count = rng.poisson(2.2, size=n).astype(np.int64)
     card_present = (device == "pos_terminal") | (rng.random(n) < 0.05)
     if hours_utc is None:
-        hour = rng.choice(24, size=n, p=diurnal_weights())
-    else:
-        hour = (hours_utc + np.array([UTC_OFFSET_H[r] for r in region])) % 24
+        # Training data has no log time: draw the UTC hour from the same daily cycle as the log.
+        hours_utc = rng.choice(24, size=n, p=diurnal_weights())
+    hour = (hours_utc + np.array([UTC_OFFSET_H[r] for r in region])) % 24
     if new_region:
         # A market the model never saw: bigger tickets, more travel and electronics, mobile-first.
         amount *= np.exp(rng.normal(0.7, 0.3, size=n))

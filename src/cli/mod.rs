@@ -4,6 +4,7 @@
 
 mod inspect;
 mod report;
+mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,6 +123,113 @@ pub struct ReportArgs {
     /// Write the report as JSON (the schema in DESIGN.md) to this file.
     #[arg(long, value_name = "OUT.json")]
     pub json: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub drift: DriftArgs,
+}
+
+/// How drift is measured, from the command line.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DriftArgs {
+    /// The statistic that decides drift, for every column it applies to: jensen_shannon (default),
+    /// psi, wasserstein_normed, hellinger, kl, l_infinity, ks (numbers), chi2 (categories).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<crate::analysis::Method>,
+
+    /// Drift threshold for the method (a distance: drift at or above; a p-value: drift below).
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+
+    /// Equal-frequency bins of the baseline for numeric columns (default 10, the deciles).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(2..=1000))]
+    pub bins: Option<u16>,
+
+    /// Per-column setting, COLUMN:KEY=VALUE with KEY one of method, threshold, bins, edges
+    /// (comma-separated inner bin edges); repeatable. E.g. --column amount:method=ks
+    #[arg(long = "column", value_name = "COLUMN:KEY=VALUE")]
+    pub columns: Vec<String>,
+
+    /// Time windows: a period (1d, 6h, 30m, 1w) or a row count (10000rows); "none" for none.
+    #[arg(long, value_name = "SIZE", default_value = "1d")]
+    pub window: String,
+
+    /// Exit with code 1 when any of these trips: drift (a column drifted overall), quality (a
+    /// data-quality warning), performance (a metric dropped). Comma-separated.
+    #[arg(long, value_name = "WHAT", value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Drift,
+    Quality,
+    Performance,
+}
+
+impl DriftArgs {
+    /// The analysis parameters these flags ask for.
+    pub fn params(&self) -> anyhow::Result<crate::analysis::DriftParams> {
+        use crate::analysis::{ColumnKind, ColumnSettings, DriftParams, Method};
+        let mut params = DriftParams::default();
+        let s = &mut params.settings;
+        if let Some(m) = self.method {
+            if m.applies_to(ColumnKind::Numeric) {
+                s.numeric_method = m;
+            }
+            if m.applies_to(ColumnKind::Categorical) {
+                s.categorical_method = m;
+            }
+        }
+        s.threshold = self.threshold;
+        if let Some(b) = self.bins {
+            s.bins = usize::from(b);
+        }
+        for spec in &self.columns {
+            let (column, kv) = spec
+                .rsplit_once(':')
+                .filter(|(c, _)| !c.is_empty())
+                .ok_or_else(|| anyhow::anyhow!("--column '{spec}' is not COLUMN:KEY=VALUE"))?;
+            let (key, value) = kv
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--column '{spec}' is not COLUMN:KEY=VALUE"))?;
+            let entry: &mut ColumnSettings = s.columns.entry(column.to_owned()).or_default();
+            let bad = |what: &str| anyhow::anyhow!("--column '{spec}': {what}");
+            match key {
+                "method" => entry.method = Some(value.parse::<Method>().map_err(|e| bad(&e))?),
+                "threshold" => {
+                    entry.threshold = Some(
+                        value
+                            .parse()
+                            .map_err(|_| bad("the threshold is not a number"))?,
+                    )
+                }
+                "bins" => {
+                    let bins: usize = value
+                        .parse()
+                        .map_err(|_| bad("bins is not a whole number"))?;
+                    if bins < 2 {
+                        return Err(bad("at least 2 bins"));
+                    }
+                    entry.bins = Some(bins);
+                }
+                "edges" => {
+                    let edges: Result<Vec<f64>, _> =
+                        value.split(',').map(|e| e.trim().parse::<f64>()).collect();
+                    entry.edges =
+                        Some(edges.map_err(|_| bad("edges are comma-separated numbers"))?);
+                }
+                _ => return Err(bad("KEY is one of method, threshold, bins, edges")),
+            }
+        }
+        params.window = match self.window.trim() {
+            "none" | "" => None,
+            w => Some(
+                w.parse()
+                    .map_err(|e: String| anyhow::anyhow!("--window: {e}"))?,
+            ),
+        };
+        Ok(params)
+    }
 }
 
 /// Runs a headless command. Errors are printed here, once, and decide the exit code.

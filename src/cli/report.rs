@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::ReportArgs;
 use super::inspect::{describe_diff, describe_table};
+use crate::analysis::{DriftReport, run_drift_report};
 use crate::data::{Inputs, Role, RoleOverrides, Table, load_inputs};
 use crate::fsutil::{sha256_file, write_atomic};
 use crate::session::Investigation;
@@ -53,10 +54,16 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         );
     }
 
+    let params = args.drift.params()?;
     eprintln!("loading {} and {}", baseline.display(), current.display());
     let inputs = load_inputs(&baseline, &current, &args.roles.layers(file_roles))?;
+    eprintln!("measuring drift");
+    let progress = Progress::start();
+    let analysis = run_drift_report(&inputs, &params, &progress.state);
+    progress.stop();
+    let analysis = analysis.context("the analysis was cancelled")?;
     eprintln!("hashing inputs");
-    let report = build_report_json(&inputs)?;
+    let report = build_report_json(&inputs, Some(&analysis))?;
 
     let mut summary = String::new();
     describe_table(
@@ -72,6 +79,8 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     );
     summary.push_str("\nschema: baseline vs log\n");
     describe_diff(&mut summary, &inputs.schema);
+    summary.push('\n');
+    super::summary::describe_report(&mut summary, &analysis);
     print!("{summary}");
 
     if let Some(out) = &args.json {
@@ -79,7 +88,57 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         write_atomic(out, text.as_bytes(), &[&baseline, &current])?;
         eprintln!("wrote {}", out.display());
     }
+    let tripped = super::summary::tripped(&analysis, &args.drift.fail_on);
+    if !tripped.is_empty() {
+        eprintln!("driftscope: --fail-on tripped: {}", tripped.join(", "));
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Progress of a long analysis on stderr, at most about once a second, from a named thread.
+struct Progress {
+    state: std::sync::Arc<crate::jobs::JobState>,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start() -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let state = std::sync::Arc::new(crate::jobs::JobState::default());
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (state, done) = (state.clone(), done.clone());
+            std::thread::Builder::new()
+                .name("progress".to_owned())
+                .spawn(move || {
+                    let start = std::time::Instant::now();
+                    let mut last = String::new();
+                    while !done.load(Ordering::Relaxed) {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        let stage = state.stage_text();
+                        if start.elapsed().as_secs() >= 1 && stage != last {
+                            eprintln!("  {stage} ({:.1} s)", start.elapsed().as_secs_f32());
+                            last = stage;
+                        }
+                    }
+                })
+                .ok()
+        };
+        Self {
+            state,
+            done,
+            thread,
+        }
+    }
+
+    fn stop(mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// The resolved roles restricted to one table's columns, for its description.
@@ -120,8 +179,9 @@ fn hash(path: &Path) -> Result<String> {
     sha256_file(path).with_context(|| format!("{}: cannot read to hash it", path.display()))
 }
 
-/// The report as the JSON contract of DESIGN.md: inputs, roles (with reasons) and the schema.
-pub fn build_report_json(inputs: &Inputs) -> Result<Value> {
+/// The report as the JSON contract of DESIGN.md: inputs, roles (with reasons), the schema, and
+/// the analysis when there is one.
+pub fn build_report_json(inputs: &Inputs, analysis: Option<&DriftReport>) -> Result<Value> {
     let (b_hash, c_hash) = rayon::join(
         || hash(&inputs.baseline.path),
         || hash(&inputs.current.path),
@@ -148,7 +208,7 @@ pub fn build_report_json(inputs: &Inputs) -> Result<Value> {
             })
         })
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "schema_version": SCHEMA_VERSION,
         "driftscope_version": crate::VERSION,
         "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -159,5 +219,19 @@ pub fn build_report_json(inputs: &Inputs) -> Result<Value> {
         "roles": inputs.roles.as_map(),
         "columns": columns,
         "schema": inputs.schema,
-    }))
+    });
+    if let (Some(a), Some(map)) = (analysis, out.as_object_mut()) {
+        map.insert("settings".into(), serde_json::to_value(&a.params)?);
+        map.insert("dataset".into(), serde_json::to_value(&a.dataset)?);
+        map.insert("features".into(), serde_json::to_value(&a.features)?);
+        map.insert("segments".into(), serde_json::to_value(&a.segments)?);
+        map.insert("windows".into(), serde_json::to_value(&a.windows)?);
+        map.insert(
+            "data_quality".into(),
+            serde_json::to_value(&a.data_quality)?,
+        );
+        map.insert("performance".into(), serde_json::to_value(&a.performance)?);
+        map.insert("latency".into(), serde_json::to_value(&a.latency)?);
+    }
+    Ok(out)
 }

@@ -1,0 +1,178 @@
+//! Column values out of polars frames, in the two shapes the statistics read: numbers (missing
+//! kept as `None`, NaN counted as missing) and labels (categorical values as text labels, coded
+//! against a dictionary shared by baseline and current so counting is an array index).
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+/// Numeric values of a column, one per row; `None` for missing (null or NaN).
+pub fn numeric_values(frame: &DataFrame, column: &str) -> PolarsResult<Vec<Option<f64>>> {
+    let series = frame.column(column)?.as_materialized_series();
+    let physical = match series.dtype() {
+        DataType::Datetime(_, _) | DataType::Date | DataType::Duration(_) => {
+            series.to_physical_repr().into_owned()
+        }
+        DataType::Boolean => series.cast(&DataType::UInt8)?,
+        _ => series.clone(),
+    };
+    let floats = physical.cast(&DataType::Float64)?;
+    Ok(floats
+        .f64()?
+        .iter()
+        .map(|v| v.filter(|x| !x.is_nan()))
+        .collect())
+}
+
+/// The text label of one value: integers as `1` (not `1.0`), booleans as `True`/`False`, text as
+/// itself, whole floats as integers (a label column read as float still says `1`).
+pub fn label_of(value: &AnyValue) -> Option<String> {
+    match value {
+        AnyValue::Null => None,
+        AnyValue::Boolean(b) => Some(if *b { "True" } else { "False" }.to_owned()),
+        AnyValue::String(s) => Some((*s).to_owned()),
+        AnyValue::StringOwned(s) => Some(s.to_string()),
+        AnyValue::Float64(f) => float_label(*f),
+        AnyValue::Float32(f) => float_label(f64::from(*f)),
+        other => {
+            let text = other.to_string();
+            Some(text.trim_matches('"').to_owned())
+        }
+    }
+}
+
+fn float_label(f: f64) -> Option<String> {
+    if f.is_nan() {
+        None
+    } else if f.fract() == 0.0 && f.abs() < 1e15 {
+        Some(format!("{}", f as i64))
+    } else {
+        Some(f.to_string())
+    }
+}
+
+/// Categorical values coded against a dictionary: `codes[row]` indexes `Dictionary::labels`.
+#[derive(Clone, Debug, Default)]
+pub struct Dictionary {
+    pub labels: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Dictionary {
+    pub fn code(&mut self, label: &str) -> u32 {
+        if let Some(&c) = self.index.get(label) {
+            return c;
+        }
+        let c = self.labels.len() as u32;
+        self.labels.push(label.to_owned());
+        self.index.insert(label.to_owned(), c);
+        c
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Codes in label order (`order[i]` = the code of the i-th label sorted by text).
+    pub fn sorted_codes(&self) -> Vec<u32> {
+        let mut codes: Vec<u32> = (0..self.labels.len() as u32).collect();
+        codes.sort_by(|&a, &b| self.labels[a as usize].cmp(&self.labels[b as usize]));
+        codes
+    }
+}
+
+/// Codes of a column's values against `dict` (which grows with labels not seen before).
+pub fn label_codes(
+    frame: &DataFrame,
+    column: &str,
+    dict: &mut Dictionary,
+) -> PolarsResult<Vec<Option<u32>>> {
+    let series = frame.column(column)?.as_materialized_series();
+    match series.dtype() {
+        DataType::String => {
+            // Fast path: text needs no conversion.
+            let ca = series.str()?;
+            Ok(ca.iter().map(|v| v.map(|s| dict.code(s))).collect())
+        }
+        DataType::Boolean => {
+            let ca = series.bool()?;
+            Ok(ca
+                .iter()
+                .map(|v| v.map(|b| dict.code(if b { "True" } else { "False" })))
+                .collect())
+        }
+        dt if dt.is_integer() => {
+            let ints = series.cast(&DataType::Int64)?;
+            let mut cache: HashMap<i64, u32> = HashMap::new();
+            Ok(ints
+                .i64()?
+                .iter()
+                .map(|v| v.map(|i| *cache.entry(i).or_insert_with(|| dict.code(&i.to_string()))))
+                .collect())
+        }
+        _ => {
+            let mut out = Vec::with_capacity(series.len());
+            for value in series.iter() {
+                out.push(label_of(&value).map(|l| dict.code(&l)));
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Rows of a frame split into groups by the value of a segment column.
+#[derive(Clone, Debug)]
+pub struct Groups {
+    /// The segment values, sorted by label; `(missing)` is not a group.
+    pub values: Vec<String>,
+    /// For each row, its group index (`None` when the segment value is missing).
+    pub row_group: Vec<Option<u32>>,
+}
+
+impl Groups {
+    pub fn of(frame: &DataFrame, column: &str) -> PolarsResult<Self> {
+        let mut dict = Dictionary::default();
+        let codes = label_codes(frame, column, &mut dict)?;
+        let order = dict.sorted_codes();
+        let mut rank = vec![0u32; order.len()];
+        for (r, &c) in order.iter().enumerate() {
+            rank[c as usize] = r as u32;
+        }
+        Ok(Self {
+            values: order
+                .iter()
+                .map(|&c| dict.labels[c as usize].clone())
+                .collect(),
+            row_group: codes
+                .into_iter()
+                .map(|c| c.map(|c| rank[c as usize]))
+                .collect(),
+        })
+    }
+
+    pub fn index_of(&self, value: &str) -> Option<u32> {
+        self.values
+            .iter()
+            .position(|v| v == value)
+            .map(|i| i as u32)
+    }
+
+    /// The rows of one group.
+    pub fn rows_of(&self, group: u32) -> Vec<usize> {
+        self.row_group
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| **g == Some(group))
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// Picks rows out of a column.
+pub fn take<T: Clone>(values: &[T], rows: &[usize]) -> Vec<T> {
+    rows.iter().map(|&r| values[r].clone()).collect()
+}

@@ -1,0 +1,611 @@
+//! Drift of one column between a reference sample and a current sample: every statistic of
+//! DESIGN.md, and a verdict by the chosen method and threshold.
+//!
+//! The reference side is prepared once ([`NumericReference`], [`CategoricalReference`]: sorted
+//! values, bin edges, counts) and reused for every slice compared against it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::{binning, chi2, divergence, ks, sorted, summary, wasserstein};
+
+/// How a column's values compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Numeric,
+    Categorical,
+}
+
+/// The statistic that decides whether a column drifted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Jensen–Shannon distance, base 2, on the bins (numbers) or categories; drift at ≥ threshold.
+    JensenShannon,
+    /// Population stability index on the same bins; drift at ≥ threshold.
+    Psi,
+    /// Wasserstein-1 divided by the baseline's population std (numbers only); drift at ≥ threshold.
+    WassersteinNormed,
+    /// Hellinger distance on the bins or categories; drift at ≥ threshold.
+    Hellinger,
+    /// KL(current ‖ baseline) on the bins or categories; drift at ≥ threshold.
+    Kl,
+    /// Largest difference of category shares (or bin shares); drift at ≥ threshold.
+    LInfinity,
+    /// Two-sample Kolmogorov–Smirnov p-value (numbers only); drift when p < threshold.
+    Ks,
+    /// Chi-square contingency p-value (categories only); drift when p < threshold.
+    Chi2,
+}
+
+impl Method {
+    pub const ALL: [Method; 8] = [
+        Method::JensenShannon,
+        Method::Psi,
+        Method::WassersteinNormed,
+        Method::Hellinger,
+        Method::Kl,
+        Method::LInfinity,
+        Method::Ks,
+        Method::Chi2,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::JensenShannon => "jensen_shannon",
+            Method::Psi => "psi",
+            Method::WassersteinNormed => "wasserstein_normed",
+            Method::Hellinger => "hellinger",
+            Method::Kl => "kl",
+            Method::LInfinity => "l_infinity",
+            Method::Ks => "ks",
+            Method::Chi2 => "chi2",
+        }
+    }
+
+    /// The threshold used when none is set.
+    pub fn default_threshold(self) -> f64 {
+        match self {
+            Method::JensenShannon | Method::Hellinger | Method::WassersteinNormed => 0.1,
+            Method::Psi => 0.2,
+            Method::Kl => 0.1,
+            Method::LInfinity => 0.1,
+            Method::Ks | Method::Chi2 => 0.05,
+        }
+    }
+
+    /// p-value methods drift when the value is *below* the threshold.
+    pub fn is_pvalue(self) -> bool {
+        matches!(self, Method::Ks | Method::Chi2)
+    }
+
+    pub fn applies_to(self, kind: ColumnKind) -> bool {
+        match self {
+            Method::WassersteinNormed | Method::Ks => kind == ColumnKind::Numeric,
+            Method::Chi2 => kind == ColumnKind::Categorical,
+            _ => true,
+        }
+    }
+
+    /// One line for a tooltip or the report's method notes.
+    pub fn definition(self) -> &'static str {
+        match self {
+            Method::JensenShannon => {
+                "Jensen–Shannon distance (base 2) between the binned distributions, sqrt of the mean KL of each side to their average; 0 = identical, 1 = disjoint"
+            }
+            Method::Psi => {
+                "Population stability index, Σ (p_c − p_b)·ln(p_c/p_b) over bins, empty bins counted as 1e-4"
+            }
+            Method::WassersteinNormed => {
+                "Wasserstein-1 distance (area between the two CDFs) divided by the baseline's standard deviation (ddof 0, at least 0.001)"
+            }
+            Method::Hellinger => {
+                "Hellinger distance, sqrt(Σ (√p_b − √p_c)²)/√2; 0 = identical, 1 = disjoint"
+            }
+            Method::Kl => {
+                "Kullback–Leibler divergence of current from baseline, Σ p_c·ln(p_c/p_b), empty bins counted as 1e-4"
+            }
+            Method::LInfinity => {
+                "Largest absolute difference between a bin's or category's share in baseline and current"
+            }
+            Method::Ks => {
+                "Two-sample Kolmogorov–Smirnov test p-value (scipy's ks_2samp, exact up to 10,000 rows); drift when p is below the threshold"
+            }
+            Method::Chi2 => {
+                "Chi-square test of the 2 × k table of category counts (scipy's chi2_contingency, Yates-corrected for 2 categories); drift when p is below the threshold"
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let key = s.trim().to_ascii_lowercase().replace('-', "_");
+        let m = match key.as_str() {
+            "js" | "jensenshannon" | "jensen_shannon" => Method::JensenShannon,
+            "psi" => Method::Psi,
+            "wasserstein" | "wasserstein_normed" | "emd" => Method::WassersteinNormed,
+            "hellinger" => Method::Hellinger,
+            "kl" | "kl_div" | "kl_divergence" => Method::Kl,
+            "linf" | "l_infinity" | "l_inf" => Method::LInfinity,
+            "ks" | "kolmogorov_smirnov" => Method::Ks,
+            "chi2" | "chisquare" | "chi_square" => Method::Chi2,
+            _ => {
+                return Err(format!(
+                    "unknown method '{s}'; methods are: {}",
+                    Method::ALL.map(Method::as_str).join(", ")
+                ));
+            }
+        };
+        Ok(m)
+    }
+}
+
+/// Settings of one column, overriding the global ones.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ColumnSettings {
+    pub method: Option<Method>,
+    pub threshold: Option<f64>,
+    /// Equal-frequency bins of the baseline (numbers).
+    pub bins: Option<usize>,
+    /// Pinned inner bin edges (numbers): used as given instead of quantiles.
+    pub edges: Option<Vec<f64>>,
+}
+
+/// How drift is measured: one method for numbers, one for categories, a threshold, bins, and
+/// per-column exceptions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DriftSettings {
+    pub numeric_method: Method,
+    pub categorical_method: Method,
+    /// Overrides the methods' default thresholds when set.
+    pub threshold: Option<f64>,
+    /// Equal-frequency bins of the baseline for numbers (10 = deciles).
+    pub bins: usize,
+    /// Fewer non-missing rows than this on either side: statistics are reported, no verdict.
+    pub min_rows: usize,
+    /// A change of the missing-value share by at least this much (absolute) is an alert.
+    pub null_rate_change: f64,
+    pub columns: BTreeMap<String, ColumnSettings>,
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        Self {
+            numeric_method: Method::JensenShannon,
+            categorical_method: Method::JensenShannon,
+            threshold: None,
+            bins: 10,
+            min_rows: 100,
+            null_rate_change: 0.05,
+            columns: BTreeMap::new(),
+        }
+    }
+}
+
+impl DriftSettings {
+    pub fn column(&self, column: &str) -> ColumnSettings {
+        self.columns.get(column).cloned().unwrap_or_default()
+    }
+
+    /// The method and threshold that decide for a column of this kind.
+    pub fn verdict_rule(&self, column: &str, kind: ColumnKind) -> (Method, f64) {
+        let col = self.column(column);
+        let global = match kind {
+            ColumnKind::Numeric => self.numeric_method,
+            ColumnKind::Categorical => self.categorical_method,
+        };
+        let method =
+            col.method
+                .filter(|m| m.applies_to(kind))
+                .unwrap_or(if global.applies_to(kind) {
+                    global
+                } else {
+                    Method::JensenShannon
+                });
+        let threshold = col
+            .threshold
+            .or(self.threshold)
+            .unwrap_or_else(|| method.default_threshold());
+        (method, threshold)
+    }
+}
+
+/// Every statistic of one comparison; `None` where it does not apply. Names follow the JSON
+/// contract of DESIGN.md.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DriftStats {
+    pub ks_statistic: Option<f64>,
+    pub ks_pvalue: Option<f64>,
+    pub ks_method: Option<ks::KsMethod>,
+    pub ks_location: Option<f64>,
+    pub wasserstein: Option<f64>,
+    pub wasserstein_normed: Option<f64>,
+    pub psi: Option<f64>,
+    pub kl_current_baseline: Option<f64>,
+    pub kl_baseline_current: Option<f64>,
+    pub js_distance: Option<f64>,
+    pub hellinger: Option<f64>,
+    pub chi2_statistic: Option<f64>,
+    pub chi2_pvalue: Option<f64>,
+    pub chi2_dof: Option<usize>,
+    pub l_infinity: Option<f64>,
+    pub null_rate_baseline: f64,
+    pub null_rate_current: f64,
+    pub out_of_range_rate: Option<f64>,
+    pub new_category_rate: Option<f64>,
+    /// Inner bin edges (numbers): bins are (-inf, e1), [e1, e2), …, [ek, +inf).
+    pub bin_edges: Option<Vec<f64>>,
+    /// The bins' or categories' labels, and counts on each side, in the same order.
+    pub bin_labels: Vec<String>,
+    pub baseline_counts: Vec<u64>,
+    pub current_counts: Vec<u64>,
+    pub new_categories: Vec<String>,
+    pub missing_categories: Vec<String>,
+    pub baseline_summary: Option<summary::Summary>,
+    pub current_summary: Option<summary::Summary>,
+}
+
+/// One column compared between two samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnDrift {
+    pub column: String,
+    pub kind: ColumnKind,
+    pub n_baseline: usize,
+    pub n_current: usize,
+    pub method: Method,
+    /// The deciding statistic's value (a distance, or a p-value for KS/chi-square).
+    pub score: Option<f64>,
+    pub threshold: f64,
+    pub drifted: bool,
+    /// Why there is no verdict, when there is none.
+    pub note: Option<String>,
+    pub stats: DriftStats,
+}
+
+/// The reference side of a numeric column, prepared once.
+#[derive(Clone, Debug)]
+pub struct NumericReference {
+    pub sorted: Vec<f64>,
+    pub rows: usize,
+    pub cuts: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub std0: Option<f64>,
+    pub summary: Option<summary::Summary>,
+}
+
+impl NumericReference {
+    pub fn new(values: &[Option<f64>], settings: &ColumnSettings, default_bins: usize) -> Self {
+        let present: Vec<f64> = values.iter().flatten().copied().collect();
+        let sorted = sorted(&present);
+        let cuts = match &settings.edges {
+            Some(edges) => {
+                let mut e = edges.clone();
+                e.sort_by(f64::total_cmp);
+                e.dedup();
+                e
+            }
+            None => binning::quantile_cuts(&sorted, settings.bins.unwrap_or(default_bins)),
+        };
+        let counts = binning::bin_counts_sorted(&sorted, &cuts);
+        Self {
+            std0: summary::std(&sorted, 0),
+            summary: summary::summarize_sorted(&sorted),
+            rows: values.len(),
+            sorted,
+            cuts,
+            counts,
+        }
+    }
+}
+
+/// The reference side of a categorical column: counts per dictionary code.
+#[derive(Clone, Debug)]
+pub struct CategoricalReference {
+    pub counts: Vec<u64>,
+    pub rows: usize,
+}
+
+impl CategoricalReference {
+    pub fn new(codes: &[Option<u32>], dict_len: usize) -> Self {
+        Self {
+            counts: count_codes(codes, dict_len),
+            rows: codes.len(),
+        }
+    }
+}
+
+pub fn count_codes(codes: &[Option<u32>], dict_len: usize) -> Vec<u64> {
+    let mut counts = vec![0u64; dict_len];
+    for c in codes.iter().flatten() {
+        counts[*c as usize] += 1;
+    }
+    counts
+}
+
+fn rate(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn bin_label(cuts: &[f64], i: usize) -> String {
+    let fmt = |x: f64| format!("{}", (x * 1e6).round() / 1e6);
+    match (i.checked_sub(1).and_then(|j| cuts.get(j)), cuts.get(i)) {
+        (None, Some(hi)) => format!("< {}", fmt(*hi)),
+        (Some(lo), Some(hi)) => format!("[{}, {})", fmt(*lo), fmt(*hi)),
+        (Some(lo), None) => format!("≥ {}", fmt(*lo)),
+        (None, None) => "all".to_owned(),
+    }
+}
+
+/// The verdict of a score against a threshold.
+fn decide(method: Method, score: Option<f64>, threshold: f64) -> bool {
+    match score {
+        Some(s) if method.is_pvalue() => s < threshold,
+        Some(s) => s >= threshold,
+        None => false,
+    }
+}
+
+fn score_of(method: Method, s: &DriftStats) -> Option<f64> {
+    match method {
+        Method::JensenShannon => s.js_distance,
+        Method::Psi => s.psi,
+        Method::WassersteinNormed => s.wasserstein_normed,
+        Method::Hellinger => s.hellinger,
+        Method::Kl => s.kl_current_baseline,
+        Method::LInfinity => s.l_infinity,
+        Method::Ks => s.ks_pvalue,
+        Method::Chi2 => s.chi2_pvalue,
+    }
+}
+
+fn finish(
+    column: &str,
+    kind: ColumnKind,
+    n_baseline: usize,
+    n_current: usize,
+    settings: &DriftSettings,
+    stats: DriftStats,
+) -> ColumnDrift {
+    let (method, threshold) = settings.verdict_rule(column, kind);
+    let score = score_of(method, &stats);
+    let min = settings.min_rows.max(1);
+    let note = if n_baseline == 0 || n_current == 0 {
+        Some("no values on one side".to_owned())
+    } else if n_baseline < min || n_current < min {
+        Some(format!(
+            "too few values for a verdict ({n_baseline} baseline, {n_current} current; at least {min} needed)"
+        ))
+    } else {
+        None
+    };
+    ColumnDrift {
+        column: column.to_owned(),
+        kind,
+        n_baseline,
+        n_current,
+        method,
+        score,
+        threshold,
+        drifted: note.is_none() && decide(method, score, threshold),
+        note,
+        stats,
+    }
+}
+
+/// A numeric column: current values against the prepared reference.
+pub fn numeric_drift(
+    column: &str,
+    reference: &NumericReference,
+    current: &[Option<f64>],
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    let present: Vec<f64> = current.iter().flatten().copied().collect();
+    let cur = sorted(&present);
+    let b = &reference.sorted;
+    let mut stats = DriftStats {
+        null_rate_baseline: rate(reference.rows - b.len(), reference.rows),
+        null_rate_current: rate(current.len() - cur.len(), current.len()),
+        baseline_summary: reference.summary.clone(),
+        current_summary: summary::summarize_sorted(&cur),
+        bin_edges: Some(reference.cuts.clone()),
+        bin_labels: (0..=reference.cuts.len())
+            .map(|i| bin_label(&reference.cuts, i))
+            .collect(),
+        baseline_counts: reference.counts.clone(),
+        ..DriftStats::default()
+    };
+    stats.current_counts = binning::bin_counts_sorted(&cur, &reference.cuts);
+    if !b.is_empty() && !cur.is_empty() {
+        if let Some(r) = ks::ks_2samp(b, &cur) {
+            stats.ks_statistic = Some(r.statistic);
+            stats.ks_pvalue = Some(r.pvalue);
+            stats.ks_method = Some(r.method);
+            stats.ks_location = Some(r.location);
+        }
+        stats.wasserstein = wasserstein::wasserstein_sorted(b, &cur);
+        stats.wasserstein_normed = match (stats.wasserstein, reference.std0) {
+            (Some(w), Some(s)) => Some(wasserstein::wasserstein_normed(w, s)),
+            _ => None,
+        };
+        let pb = binning::proportions(&reference.counts);
+        let pc = binning::proportions(&stats.current_counts);
+        fill_binned(&mut stats, &pb, &pc);
+        stats.out_of_range_rate = summary::out_of_range_rate(b, &cur);
+    }
+    finish(
+        column,
+        ColumnKind::Numeric,
+        b.len(),
+        cur.len(),
+        settings,
+        stats,
+    )
+}
+
+fn fill_binned(stats: &mut DriftStats, pb: &[f64], pc: &[f64]) {
+    stats.psi = Some(divergence::psi(pb, pc));
+    stats.kl_current_baseline = Some(divergence::kl(pc, pb));
+    stats.kl_baseline_current = Some(divergence::kl(pb, pc));
+    stats.js_distance = Some(divergence::jensen_shannon(pb, pc, Some(2.0)));
+    stats.hellinger = Some(divergence::hellinger(pb, pc));
+    stats.l_infinity = Some(divergence::l_infinity(pb, pc));
+}
+
+/// A categorical column: current codes against the reference counts, over a shared dictionary.
+pub fn categorical_drift(
+    column: &str,
+    reference: &CategoricalReference,
+    current: &[Option<u32>],
+    labels: &[String],
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    let cur_counts = count_codes(current, labels.len());
+    // Only labels seen on either side, ordered by label.
+    let mut order: Vec<usize> = (0..labels.len())
+        .filter(|&i| reference.counts.get(i).copied().unwrap_or(0) + cur_counts[i] > 0)
+        .collect();
+    order.sort_by(|&a, &b| labels[a].cmp(&labels[b]));
+    let cb: Vec<u64> = order
+        .iter()
+        .map(|&i| reference.counts.get(i).copied().unwrap_or(0))
+        .collect();
+    let cc: Vec<u64> = order.iter().map(|&i| cur_counts[i]).collect();
+    let (nb, nc) = (
+        cb.iter().sum::<u64>() as usize,
+        cc.iter().sum::<u64>() as usize,
+    );
+    let mut stats = DriftStats {
+        null_rate_baseline: rate(reference.rows - nb, reference.rows),
+        null_rate_current: rate(current.len() - nc, current.len()),
+        bin_labels: order.iter().map(|&i| labels[i].clone()).collect(),
+        ..DriftStats::default()
+    };
+    if nb > 0 && nc > 0 {
+        let test = chi2::contingency(&cb, &cc);
+        stats.chi2_statistic = Some(test.statistic);
+        stats.chi2_pvalue = Some(test.pvalue);
+        stats.chi2_dof = Some(test.dof);
+        let pb = binning::proportions(&cb);
+        let pc = binning::proportions(&cc);
+        fill_binned(&mut stats, &pb, &pc);
+        let new_rows: u64 = cb
+            .iter()
+            .zip(&cc)
+            .filter(|(b, _)| **b == 0)
+            .map(|(_, c)| *c)
+            .sum();
+        stats.new_category_rate = Some(new_rows as f64 / nc as f64);
+    }
+    for (k, (&b, &c)) in cb.iter().zip(&cc).enumerate() {
+        if b == 0 && c > 0 {
+            stats.new_categories.push(stats.bin_labels[k].clone());
+        }
+        if c == 0 && b > 0 {
+            stats.missing_categories.push(stats.bin_labels[k].clone());
+        }
+    }
+    stats.baseline_counts = cb;
+    stats.current_counts = cc;
+    finish(column, ColumnKind::Categorical, nb, nc, settings, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shifted_numeric_column_drifts_and_an_identical_one_does_not() {
+        let base: Vec<Option<f64>> = (0..1000).map(|i| Some(f64::from(i))).collect();
+        let shifted: Vec<Option<f64>> = (0..1000).map(|i| Some(f64::from(i) + 400.0)).collect();
+        let settings = DriftSettings::default();
+        let reference = NumericReference::new(&base, &ColumnSettings::default(), 10);
+        let same = numeric_drift("x", &reference, &base, &settings);
+        assert_eq!(same.score, Some(0.0));
+        assert!(!same.drifted);
+        let moved = numeric_drift("x", &reference, &shifted, &settings);
+        assert!(moved.drifted, "{moved:?}");
+        assert_eq!(moved.method, Method::JensenShannon);
+        assert_eq!(moved.stats.bin_edges.as_ref().map(Vec::len), Some(9));
+        assert!((moved.stats.out_of_range_rate.unwrap() - 0.4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn nulls_are_counted_not_dropped_silently() {
+        let base: Vec<Option<f64>> = (0..200).map(|i| Some(f64::from(i % 50))).collect();
+        let mut cur = base.clone();
+        for v in cur.iter_mut().step_by(4) {
+            *v = None;
+        }
+        let reference = NumericReference::new(&base, &ColumnSettings::default(), 10);
+        let d = numeric_drift("x", &reference, &cur, &DriftSettings::default());
+        assert_eq!(d.stats.null_rate_baseline, 0.0);
+        assert_eq!(d.stats.null_rate_current, 0.25);
+        assert_eq!(d.n_current, 150);
+    }
+
+    #[test]
+    fn small_samples_get_statistics_but_no_verdict() {
+        let base: Vec<Option<f64>> = (0..50).map(|i| Some(f64::from(i))).collect();
+        let cur: Vec<Option<f64>> = (0..50).map(|i| Some(f64::from(i) + 100.0)).collect();
+        let reference = NumericReference::new(&base, &ColumnSettings::default(), 10);
+        let d = numeric_drift("x", &reference, &cur, &DriftSettings::default());
+        assert!(!d.drifted);
+        assert!(d.note.as_deref().unwrap_or("").contains("too few values"));
+        assert_eq!(d.stats.ks_statistic, Some(1.0));
+    }
+
+    #[test]
+    fn new_and_missing_categories_are_named() {
+        let labels: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let base: Vec<Option<u32>> = (0..300).map(|i| Some(i % 2)).collect();
+        let cur: Vec<Option<u32>> = (0..300)
+            .map(|i| Some(if i % 3 == 0 { 2 } else { 0 }))
+            .collect();
+        let reference = CategoricalReference::new(&base, labels.len());
+        let d = categorical_drift("c", &reference, &cur, &labels, &DriftSettings::default());
+        assert_eq!(d.stats.new_categories, ["c"]);
+        assert_eq!(d.stats.missing_categories, ["b"]);
+        assert!((d.stats.new_category_rate.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        assert!(d.drifted);
+    }
+
+    #[test]
+    fn per_column_settings_win_over_global_ones() {
+        let mut settings = DriftSettings {
+            threshold: Some(0.3),
+            ..DriftSettings::default()
+        };
+        assert_eq!(
+            settings.verdict_rule("a", ColumnKind::Numeric),
+            (Method::JensenShannon, 0.3)
+        );
+        settings.columns.insert(
+            "a".into(),
+            ColumnSettings {
+                method: Some(Method::Ks),
+                threshold: Some(0.01),
+                ..ColumnSettings::default()
+            },
+        );
+        assert_eq!(
+            settings.verdict_rule("a", ColumnKind::Numeric),
+            (Method::Ks, 0.01)
+        );
+        // KS cannot judge categories: the global method does.
+        assert_eq!(
+            settings.verdict_rule("a", ColumnKind::Categorical),
+            (Method::JensenShannon, 0.01)
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Latency percentiles (p50, p95, p99; numpy's linear quantiles) overall, per segment value and
+//! per model version, where the log has a latency column. A slow new region or a slower release
+//! shows here before anyone files a ticket.
+
+use serde::{Deserialize, Serialize};
+
+use super::columns::{self, Groups};
+use super::report::SegmentRef;
+use crate::data::{Inputs, Role};
+use crate::stats::{sorted, summary::quantile_sorted};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub rows: usize,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SliceLatency {
+    pub segment: SegmentRef,
+    pub role: Role,
+    pub latency: Percentiles,
+    /// This slice's p95 over the overall p95.
+    pub p95_ratio: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatencyReport {
+    pub column: String,
+    pub overall: Percentiles,
+    /// Per segment value and per model version, slowest p95 first.
+    pub slices: Vec<SliceLatency>,
+}
+
+fn percentiles(values: &[f64]) -> Option<Percentiles> {
+    let s = sorted(values);
+    Some(Percentiles {
+        rows: s.len(),
+        p50: quantile_sorted(&s, 0.50)?,
+        p95: quantile_sorted(&s, 0.95)?,
+        p99: quantile_sorted(&s, 0.99)?,
+        max: *s.last()?,
+    })
+}
+
+pub fn run_latency(inputs: &Inputs) -> Option<LatencyReport> {
+    let frame = &inputs.current.frame;
+    let column = inputs
+        .roles
+        .with_role(Role::Latency)
+        .into_iter()
+        .find(|c| frame.column(c).is_ok())?;
+    let values = columns::numeric_values(frame, column).ok()?;
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    let overall = percentiles(&present)?;
+    let mut slices = Vec::new();
+    for seg in inputs
+        .roles
+        .columns
+        .iter()
+        .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
+    {
+        let Ok(groups) = Groups::of(frame, &seg.column) else {
+            continue;
+        };
+        for (g, value) in groups.values.iter().enumerate() {
+            let rows = groups.rows_of(g as u32);
+            let v: Vec<f64> = rows.iter().filter_map(|&r| values[r]).collect();
+            if let Some(p) = percentiles(&v) {
+                slices.push(SliceLatency {
+                    segment: SegmentRef {
+                        column: seg.column.clone(),
+                        value: value.clone(),
+                    },
+                    role: seg.role,
+                    p95_ratio: if overall.p95 > 0.0 {
+                        p.p95 / overall.p95
+                    } else {
+                        1.0
+                    },
+                    latency: p,
+                });
+            }
+        }
+    }
+    slices.sort_by(|a, b| b.latency.p95.total_cmp(&a.latency.p95));
+    Some(LatencyReport {
+        column: column.to_owned(),
+        overall,
+        slices,
+    })
+}

@@ -1,0 +1,14 @@
+//! Investigation logic on top of the statistics: `XxxParams → XxxOutput`, headless, parallel over
+//! columns × slices with rayon. Each baseline column is prepared once (sorted, binned, counted) and
+//! reused for every slice it is compared with.
+
+pub mod columns;
+pub mod drift;
+pub mod latency;
+pub mod performance;
+pub mod quality;
+pub mod report;
+pub mod windows;
+
+pub use drift::{ColumnDrift, ColumnKind, ColumnSettings, DriftSettings, Method};
+pub use report::{DriftParams, DriftReport, run_drift_report};

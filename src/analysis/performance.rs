@@ -1,0 +1,521 @@
+//! Model performance where ground truth exists: classification (accuracy, precision, recall, F1,
+//! ROC AUC, log loss) or regression (MAE, RMSE, MAPE, R²) — overall, per segment value, per time
+//! window — and a tripwire on a relative drop against the baseline (when it has predictions and
+//! labels) or else against the first window. Only rows with a label count: labels arrive late.
+
+use serde::{Deserialize, Serialize};
+
+use super::columns::{self, Dictionary, Groups};
+use super::report::{DriftParams, Prepared, SegmentRef};
+use super::windows::{WindowsReport, assign_windows};
+use crate::data::{Inputs, Role};
+use crate::stats::summary;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Classification,
+    Regression,
+}
+
+/// Metrics of one slice; `None` where undefined (no positives, a single class, …).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub rows: usize,
+    /// Labelled rows of the positive class, and rows predicted positive (binary tasks).
+    pub positives: Option<usize>,
+    pub predicted_positives: Option<usize>,
+    pub accuracy: Option<f64>,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+    pub roc_auc: Option<f64>,
+    pub log_loss: Option<f64>,
+    pub mae: Option<f64>,
+    pub rmse: Option<f64>,
+    pub mape: Option<f64>,
+    pub r2: Option<f64>,
+}
+
+impl Metrics {
+    /// The metrics watched by the tripwire: (name, value, higher is better). A metric computed
+    /// from fewer than [`MIN_ALERT_ROWS`] rows (positives for recall and AUC, predicted positives
+    /// for precision) is too noisy to trip it and is left out.
+    pub fn watched(&self, task: Task) -> Vec<(&'static str, Option<f64>, bool)> {
+        let enough =
+            |n: Option<usize>, v: Option<f64>| v.filter(|_| n.unwrap_or(0) >= MIN_ALERT_ROWS);
+        let both = self.positives.min(self.predicted_positives);
+        match task {
+            Task::Classification => vec![
+                ("accuracy", self.accuracy, true),
+                ("recall", enough(self.positives, self.recall), true),
+                (
+                    "precision",
+                    enough(self.predicted_positives, self.precision),
+                    true,
+                ),
+                ("f1", enough(both, self.f1), true),
+                ("roc_auc", enough(self.positives, self.roc_auc), true),
+            ],
+            Task::Regression => vec![
+                ("r2", self.r2, true),
+                ("mae", self.mae, false),
+                ("rmse", self.rmse, false),
+            ],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SliceMetrics {
+    pub segment: Option<SegmentRef>,
+    pub window: Option<usize>,
+    pub metrics: Metrics,
+}
+
+/// A metric that fell by at least the tripwire's share.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PerformanceAlert {
+    pub metric: String,
+    pub segment: Option<SegmentRef>,
+    pub window: Option<usize>,
+    pub reference: f64,
+    pub value: f64,
+    pub relative_drop: f64,
+    pub rows: usize,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PerformanceReport {
+    pub task: Task,
+    pub label: String,
+    pub prediction: String,
+    pub score: Option<String>,
+    pub positive_class: Option<String>,
+    /// "baseline" or "first_window".
+    pub reference: String,
+    pub drop_threshold: f64,
+    pub baseline: Option<Metrics>,
+    pub overall: Metrics,
+    pub labelled_share: f64,
+    pub slices: Vec<SliceMetrics>,
+    pub alerts: Vec<PerformanceAlert>,
+}
+
+/// The slice with fewer labelled rows than this gets metrics but no alert.
+const MIN_ALERT_ROWS: usize = 50;
+
+struct Side {
+    label: Vec<Option<String>>,
+    pred: Vec<Option<String>>,
+    label_num: Vec<Option<f64>>,
+    pred_num: Vec<Option<f64>>,
+    score: Option<Vec<Option<f64>>>,
+}
+
+fn side(
+    frame: &polars::prelude::DataFrame,
+    label: &str,
+    pred: &str,
+    score: Option<&str>,
+) -> Option<Side> {
+    let labels = |col: &str| -> Option<Vec<Option<String>>> {
+        let mut dict = Dictionary::default();
+        let codes = columns::label_codes(frame, col, &mut dict).ok()?;
+        Some(
+            codes
+                .into_iter()
+                .map(|c| c.map(|c| dict.labels[c as usize].clone()))
+                .collect(),
+        )
+    };
+    Some(Side {
+        label: labels(label)?,
+        pred: labels(pred)?,
+        label_num: columns::numeric_values(frame, label).unwrap_or_default(),
+        pred_num: columns::numeric_values(frame, pred).unwrap_or_default(),
+        score: score.and_then(|s| columns::numeric_values(frame, s).ok()),
+    })
+}
+
+pub(crate) fn run_performance(
+    inputs: &Inputs,
+    prepared: &[Prepared],
+    params: &DriftParams,
+    windows: Option<&WindowsReport>,
+) -> Option<PerformanceReport> {
+    let label = inputs
+        .roles
+        .with_role(Role::Label)
+        .into_iter()
+        .find(|c| inputs.current.frame.column(c).is_ok())?;
+    let prediction = inputs
+        .roles
+        .with_role(Role::Prediction)
+        .into_iter()
+        .find(|c| inputs.current.frame.column(c).is_ok())?;
+    let score = inputs
+        .roles
+        .with_role(Role::Score)
+        .into_iter()
+        .find(|c| inputs.current.frame.column(c).is_ok());
+    let task = match prepared
+        .iter()
+        .find(|p| p.name == label)
+        .map(Prepared::kind)
+    {
+        Some(super::drift::ColumnKind::Numeric) => Task::Regression,
+        _ => Task::Classification,
+    };
+    let cur = side(&inputs.current.frame, label, prediction, score)?;
+    let base = if inputs.baseline.frame.column(label).is_ok()
+        && inputs.baseline.frame.column(prediction).is_ok()
+    {
+        side(
+            &inputs.baseline.frame,
+            label,
+            prediction,
+            score.filter(|s| inputs.baseline.frame.column(s).is_ok()),
+        )
+    } else {
+        None
+    };
+    let positive = positive_class(&cur.label);
+    let all: Vec<usize> = (0..cur.label.len()).collect();
+    let overall = metrics(&cur, &all, task, positive.as_deref());
+    let labelled = cur.label.iter().filter(|l| l.is_some()).count();
+    let baseline = base.as_ref().map(|b| {
+        metrics(
+            b,
+            &(0..b.label.len()).collect::<Vec<_>>(),
+            task,
+            positive.as_deref(),
+        )
+    });
+
+    let mut slices = Vec::new();
+    for seg in inputs
+        .roles
+        .columns
+        .iter()
+        .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
+    {
+        let Ok(groups) = Groups::of(&inputs.current.frame, &seg.column) else {
+            continue;
+        };
+        for (g, value) in groups.values.iter().enumerate() {
+            let rows = groups.rows_of(g as u32);
+            slices.push(SliceMetrics {
+                segment: Some(SegmentRef {
+                    column: seg.column.clone(),
+                    value: value.clone(),
+                }),
+                window: None,
+                metrics: metrics(&cur, &rows, task, positive.as_deref()),
+            });
+        }
+    }
+    if let Some(w) = windows
+        && let Some((assigned, list, _)) = assign_windows(inputs, &w.spec)
+    {
+        for win in &list {
+            let rows: Vec<usize> = assigned
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| **a == Some(win.index))
+                .map(|(r, _)| r)
+                .collect();
+            slices.push(SliceMetrics {
+                segment: None,
+                window: Some(win.index),
+                metrics: metrics(&cur, &rows, task, positive.as_deref()),
+            });
+        }
+    }
+
+    let (reference_name, reference) = match &baseline {
+        Some(b) if b.rows > 0 => ("baseline".to_owned(), b.clone()),
+        _ => {
+            let first = slices
+                .iter()
+                .find(|s| s.window.is_some() && s.metrics.rows >= MIN_ALERT_ROWS)
+                .map(|s| s.metrics.clone())
+                .unwrap_or_default();
+            ("first_window".to_owned(), first)
+        }
+    };
+    let mut alerts = Vec::new();
+    let window_label = |i: usize| {
+        windows
+            .and_then(|w| w.windows.get(i))
+            .and_then(|w| w.start.clone())
+            .unwrap_or_else(|| format!("window {}", i + 1))
+    };
+    for (segment, window, m) in std::iter::once((None, None, &overall)).chain(
+        slices
+            .iter()
+            .map(|s| (s.segment.clone(), s.window, &s.metrics)),
+    ) {
+        if m.rows < MIN_ALERT_ROWS {
+            continue;
+        }
+        let all_reference = Metrics {
+            positives: Some(usize::MAX),
+            predicted_positives: Some(usize::MAX),
+            ..reference.clone()
+        };
+        for ((name, value, higher_better), (_, ref_value, _)) in
+            m.watched(task).into_iter().zip(all_reference.watched(task))
+        {
+            let (Some(v), Some(r)) = (value, ref_value) else {
+                continue;
+            };
+            if r == 0.0 {
+                continue;
+            }
+            let drop = if higher_better {
+                (r - v) / r.abs()
+            } else {
+                (v - r) / r.abs()
+            };
+            if drop >= params.performance_drop && beyond_noise(name, r, v, m) {
+                let scope = match (&segment, window) {
+                    (Some(s), _) => format!(" where {} = {}", s.column, s.value),
+                    (None, Some(i)) => format!(" in the window from {}", window_label(i)),
+                    _ => String::new(),
+                };
+                alerts.push(PerformanceAlert {
+                    metric: name.to_owned(),
+                    segment: segment.clone(),
+                    window,
+                    reference: r,
+                    value: v,
+                    relative_drop: drop,
+                    rows: m.rows,
+                    message: format!(
+                        "{name} is {v:.3}{scope} against {r:.3} on the {} ({:.1} % worse, {} labelled rows)",
+                        reference_name.replace('_', " "),
+                        drop * 100.0,
+                        m.rows
+                    ),
+                });
+            }
+        }
+    }
+    alerts.sort_by(|a, b| b.relative_drop.total_cmp(&a.relative_drop));
+    Some(PerformanceReport {
+        task,
+        label: label.to_owned(),
+        prediction: prediction.to_owned(),
+        score: score.map(str::to_owned),
+        positive_class: positive,
+        reference: reference_name,
+        drop_threshold: params.performance_drop,
+        baseline,
+        overall,
+        labelled_share: if cur.label.is_empty() {
+            0.0
+        } else {
+            labelled as f64 / cur.label.len() as f64
+        },
+        slices,
+        alerts,
+    })
+}
+
+/// A proportion metric (accuracy, precision, recall) trips only when it lies more than two
+/// binomial standard errors below the reference — a 5 % drop measured on 60 rows is noise. Other
+/// metrics pass (they already need enough rows to be watched).
+fn beyond_noise(name: &str, reference: f64, value: f64, m: &Metrics) -> bool {
+    let n = match name {
+        "accuracy" => Some(m.rows),
+        "precision" => m.predicted_positives,
+        "recall" => m.positives,
+        _ => return true,
+    };
+    let Some(n) = n.filter(|n| *n > 0) else {
+        return false;
+    };
+    let se = (reference * (1.0 - reference) / n as f64).sqrt();
+    (reference - value).abs() > 2.0 * se
+}
+
+/// For two classes: `1`, `True` or `yes` if present, else the last label in sort order.
+fn positive_class(labels: &[Option<String>]) -> Option<String> {
+    let mut classes: Vec<&String> = labels.iter().flatten().collect();
+    classes.sort();
+    classes.dedup();
+    if classes.len() > 2 {
+        return None;
+    }
+    for p in ["1", "True", "true", "yes", "positive"] {
+        if classes.iter().any(|c| c.as_str() == p) {
+            return Some(p.to_owned());
+        }
+    }
+    classes.last().map(|c| (*c).clone())
+}
+
+fn metrics(s: &Side, rows: &[usize], task: Task, positive: Option<&str>) -> Metrics {
+    match task {
+        Task::Classification => classification(s, rows, positive),
+        Task::Regression => regression(s, rows),
+    }
+}
+
+fn ratio(a: usize, b: usize) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+fn classification(s: &Side, rows: &[usize], positive: Option<&str>) -> Metrics {
+    let pairs: Vec<(&str, &str, Option<f64>)> = rows
+        .iter()
+        .filter_map(|&r| {
+            let l = s.label.get(r)?.as_deref()?;
+            let p = s.pred.get(r)?.as_deref()?;
+            let score = s.score.as_ref().and_then(|v| v.get(r).copied().flatten());
+            Some((l, p, score))
+        })
+        .collect();
+    let n = pairs.len();
+    let mut m = Metrics {
+        rows: n,
+        accuracy: ratio(pairs.iter().filter(|(l, p, _)| l == p).count(), n),
+        ..Metrics::default()
+    };
+    if let Some(pos) = positive {
+        let tp = pairs
+            .iter()
+            .filter(|(l, p, _)| *l == pos && *p == pos)
+            .count();
+        let fp = pairs
+            .iter()
+            .filter(|(l, p, _)| *l != pos && *p == pos)
+            .count();
+        let fneg = pairs
+            .iter()
+            .filter(|(l, p, _)| *l == pos && *p != pos)
+            .count();
+        m.positives = Some(tp + fneg);
+        m.predicted_positives = Some(tp + fp);
+        m.precision = ratio(tp, tp + fp);
+        m.recall = ratio(tp, tp + fneg);
+        m.f1 = ratio(2 * tp, 2 * tp + fp + fneg);
+        let scored: Vec<(bool, f64)> = pairs
+            .iter()
+            .filter_map(|(l, _, sc)| sc.map(|sc| (*l == pos, sc)))
+            .collect();
+        m.roc_auc = roc_auc(&scored);
+        if !scored.is_empty() {
+            let eps = f64::EPSILON;
+            let losses: Vec<f64> = scored
+                .iter()
+                .map(|(y, p)| {
+                    let p = p.clamp(eps, 1.0 - eps);
+                    if *y { -p.ln() } else { -(1.0 - p).ln() }
+                })
+                .collect();
+            m.log_loss = Some(summary::mean(&losses));
+        }
+    }
+    m
+}
+
+/// ROC AUC as the Mann–Whitney statistic with tied scores counted half (equals scikit-learn's
+/// `roc_auc_score`); `None` without both classes.
+pub fn roc_auc(scored: &[(bool, f64)]) -> Option<f64> {
+    let pos = scored.iter().filter(|(y, _)| *y).count();
+    let neg = scored.len() - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    order.sort_by(|&a, &b| scored[a].1.total_cmp(&scored[b].1));
+    // Average ranks over ties.
+    let mut rank_sum_pos = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scored[order[j + 1]].1 == scored[order[i]].1 {
+            j += 1;
+        }
+        let avg_rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            if scored[k].0 {
+                rank_sum_pos += avg_rank;
+            }
+        }
+        i = j + 1;
+    }
+    let (p, n) = (pos as f64, neg as f64);
+    Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * n))
+}
+
+fn regression(s: &Side, rows: &[usize]) -> Metrics {
+    let pairs: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|&r| {
+            Some((
+                s.label_num.get(r).copied().flatten()?,
+                s.pred_num.get(r).copied().flatten()?,
+            ))
+        })
+        .collect();
+    let n = pairs.len();
+    let mut m = Metrics {
+        rows: n,
+        ..Metrics::default()
+    };
+    if n == 0 {
+        return m;
+    }
+    let abs: Vec<f64> = pairs.iter().map(|(y, p)| (y - p).abs()).collect();
+    let sq: Vec<f64> = pairs.iter().map(|(y, p)| (y - p) * (y - p)).collect();
+    m.mae = Some(summary::mean(&abs));
+    m.rmse = Some(summary::mean(&sq).sqrt());
+    let ape: Vec<f64> = pairs
+        .iter()
+        .map(|(y, p)| (y - p).abs() / y.abs().max(f64::EPSILON))
+        .collect();
+    m.mape = Some(summary::mean(&ape));
+    let ys: Vec<f64> = pairs.iter().map(|(y, _)| *y).collect();
+    let mean = summary::mean(&ys);
+    let ss_tot: f64 = ys.iter().map(|y| (y - mean) * (y - mean)).sum();
+    let ss_res: f64 = sq.iter().sum();
+    m.r2 = (ss_tot > 0.0).then(|| 1.0 - ss_res / ss_tot);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_counts_ties_half() {
+        assert_eq!(roc_auc(&[(false, 0.1), (true, 0.9)]), Some(1.0));
+        assert_eq!(roc_auc(&[(true, 0.1), (false, 0.9)]), Some(0.0));
+        assert_eq!(roc_auc(&[(true, 0.5), (false, 0.5)]), Some(0.5));
+        // sklearn: roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75
+        assert_eq!(
+            roc_auc(&[(false, 0.1), (false, 0.4), (true, 0.35), (true, 0.8)]),
+            Some(0.75)
+        );
+        assert_eq!(roc_auc(&[(true, 0.5)]), None);
+    }
+
+    #[test]
+    fn the_positive_class_is_one_or_true_or_the_last_label() {
+        let l = |v: &[&str]| v.iter().map(|s| Some((*s).to_owned())).collect::<Vec<_>>();
+        assert_eq!(positive_class(&l(&["0", "1"])).as_deref(), Some("1"));
+        assert_eq!(
+            positive_class(&l(&["False", "True"])).as_deref(),
+            Some("True")
+        );
+        assert_eq!(
+            positive_class(&l(&["ham", "spam"])).as_deref(),
+            Some("spam")
+        );
+        assert_eq!(positive_class(&l(&["a", "b", "c"])), None);
+    }
+}

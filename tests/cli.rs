@@ -347,6 +347,26 @@ fn report_json_has_the_contracts_drift_sections_and_fail_on_gates() {
         .code(),
         Some(1)
     );
+    // The Evidently preset names Evidently's tests in the verdicts.
+    let out = run(&[
+        "--preset",
+        "evidently",
+        "--window",
+        "none",
+        "--json",
+        json_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    let score = r["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["column"] == "score" && f["segment"].is_null())
+        .unwrap();
+    assert_eq!(score["method"], "evidently:wasserstein");
+    assert_eq!(score["drifted"], true);
+    assert!(r["windows"].is_null());
     let bad = run(&["--method", "magic"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("unknown method 'magic'"));

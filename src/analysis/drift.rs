@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::evidently;
 use crate::stats::{binning, chi2, divergence, ks, sorted, summary, wasserstein};
 
 /// How a column's values compare.
@@ -173,6 +174,19 @@ pub struct DriftSettings {
     /// A change of the missing-value share by at least this much (absolute) is an alert.
     pub null_rate_change: f64,
     pub columns: BTreeMap<String, ColumnSettings>,
+    /// `Evidently` reproduces Evidently 0.7's DataDriftPreset verdicts instead of the above.
+    pub preset: Preset,
+}
+
+/// Whose rules decide drift.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// driftscope's defaults and the settings above.
+    #[default]
+    Driftscope,
+    /// Evidently 0.7's DataDriftPreset, column by column.
+    Evidently,
 }
 
 impl Default for DriftSettings {
@@ -185,6 +199,7 @@ impl Default for DriftSettings {
             min_rows: 100,
             null_rate_change: 0.05,
             columns: BTreeMap::new(),
+            preset: Preset::Driftscope,
         }
     }
 }
@@ -259,10 +274,13 @@ pub struct ColumnDrift {
     pub kind: ColumnKind,
     pub n_baseline: usize,
     pub n_current: usize,
-    pub method: Method,
+    /// The deciding statistic: a [`Method`] name, or `evidently:<test>` under the Evidently preset.
+    pub method: String,
     /// The deciding statistic's value (a distance, or a p-value for KS/chi-square).
     pub score: Option<f64>,
     pub threshold: f64,
+    /// True for p-values: drift when the score is below the threshold.
+    pub lower_is_drift: bool,
     pub drifted: bool,
     /// Why there is no verdict, when there is none.
     pub note: Option<String>,
@@ -278,6 +296,9 @@ pub struct NumericReference {
     pub counts: Vec<u64>,
     pub std0: Option<f64>,
     pub summary: Option<summary::Summary>,
+    /// The column holds integers with no missing values on either side (Evidently's binning
+    /// treats such columns differently, as numpy does).
+    pub integer: bool,
 }
 
 impl NumericReference {
@@ -301,6 +322,7 @@ impl NumericReference {
             sorted,
             cuts,
             counts,
+            integer: false,
         }
     }
 }
@@ -376,7 +398,48 @@ fn finish(
     n_current: usize,
     settings: &DriftSettings,
     stats: DriftStats,
+    evidently_sides: Option<(evidently::Values, evidently::Values)>,
 ) -> ColumnDrift {
+    if settings.preset == Preset::Evidently
+        && let Some((reference, current)) = evidently_sides
+    {
+        let col = settings.column(column);
+        let verdict = evidently::evaluate(
+            kind,
+            &reference,
+            &current,
+            None,
+            col.threshold.or(settings.threshold),
+        );
+        return match verdict {
+            Some(v) => ColumnDrift {
+                column: column.to_owned(),
+                kind,
+                n_baseline,
+                n_current,
+                method: format!("evidently:{}", serde_plain_name(&v.test)),
+                score: Some(v.score),
+                threshold: v.threshold,
+                lower_is_drift: v.test.is_pvalue(),
+                drifted: v.drifted,
+                note: None,
+                stats,
+            },
+            None => ColumnDrift {
+                column: column.to_owned(),
+                kind,
+                n_baseline,
+                n_current,
+                method: "evidently".to_owned(),
+                score: None,
+                threshold: 0.0,
+                lower_is_drift: false,
+                drifted: false,
+                note: Some("no values on one side".to_owned()),
+                stats,
+            },
+        };
+    }
     let (method, threshold) = settings.verdict_rule(column, kind);
     let score = score_of(method, &stats);
     let min = settings.min_rows.max(1);
@@ -394,13 +457,22 @@ fn finish(
         kind,
         n_baseline,
         n_current,
-        method,
+        method: method.as_str().to_owned(),
         score,
         threshold,
+        lower_is_drift: method.is_pvalue(),
         drifted: note.is_none() && decide(method, score, threshold),
         note,
         stats,
     }
+}
+
+/// An enum's serde name (`KlDiv` → `kl_div`).
+fn serde_plain_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A numeric column: current values against the prepared reference.
@@ -443,6 +515,16 @@ pub fn numeric_drift(
         fill_binned(&mut stats, &pb, &pc);
         stats.out_of_range_rate = summary::out_of_range_rate(b, &cur);
     }
+    let sides = (settings.preset == Preset::Evidently).then(|| {
+        let wrap = |v: &Vec<f64>| {
+            if reference.integer && cur.len() == current.len() {
+                evidently::Values::Integers(v.clone())
+            } else {
+                evidently::Values::Numeric(v.clone())
+            }
+        };
+        (wrap(b), wrap(&cur))
+    });
     finish(
         column,
         ColumnKind::Numeric,
@@ -450,6 +532,7 @@ pub fn numeric_drift(
         cur.len(),
         settings,
         stats,
+        sides,
     )
 }
 
@@ -515,9 +598,31 @@ pub fn categorical_drift(
             stats.missing_categories.push(stats.bin_labels[k].clone());
         }
     }
+    let sides = (settings.preset == Preset::Evidently).then(|| {
+        let side = |counts: &[u64]| {
+            evidently::Values::Counts(
+                stats
+                    .bin_labels
+                    .iter()
+                    .cloned()
+                    .zip(counts.iter().copied())
+                    .filter(|(_, c)| *c > 0)
+                    .collect(),
+            )
+        };
+        (side(&cb), side(&cc))
+    });
     stats.baseline_counts = cb;
     stats.current_counts = cc;
-    finish(column, ColumnKind::Categorical, nb, nc, settings, stats)
+    finish(
+        column,
+        ColumnKind::Categorical,
+        nb,
+        nc,
+        settings,
+        stats,
+        sides,
+    )
 }
 
 #[cfg(test)]
@@ -535,7 +640,7 @@ mod tests {
         assert!(!same.drifted);
         let moved = numeric_drift("x", &reference, &shifted, &settings);
         assert!(moved.drifted, "{moved:?}");
-        assert_eq!(moved.method, Method::JensenShannon);
+        assert_eq!(moved.method, "jensen_shannon");
         assert_eq!(moved.stats.bin_edges.as_ref().map(Vec::len), Some(9));
         assert!((moved.stats.out_of_range_rate.unwrap() - 0.4).abs() < 1e-12);
     }

@@ -4,11 +4,12 @@
 
 pub mod columns;
 pub mod drift;
+pub mod evidently;
 pub mod latency;
 pub mod performance;
 pub mod quality;
 pub mod report;
 pub mod windows;
 
-pub use drift::{ColumnDrift, ColumnKind, ColumnSettings, DriftSettings, Method};
+pub use drift::{ColumnDrift, ColumnKind, ColumnSettings, DriftSettings, Method, Preset};
 pub use report::{DriftParams, DriftReport, run_drift_report};

@@ -357,6 +357,38 @@ fn positive_class(labels: &[Option<String>]) -> Option<String> {
     classes.last().map(|c| (*c).clone())
 }
 
+/// Classification metrics of labels against predictions (and positive-class scores, for ROC AUC
+/// and log loss); rows where either is missing are left out.
+pub fn classification_metrics(
+    labels: &[Option<String>],
+    predictions: &[Option<String>],
+    scores: Option<&[Option<f64>]>,
+    positive: Option<&str>,
+) -> Metrics {
+    let side = Side {
+        label: labels.to_vec(),
+        pred: predictions.to_vec(),
+        label_num: Vec::new(),
+        pred_num: Vec::new(),
+        score: scores.map(<[Option<f64>]>::to_vec),
+    };
+    let rows: Vec<usize> = (0..labels.len()).collect();
+    classification(&side, &rows, positive)
+}
+
+/// Regression metrics of true values against predicted ones.
+pub fn regression_metrics(truth: &[Option<f64>], predicted: &[Option<f64>]) -> Metrics {
+    let side = Side {
+        label: Vec::new(),
+        pred: Vec::new(),
+        label_num: truth.to_vec(),
+        pred_num: predicted.to_vec(),
+        score: None,
+    };
+    let rows: Vec<usize> = (0..truth.len()).collect();
+    regression(&side, &rows)
+}
+
 fn metrics(s: &Side, rows: &[usize], task: Task, positive: Option<&str>) -> Metrics {
     match task {
         Task::Classification => classification(s, rows, positive),

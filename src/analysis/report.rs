@@ -129,6 +129,8 @@ pub(crate) enum ColumnData {
     Numeric {
         baseline: Vec<Option<f64>>,
         current: Vec<Option<f64>>,
+        /// Integer dtype on both sides.
+        integer: bool,
     },
     Categorical {
         labels: Vec<String>,
@@ -154,13 +156,14 @@ impl Prepared {
     /// The reference prepared from some baseline rows (all rows when `rows` is `None`).
     pub fn reference(&self, rows: Option<&[usize]>, settings: &DriftSettings) -> PreparedRef {
         match &self.data {
-            ColumnData::Numeric { baseline, .. } => {
+            ColumnData::Numeric {
+                baseline, integer, ..
+            } => {
                 let values = rows.map_or_else(|| baseline.clone(), |r| columns::take(baseline, r));
-                PreparedRef::Numeric(NumericReference::new(
-                    &values,
-                    &settings.column(&self.name),
-                    settings.bins,
-                ))
+                let mut reference =
+                    NumericReference::new(&values, &settings.column(&self.name), settings.bins);
+                reference.integer = *integer && values.iter().all(Option::is_some);
+                PreparedRef::Numeric(reference)
             }
             ColumnData::Categorical {
                 labels, baseline, ..
@@ -199,7 +202,12 @@ impl Prepared {
         settings: &DriftSettings,
     ) -> ColumnDrift {
         match (&self.data, reference) {
-            (ColumnData::Numeric { baseline, current }, PreparedRef::Numeric(r)) => {
+            (
+                ColumnData::Numeric {
+                    baseline, current, ..
+                },
+                PreparedRef::Numeric(r),
+            ) => {
                 let side = if from_baseline { baseline } else { current };
                 let values = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
                 drift::numeric_drift(&self.name, r, &values, settings)
@@ -229,9 +237,10 @@ fn unreachable_drift(name: &str) -> ColumnDrift {
         kind: ColumnKind::Numeric,
         n_baseline: 0,
         n_current: 0,
-        method: drift::Method::JensenShannon,
+        method: drift::Method::JensenShannon.as_str().to_owned(),
         score: None,
         threshold: 0.0,
+        lower_is_drift: false,
         drifted: false,
         note: Some("internal error: reference of another kind".to_owned()),
         stats: drift::DriftStats::default(),
@@ -296,7 +305,14 @@ fn prepare(inputs: &Inputs) -> Vec<Prepared> {
                     if classes {
                         categorical(b, c)?
                     } else {
-                        ColumnData::Numeric { baseline, current }
+                        let int = |f: &DataFrame| {
+                            f.column(&col.column).is_ok_and(|c| c.dtype().is_integer())
+                        };
+                        ColumnData::Numeric {
+                            integer: int(b) && int(c),
+                            baseline,
+                            current,
+                        }
                     }
                 }
                 ValueKind::Categorical => categorical(b, c)?,

@@ -144,14 +144,20 @@ pub struct DriftArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(2..=1000))]
     pub bins: Option<u16>,
 
+    /// Whose rules decide drift: driftscope (default) or evidently (Evidently 0.7's
+    /// DataDriftPreset, column by column: its test choice, binning, thresholds).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<crate::analysis::Preset>,
+
     /// Per-column setting, COLUMN:KEY=VALUE with KEY one of method, threshold, bins, edges
     /// (comma-separated inner bin edges); repeatable. E.g. --column amount:method=ks
     #[arg(long = "column", value_name = "COLUMN:KEY=VALUE")]
     pub columns: Vec<String>,
 
     /// Time windows: a period (1d, 6h, 30m, 1w) or a row count (10000rows); "none" for none.
-    #[arg(long, value_name = "SIZE", default_value = "1d")]
-    pub window: String,
+    /// Default 1d (or the investigation file's).
+    #[arg(long, value_name = "SIZE")]
+    pub window: Option<String>,
 
     /// Exit with code 1 when any of these trips: drift (a column drifted overall), quality (a
     /// data-quality warning), performance (a metric dropped). Comma-separated.
@@ -167,10 +173,14 @@ pub enum FailOn {
 }
 
 impl DriftArgs {
-    /// The analysis parameters these flags ask for.
-    pub fn params(&self) -> anyhow::Result<crate::analysis::DriftParams> {
-        use crate::analysis::{ColumnKind, ColumnSettings, DriftParams, Method};
-        let mut params = DriftParams::default();
+    /// The analysis parameters: `base` (an investigation file's, or the defaults) with these
+    /// flags on top.
+    pub fn params(
+        &self,
+        base: crate::analysis::DriftParams,
+    ) -> anyhow::Result<crate::analysis::DriftParams> {
+        use crate::analysis::{ColumnKind, ColumnSettings, Method};
+        let mut params = base;
         let s = &mut params.settings;
         if let Some(m) = self.method {
             if m.applies_to(ColumnKind::Numeric) {
@@ -180,7 +190,12 @@ impl DriftArgs {
                 s.categorical_method = m;
             }
         }
-        s.threshold = self.threshold;
+        if let Some(preset) = self.preset {
+            s.preset = preset;
+        }
+        if self.threshold.is_some() {
+            s.threshold = self.threshold;
+        }
         if let Some(b) = self.bins {
             s.bins = usize::from(b);
         }
@@ -221,13 +236,15 @@ impl DriftArgs {
                 _ => return Err(bad("KEY is one of method, threshold, bins, edges")),
             }
         }
-        params.window = match self.window.trim() {
-            "none" | "" => None,
-            w => Some(
-                w.parse()
-                    .map_err(|e: String| anyhow::anyhow!("--window: {e}"))?,
-            ),
-        };
+        if let Some(window) = &self.window {
+            params.window = match window.trim() {
+                "none" | "" => None,
+                w => Some(
+                    w.parse()
+                        .map_err(|e: String| anyhow::anyhow!("--window: {e}"))?,
+                ),
+            };
+        }
         Ok(params)
     }
 }

@@ -54,7 +54,12 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         );
     }
 
-    let params = args.drift.params()?;
+    let params = args.drift.params(
+        investigation
+            .as_ref()
+            .map(|i| i.drift.clone())
+            .unwrap_or_default(),
+    )?;
     eprintln!("loading {} and {}", baseline.display(), current.display());
     let inputs = load_inputs(&baseline, &current, &args.roles.layers(file_roles))?;
     eprintln!("measuring drift");

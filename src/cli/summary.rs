@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::FailOn;
+use crate::analysis::DriftReport;
 use crate::analysis::quality::Severity;
 use crate::analysis::report::Reference;
-use crate::analysis::{DriftReport, Method};
 
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
@@ -66,8 +66,8 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
     let mut overall: Vec<_> = r.overall().collect();
     overall.sort_by(|a, b| {
         b.drift.drifted.cmp(&a.drift.drifted).then(
-            severity(b.drift.method, b.drift.score)
-                .total_cmp(&severity(a.drift.method, a.drift.score)),
+            severity(b.drift.lower_is_drift, b.drift.score)
+                .total_cmp(&severity(a.drift.lower_is_drift, a.drift.score)),
         )
     });
     let _ = writeln!(out, "\ncolumns, log vs baseline (most drifted first):");
@@ -86,7 +86,7 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
         rows.push(vec![
             f.drift.column.clone(),
             f.role.to_string(),
-            f.drift.method.as_str().to_owned(),
+            f.drift.method.clone(),
             num(f.drift.score),
             num(Some(f.drift.threshold)),
             if f.drift.drifted {
@@ -121,7 +121,7 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
                 .or_default()
                 .push((
                     f.drift.column.clone(),
-                    severity(f.drift.method, f.drift.score),
+                    severity(f.drift.lower_is_drift, f.drift.score),
                 ));
         }
     }
@@ -256,10 +256,10 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
 }
 
 /// A score on one scale, larger = worse, for ranking (p-values flip).
-fn severity(method: Method, score: Option<f64>) -> f64 {
+fn severity(lower_is_drift: bool, score: Option<f64>) -> f64 {
     match score {
         None => f64::NEG_INFINITY,
-        Some(s) if method.is_pvalue() => 1.0 - s,
+        Some(s) if lower_is_drift => 1.0 - s,
         Some(s) => s,
     }
 }

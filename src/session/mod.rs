@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::DriftParams;
 use crate::data::RoleOverrides;
 use crate::fsutil::{self, WriteError};
 
@@ -26,6 +27,8 @@ pub struct Investigation {
     pub current: Option<PathBuf>,
     /// Roles the user set; every other column's role is inferred on load.
     pub roles: RoleOverrides,
+    /// How drift is measured: methods, thresholds, bins, windows, per-column settings.
+    pub drift: DriftParams,
     /// Free text for whoever opens the investigation next.
     pub notes: String,
 }
@@ -38,6 +41,7 @@ impl Default for Investigation {
             baseline: None,
             current: None,
             roles: RoleOverrides::default(),
+            drift: DriftParams::default(),
             notes: String::new(),
         }
     }
@@ -170,6 +174,14 @@ mod tests {
             ..Investigation::default()
         };
         inv.roles.set("a", Role::Segment);
+        inv.drift.settings.threshold = Some(0.2);
+        inv.drift.settings.columns.insert(
+            "a".into(),
+            crate::analysis::ColumnSettings {
+                edges: Some(vec![1.0, 5.0]),
+                ..Default::default()
+            },
+        );
         let file = dir.path().join("incident.driftscope.ron");
         inv.save(&file).unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
@@ -188,6 +200,7 @@ mod tests {
         let back = Investigation::load(&target.join("incident.driftscope.ron")).unwrap();
         assert_eq!(back.title, "checkout incident");
         assert_eq!(back.roles.roles.get("a"), Some(&Role::Segment));
+        assert_eq!(back.drift, inv.drift);
         assert!(back.baseline.unwrap().ends_with("data/base.csv"));
         assert!(back.current.unwrap().exists());
     }

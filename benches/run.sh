@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Reproduces BENCHMARKS.md: driftscope against its peers in one run, on this machine.
+#   benches/run.sh            (needs .venv and .venv-evidently, see the requirements files)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=target/bench-data
+[ -f $data/log_1000000.parquet ] || .venv/bin/python benches/make_bench_data.py 1000000 $data
+[ -f $data/log_10000000.parquet ] || .venv/bin/python benches/make_bench_data.py 10000000 $data --parquet-only
+cargo build --release --quiet
+files="$data/log_1000000.parquet $data/log_1000000.csv $data/log_1000000.jsonl $data/log_10000000.parquet"
+
+echo "== load (best of 3): driftscope"
+cargo bench --quiet --bench load -- $files
+echo "== load (best of 3): pandas (what an Evidently/NannyML user runs first)"
+.venv/bin/python benches/peer_load.py 3 $files
+
+best_of() {  # best wall time of N runs of a command, in seconds
+  local n=$1; shift; local best=""
+  for _ in $(seq "$n"); do
+    local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
+    best=$(echo "$s $e $best" | awk '{t=$2-$1; if ($3=="" || t<$3) print t; else print $3}')
+  done
+  echo "$best"
+}
+for log in $data/log_1000000.parquet $data/log_10000000.parquet; do
+  echo "== drift report, baseline vs $(basename $log)"
+  ds=$(best_of 2 target/release/driftscope report --baseline sample-data/baseline.parquet --current "$log" --window none)
+  dsw=$(best_of 2 target/release/driftscope report --baseline sample-data/baseline.parquet --current "$log" --window 1d)
+  ev=$(.venv-evidently/bin/python benches/peer_drift.py 1 sample-data/baseline.parquet "$log")
+  echo "driftscope report (overall + every segment, no windows): ${ds} s"
+  echo "driftscope report (overall + segments + daily windows):  ${dsw} s"
+  echo "Evidently DataDriftPreset (overall only):               ${ev} s"
+  echo "ratio Evidently / driftscope (no windows): $(echo "$ev $ds" | awk '{printf "%.1f", $1/$2}')x"
+done

@@ -686,6 +686,26 @@ mod tests {
     }
 
     #[test]
+    fn pinned_edges_and_bin_counts_are_used_as_given() {
+        let base: Vec<Option<f64>> = (0..1000).map(|i| Some(f64::from(i % 100))).collect();
+        let pinned = ColumnSettings {
+            edges: Some(vec![50.0, 10.0, 50.0]),
+            ..ColumnSettings::default()
+        };
+        let reference = NumericReference::new(&base, &pinned, 10);
+        let d = numeric_drift("x", &reference, &base, &DriftSettings::default());
+        assert_eq!(d.stats.bin_edges, Some(vec![10.0, 50.0]));
+        assert_eq!(d.stats.baseline_counts, [100, 400, 500]);
+        assert_eq!(d.stats.bin_labels, ["< 10", "[10, 50)", "≥ 50"]);
+        let quartiles = ColumnSettings {
+            bins: Some(4),
+            ..ColumnSettings::default()
+        };
+        let reference = NumericReference::new(&base, &quartiles, 10);
+        assert_eq!(reference.cuts.len(), 3);
+    }
+
+    #[test]
     fn per_column_settings_win_over_global_ones() {
         let mut settings = DriftSettings {
             threshold: Some(0.3),

@@ -32,24 +32,28 @@ fn metrics_equal_scikit_learn() {
                 .map(Value::as_f64)
                 .collect()
         };
-        let m: Metrics = if case["kind"] == "classification" {
-            let labels = |k: &str| -> Vec<Option<String>> {
-                case[k]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| Some(v.to_string()))
-                    .collect()
-            };
-            let scores = nums("score");
-            classification_metrics(
-                &labels("label"),
-                &labels("prediction"),
-                Some(&scores),
-                Some("1"),
-            )
-        } else {
-            regression_metrics(&nums("label"), &nums("prediction"))
+        let labels = |k: &str| -> Vec<Option<String>> {
+            case[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| Some(v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                .collect()
+        };
+        let m: Metrics = match case["kind"].as_str() {
+            Some("classification") => {
+                let scores = nums("score");
+                classification_metrics(
+                    &labels("label"),
+                    &labels("prediction"),
+                    Some(&scores),
+                    Some("1"),
+                )
+            }
+            Some("multiclass") => {
+                classification_metrics(&labels("label"), &labels("prediction"), None, None)
+            }
+            _ => regression_metrics(&nums("label"), &nums("prediction")),
         };
         for (metric, got) in [
             ("accuracy", m.accuracy),

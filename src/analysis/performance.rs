@@ -416,6 +416,26 @@ fn classification(s: &Side, rows: &[usize], positive: Option<&str>) -> Metrics {
         accuracy: ratio(pairs.iter().filter(|(l, p, _)| l == p).count(), n),
         ..Metrics::default()
     };
+    if positive.is_none() && n > 0 {
+        // More than two classes: macro averages over every class seen in labels or predictions
+        // (scikit-learn's average='macro', a class never predicted counting 0 precision).
+        let mut classes: Vec<&str> = pairs.iter().flat_map(|(l, p, _)| [*l, *p]).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        let (mut ps, mut rs, mut fs) = (0.0, 0.0, 0.0);
+        for c in &classes {
+            let tp = pairs.iter().filter(|(l, p, _)| l == c && p == c).count();
+            let fp = pairs.iter().filter(|(l, p, _)| l != c && p == c).count();
+            let fneg = pairs.iter().filter(|(l, p, _)| l == c && p != c).count();
+            ps += ratio(tp, tp + fp).unwrap_or(0.0);
+            rs += ratio(tp, tp + fneg).unwrap_or(0.0);
+            fs += ratio(2 * tp, 2 * tp + fp + fneg).unwrap_or(0.0);
+        }
+        let k = classes.len() as f64;
+        m.precision = Some(ps / k);
+        m.recall = Some(rs / k);
+        m.f1 = Some(fs / k);
+    }
     if let Some(pos) = positive {
         let tp = pairs
             .iter()

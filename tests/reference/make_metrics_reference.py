@@ -39,6 +39,19 @@ def main():
                 "log_loss": m.log_loss(y, score),
             },
         })
+    labels = np.array(["cat", "dog", "fox", "owl"])
+    y = labels[rng.integers(0, 4, 500)]
+    pred = np.where(rng.random(500) < 0.7, y, labels[rng.integers(0, 4, 500)])
+    cases.append({
+        "name": "multiclass_macro", "kind": "multiclass",
+        "label": y.tolist(), "prediction": pred.tolist(),
+        "expected": {
+            "accuracy": m.accuracy_score(y, pred),
+            "precision": m.precision_score(y, pred, average="macro"),
+            "recall": m.recall_score(y, pred, average="macro"),
+            "f1": m.f1_score(y, pred, average="macro"),
+        },
+    })
     y = rng.lognormal(3, 0.5, 600)
     p = y * rng.normal(1, 0.1, 600) + rng.normal(0, 2, 600)
     cases.append({

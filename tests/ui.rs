@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use driftscope::data::Role;
 use driftscope::jobs::Executor;
-use driftscope::ui::{AppCommand, DriftscopeApp, Launch};
+use driftscope::ui::{AppCommand, DriftscopeApp, Launch, Tab};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -25,9 +25,30 @@ fn app(launch: Launch) -> Harness<'static, DriftscopeApp> {
 }
 
 #[test]
-fn opens_the_sample_investigation_with_files_and_roles() {
+fn opens_the_sample_investigation_on_the_overview_with_drift_measured() {
     let harness = app(Launch::Investigation(sample_investigation()));
     let state = harness.state();
+    assert_eq!(state.tab(), Tab::Overview);
+    let report = state.report().expect("drift is measured after loading");
+    assert!(
+        report
+            .overall()
+            .any(|f| f.drift.column == "score" && f.drift.drifted)
+    );
+    // What a person sees first: the verdict, the ranked columns, the new region.
+    harness.get_by_label_contains("features drifted");
+    harness.get_by_label("distance_from_home_km");
+    harness.get_by_label_contains("region = ap-southeast sends");
+    harness.get_by_label("ap-southeast (new)");
+}
+
+#[test]
+fn the_data_tab_lists_files_and_roles() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    harness.get_by_label("Data").click();
+    harness.run();
+    let state = harness.state();
+    assert_eq!(state.tab(), Tab::Data);
     assert_eq!(state.error(), None);
     let inputs = state.inputs().expect("the sample is loaded");
     assert_eq!(inputs.current.rows(), 10_500);
@@ -53,6 +74,14 @@ fn a_role_changed_in_the_app_sticks_and_is_marked() {
     );
     harness.run();
     let inputs = harness.state().inputs().unwrap();
+    // The drift report was measured again with the new role: merchant_category is now a segment.
+    let report = harness.state().report().unwrap();
+    assert!(
+        report
+            .segments
+            .iter()
+            .any(|m| m.column == "merchant_category")
+    );
     let column = inputs.roles.get("merchant_category").unwrap();
     assert_eq!(column.role, Role::Segment);
     assert_eq!(column.reason, "set in the investigation file");

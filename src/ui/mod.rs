@@ -3,6 +3,7 @@
 //! screen until the new one arrives, and an error never throws away what is loaded.
 
 mod data_panel;
+mod overview;
 pub mod theme;
 
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use eframe::egui::{self, RichText};
 
+use crate::analysis::{DriftReport, run_drift_report};
 use crate::data::{Inputs, OverrideLayers, Role, RoleOverrides, load_inputs, resolve};
 use crate::jobs::{Executor, Job, JobPoll};
 use crate::session::Investigation;
@@ -41,6 +43,14 @@ pub enum AppCommand {
     CancelJob,
     DismissError,
     ToggleTheme,
+    ShowTab(Tab),
+}
+
+/// The main views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Data,
 }
 
 type LoadResult = Result<(Investigation, Inputs), String>;
@@ -50,6 +60,10 @@ pub struct DriftscopeApp {
     investigation: Investigation,
     inputs: Option<Arc<Inputs>>,
     job: Option<Job<LoadResult>>,
+    /// The drift report of the current inputs; the previous one stays until a new one is ready.
+    report: Option<Arc<DriftReport>>,
+    report_job: Option<Job<Option<DriftReport>>>,
+    tab: Tab,
     error: Option<String>,
     dark: bool,
     theme_applied: Option<bool>,
@@ -62,6 +76,9 @@ impl DriftscopeApp {
             investigation: Investigation::default(),
             inputs: None,
             job: None,
+            report: None,
+            report_job: None,
+            tab: Tab::Overview,
             error: None,
             dark: ctx.global_style().visuals.dark_mode,
             theme_applied: None,
@@ -95,7 +112,32 @@ impl DriftscopeApp {
     }
 
     pub fn is_busy(&self) -> bool {
-        self.job.is_some()
+        self.job.is_some() || self.report_job.is_some()
+    }
+
+    /// The drift report shown (for tests and panels).
+    pub fn report(&self) -> Option<&DriftReport> {
+        self.report.as_deref()
+    }
+
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    /// Measures drift on the loaded inputs in the background; a running measurement of older
+    /// inputs is cancelled (dropping its job cancels it).
+    fn start_report(&mut self, ctx: &egui::Context) {
+        let Some(inputs) = self.inputs.clone() else {
+            return;
+        };
+        let params = self.investigation.drift.clone();
+        let wake_ctx = ctx.clone();
+        self.report_job = Some(Job::spawn(
+            self.executor,
+            "drift report",
+            move || wake_ctx.request_repaint(),
+            move |state| run_drift_report(&inputs, &params, state),
+        ));
     }
 
     /// Loads an investigation file and/or a pair of files in the background. Roles set in the
@@ -212,14 +254,33 @@ impl DriftscopeApp {
             AppCommand::CancelJob => {
                 if let Some(job) = self.job.take() {
                     job.cancel();
+                } else if let Some(job) = self.report_job.take() {
+                    job.cancel();
                 }
             }
             AppCommand::DismissError => self.error = None,
             AppCommand::ToggleTheme => self.dark = !self.dark,
+            AppCommand::ShowTab(tab) => self.tab = tab,
         }
     }
 
-    fn poll_job(&mut self) {
+    fn poll_job(&mut self, ctx: &egui::Context) {
+        if let Some(job) = &mut self.report_job {
+            match job.poll() {
+                JobPoll::Running => {}
+                JobPoll::Done(report) => {
+                    self.report_job = None;
+                    // `None`: cancelled; the previous report stays.
+                    if let Some(report) = report {
+                        self.report = Some(Arc::new(report));
+                    }
+                }
+                JobPoll::Lost => {
+                    self.report_job = None;
+                    self.error = Some("measuring drift stopped unexpectedly (an internal error); the previous results are still shown".to_owned());
+                }
+            }
+        }
         let Some(job) = &mut self.job else { return };
         match job.poll() {
             JobPoll::Running => {}
@@ -230,6 +291,7 @@ impl DriftscopeApp {
                         self.investigation = inv;
                         self.inputs = Some(Arc::new(inputs));
                         self.error = None;
+                        self.start_report(ctx);
                     }
                     Err(e) => self.error = Some(e),
                 }
@@ -261,6 +323,13 @@ impl DriftscopeApp {
                     ui.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
+            ui.separator();
+            for (tab, label) in [(Tab::Overview, "Overview"), (Tab::Data, "Data")] {
+                if ui.selectable_label(self.tab == tab, label).clicked() {
+                    commands.push(AppCommand::ShowTab(tab));
+                }
+            }
+            ui.separator();
             ui.menu_button("View", |ui| {
                 let label = if self.dark {
                     "Light theme"
@@ -275,10 +344,14 @@ impl DriftscopeApp {
     }
 
     fn status_ui(&self, ui: &mut egui::Ui, commands: &mut Vec<AppCommand>) {
-        ui.horizontal(|ui| match &self.job {
-            Some(job) => {
+        let running = self
+            .job
+            .as_ref()
+            .map(|j| (j.state(), j.elapsed()))
+            .or_else(|| self.report_job.as_ref().map(|j| (j.state(), j.elapsed())));
+        ui.horizontal(|ui| match running {
+            Some((state, elapsed)) => {
                 ui.spinner();
-                let state = job.state();
                 let text = state.stage_text();
                 match state.fraction() {
                     Some(f) => {
@@ -288,7 +361,7 @@ impl DriftscopeApp {
                         ui.label(text);
                     }
                 }
-                ui.label(format!("{:.1} s", job.elapsed().as_secs_f32()));
+                ui.label(format!("{:.1} s", elapsed.as_secs_f32()));
                 if ui.button("Cancel").clicked() {
                     commands.push(AppCommand::CancelJob);
                 }
@@ -311,12 +384,12 @@ impl DriftscopeApp {
 
 impl eframe::App for DriftscopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.poll_job();
+        self.poll_job(ctx);
         if self.theme_applied != Some(self.dark) {
             theme::apply(ctx, self.dark);
             self.theme_applied = Some(self.dark);
         }
-        if self.job.is_some() {
+        if self.is_busy() {
             // Keep the elapsed time and spinner moving; the worker also wakes us when done.
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
@@ -353,9 +426,19 @@ impl eframe::App for DriftscopeApp {
                 });
                 ui.separator();
             }
-            match &self.inputs {
-                Some(inputs) => data_panel::roles_ui(ui, inputs, &palette, &mut commands),
-                None if self.job.is_none() => {
+            match (&self.inputs, self.tab) {
+                (Some(_), Tab::Overview) => match &self.report {
+                    Some(report) => overview::overview_ui(ui, report, &palette),
+                    None => {
+                        ui.add_space(40.0);
+                        ui.vertical_centered(|ui| {
+                            ui.spinner();
+                            ui.label("Measuring drift…");
+                        });
+                    }
+                },
+                (Some(inputs), Tab::Data) => data_panel::roles_ui(ui, inputs, &palette, &mut commands),
+                (None, _) if self.job.is_none() => {
                     ui.add_space(40.0);
                     ui.vertical_centered(|ui| {
                         ui.heading("No investigation open");
@@ -368,7 +451,7 @@ impl eframe::App for DriftscopeApp {
                         }
                     });
                 }
-                None => {}
+                (None, _) => {}
             }
         });
         let ctx = ui.ctx().clone();

@@ -157,6 +157,20 @@ fn nested_names_are_prefixed_only_where_they_collide() {
 }
 
 #[test]
+fn a_missing_nested_object_gives_missing_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "m.jsonl",
+        b"{\"id\": 1, \"features\": {\"age\": 31, \"region\": \"FL\"}}\n{\"id\": 2, \"features\": null}\n{\"id\": 3}\n",
+    );
+    let t = load_table(&path).unwrap();
+    assert_eq!(t.column_names(), ["id", "age", "region"]);
+    assert_eq!(t.frame.column("age").unwrap().null_count(), 2);
+    assert_eq!(t.frame.column("region").unwrap().null_count(), 2);
+}
+
+#[test]
 fn sample_logs_in_json_lines_and_parquet_are_the_same_data() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
     let jsonl = load_table(&dir.join("predictions.jsonl")).unwrap();

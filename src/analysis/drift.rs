@@ -287,6 +287,17 @@ pub struct ColumnDrift {
     pub stats: DriftStats,
 }
 
+impl ColumnDrift {
+    /// The score on one scale where larger means more drifted (p-values flip), for ranking.
+    pub fn badness(&self) -> f64 {
+        match self.score {
+            None => f64::NEG_INFINITY,
+            Some(s) if self.lower_is_drift => 1.0 - s,
+            Some(s) => s,
+        }
+    }
+}
+
 /// The reference side of a numeric column, prepared once.
 #[derive(Clone, Debug)]
 pub struct NumericReference {

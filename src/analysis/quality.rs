@@ -45,9 +45,7 @@ pub struct QualityAlert {
     pub message: String,
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.1} %", x * 100.0)
-}
+use crate::format::pct;
 
 fn where_(segment: &Option<SegmentRef>) -> String {
     match segment {

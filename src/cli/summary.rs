@@ -9,17 +9,10 @@ use super::FailOn;
 use crate::analysis::DriftReport;
 use crate::analysis::quality::Severity;
 use crate::analysis::report::Reference;
-
-fn pct(x: f64) -> String {
-    format!("{:.1} %", x * 100.0)
-}
+use crate::format::{pct, score};
 
 fn num(x: Option<f64>) -> String {
-    match x {
-        None => "–".to_owned(),
-        Some(v) if v != 0.0 && v.abs() < 1e-3 => format!("{v:.2e}"),
-        Some(v) => format!("{v:.4}"),
-    }
+    score(x, 4)
 }
 
 /// Prints rows of cells with columns padded to their widest cell.
@@ -65,10 +58,10 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
 
     let mut overall: Vec<_> = r.overall().collect();
     overall.sort_by(|a, b| {
-        b.drift.drifted.cmp(&a.drift.drifted).then(
-            severity(b.drift.lower_is_drift, b.drift.score)
-                .total_cmp(&severity(a.drift.lower_is_drift, a.drift.score)),
-        )
+        b.drift
+            .drifted
+            .cmp(&a.drift.drifted)
+            .then(b.drift.badness().total_cmp(&a.drift.badness()))
     });
     let _ = writeln!(out, "\ncolumns, log vs baseline (most drifted first):");
     let mut rows = vec![vec![
@@ -119,10 +112,7 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
             by_segment
                 .entry((seg.column.clone(), seg.value.clone()))
                 .or_default()
-                .push((
-                    f.drift.column.clone(),
-                    severity(f.drift.lower_is_drift, f.drift.score),
-                ));
+                .push((f.drift.column.clone(), f.drift.badness()));
         }
     }
     let mut worst: Vec<_> = by_segment.into_iter().collect();
@@ -252,15 +242,6 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
                 s.segment.column, s.segment.value, s.latency.p95, s.p95_ratio
             );
         }
-    }
-}
-
-/// A score on one scale, larger = worse, for ranking (p-values flip).
-fn severity(lower_is_drift: bool, score: Option<f64>) -> f64 {
-    match score {
-        None => f64::NEG_INFINITY,
-        Some(s) if lower_is_drift => 1.0 - s,
-        Some(s) => s,
     }
 }
 

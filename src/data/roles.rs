@@ -241,18 +241,7 @@ fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-/// 1234567 → "1,234,567".
-pub fn group_thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::format::group_thousands;
 
 fn percent(part: usize, whole: usize) -> String {
     if whole == 0 {
@@ -915,13 +904,5 @@ mod tests {
             "{err}"
         );
         assert!(RoleOverrides::parse_assignment("region").is_err());
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(10_500_000), "10,500,000");
     }
 }

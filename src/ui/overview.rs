@@ -6,26 +6,10 @@ use eframe::egui::{self, RichText};
 use super::theme::Palette;
 use crate::analysis::DriftReport;
 use crate::analysis::quality::Severity;
-
-fn pct(x: f64) -> String {
-    format!("{:.1} %", x * 100.0)
-}
+use crate::format::{pct, score};
 
 fn num(x: Option<f64>) -> String {
-    match x {
-        None => "–".to_owned(),
-        Some(v) if v != 0.0 && v.abs() < 1e-3 => format!("{v:.1e}"),
-        Some(v) => format!("{v:.3}"),
-    }
-}
-
-/// Larger = more drifted, on one scale for distances and p-values.
-fn badness(lower_is_drift: bool, score: Option<f64>) -> f64 {
-    match score {
-        None => f64::NEG_INFINITY,
-        Some(s) if lower_is_drift => 1.0 - s,
-        Some(s) => s,
-    }
+    score(x, 3)
 }
 
 pub fn overview_ui(ui: &mut egui::Ui, report: &DriftReport, palette: &Palette) {
@@ -50,8 +34,7 @@ pub fn overview_ui(ui: &mut egui::Ui, report: &DriftReport, palette: &Palette) {
         let mut overall: Vec<_> = report.overall().collect();
         overall.sort_by(|a, b| {
             b.drift.drifted.cmp(&a.drift.drifted).then(
-                badness(b.drift.lower_is_drift, b.drift.score)
-                    .total_cmp(&badness(a.drift.lower_is_drift, a.drift.score)),
+                b.drift.badness().total_cmp(&a.drift.badness()),
             )
         });
         egui::Grid::new("ranked")

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::columns::{self, Groups};
+use super::columns;
 use super::report::SegmentRef;
 use crate::data::{Inputs, Role};
 use crate::stats::{sorted, summary::quantile_sorted};
@@ -56,36 +56,23 @@ pub fn run_latency(inputs: &Inputs) -> Option<LatencyReport> {
     let values = columns::numeric_values(frame, column).ok()?;
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     let overall = percentiles(&present)?;
-    let mut slices = Vec::new();
-    for seg in inputs
-        .roles
-        .columns
-        .iter()
-        .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
-    {
-        let Ok(groups) = Groups::of(frame, &seg.column) else {
-            continue;
-        };
-        for (g, value) in groups.values.iter().enumerate() {
-            let rows = groups.rows_of(g as u32);
+    let mut slices: Vec<SliceLatency> = super::report::segment_slices(inputs)
+        .into_iter()
+        .filter_map(|(segment, role, rows)| {
             let v: Vec<f64> = rows.iter().filter_map(|&r| values[r]).collect();
-            if let Some(p) = percentiles(&v) {
-                slices.push(SliceLatency {
-                    segment: SegmentRef {
-                        column: seg.column.clone(),
-                        value: value.clone(),
-                    },
-                    role: seg.role,
-                    p95_ratio: if overall.p95 > 0.0 {
-                        p.p95 / overall.p95
-                    } else {
-                        1.0
-                    },
-                    latency: p,
-                });
-            }
-        }
-    }
+            let p = percentiles(&v)?;
+            Some(SliceLatency {
+                segment,
+                role,
+                p95_ratio: if overall.p95 > 0.0 {
+                    p.p95 / overall.p95
+                } else {
+                    1.0
+                },
+                latency: p,
+            })
+        })
+        .collect();
     slices.sort_by(|a, b| b.latency.p95.total_cmp(&a.latency.p95));
     Some(LatencyReport {
         column: column.to_owned(),

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::columns::{self, Dictionary, Groups};
+use super::columns::{self, Dictionary};
 use super::report::{DriftParams, Prepared, SegmentRef};
 use super::windows::{WindowsReport, assign_windows};
 use crate::data::{Inputs, Role};
@@ -194,28 +194,14 @@ pub(crate) fn run_performance(
         )
     });
 
-    let mut slices = Vec::new();
-    for seg in inputs
-        .roles
-        .columns
-        .iter()
-        .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
-    {
-        let Ok(groups) = Groups::of(&inputs.current.frame, &seg.column) else {
-            continue;
-        };
-        for (g, value) in groups.values.iter().enumerate() {
-            let rows = groups.rows_of(g as u32);
-            slices.push(SliceMetrics {
-                segment: Some(SegmentRef {
-                    column: seg.column.clone(),
-                    value: value.clone(),
-                }),
-                window: None,
-                metrics: metrics(&cur, &rows, task, positive.as_deref()),
-            });
-        }
-    }
+    let mut slices: Vec<SliceMetrics> = super::report::segment_slices(inputs)
+        .into_iter()
+        .map(|(segment, _, rows)| SliceMetrics {
+            segment: Some(segment),
+            window: None,
+            metrics: metrics(&cur, &rows, task, positive.as_deref()),
+        })
+        .collect();
     if let Some(w) = windows
         && let Some((assigned, list, _)) = assign_windows(inputs, &w.spec)
     {

@@ -472,6 +472,30 @@ pub fn run_drift_report(
     })
 }
 
+/// Every segment value of the log (segment and model_version columns): the slice, its role and
+/// its rows.
+pub(crate) fn segment_slices(inputs: &Inputs) -> Vec<(SegmentRef, Role, Vec<usize>)> {
+    let mut out = Vec::new();
+    for seg in inputs
+        .roles
+        .columns
+        .iter()
+        .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
+    {
+        let Ok(groups) = Groups::of(&inputs.current.frame, &seg.column) else {
+            continue;
+        };
+        for (g, value) in groups.values.iter().enumerate() {
+            let segment = SegmentRef {
+                column: seg.column.clone(),
+                value: value.clone(),
+            };
+            out.push((segment, seg.role, groups.rows_of(g as u32)));
+        }
+    }
+    out
+}
+
 fn segment_mix(
     column: &str,
     role: Role,

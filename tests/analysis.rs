@@ -230,3 +230,48 @@ fn every_segment_value_is_compared_with_its_own_baseline_slice_where_it_has_one(
         "no baseline rows to compare with"
     );
 }
+
+#[test]
+fn quality_alerts_name_constant_columns_new_categories_and_type_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut baseline = String::from("x,colour,code\n");
+    let mut log = String::from("x,colour,code\n");
+    for i in 0..300 {
+        baseline.push_str(&format!(
+            "{},{},{}\n",
+            i % 17,
+            ["red", "green"][i % 2],
+            i % 5
+        ));
+        log.push_str(&format!(
+            "7,{},c{}\n",
+            ["red", "green", "blue"][i % 3],
+            i % 5
+        ));
+    }
+    let (b, l) = (dir.path().join("b.csv"), dir.path().join("l.csv"));
+    std::fs::write(&b, baseline).unwrap();
+    std::fs::write(&l, log).unwrap();
+    let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
+    let r = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let kinds = |column: &str| -> Vec<QualityKind> {
+        r.data_quality
+            .iter()
+            .filter(|a| a.column == column)
+            .map(|a| a.kind)
+            .collect()
+    };
+    assert!(
+        kinds("x").contains(&QualityKind::BecameConstant),
+        "{:?}",
+        r.data_quality
+    );
+    assert!(kinds("colour").contains(&QualityKind::NewCategories));
+    assert!(kinds("code").contains(&QualityKind::TypeChange));
+    let new = r
+        .data_quality
+        .iter()
+        .find(|a| a.kind == QualityKind::NewCategories)
+        .unwrap();
+    assert!(new.message.contains("blue"), "{}", new.message);
+}

@@ -5,10 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::drift::DriftSettings;
+use super::drift::{ColumnKind, DriftSettings};
 use super::report::{FeatureDrift, Reference, SegmentMix, SegmentRef};
 use super::windows::WindowsReport;
-use crate::data::Inputs;
+use crate::data::{Inputs, Role};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,6 +47,43 @@ pub struct QualityAlert {
 
 use crate::format::pct;
 
+impl QualityAlert {
+    /// An alert with no measured values yet; set `baseline`, `current`, `since` where known.
+    fn new(
+        kind: QualityKind,
+        severity: Severity,
+        column: &str,
+        segment: Option<SegmentRef>,
+        message: String,
+    ) -> Self {
+        Self {
+            kind,
+            severity,
+            column: column.to_owned(),
+            segment,
+            baseline: None,
+            current: None,
+            since: None,
+            message,
+        }
+    }
+
+    fn values(mut self, baseline: Option<f64>, current: Option<f64>) -> Self {
+        self.baseline = baseline;
+        self.current = current;
+        self
+    }
+}
+
+/// Critical at or above `critical`, else `below`.
+fn graded(value: f64, critical: f64, below: Severity) -> Severity {
+    if value >= critical {
+        Severity::Critical
+    } else {
+        below
+    }
+}
+
 fn where_(segment: &Option<SegmentRef>) -> String {
     match segment {
         Some(s) => format!(" where {} = {}", s.column, s.value),
@@ -62,6 +99,7 @@ pub fn alerts(
     windows: Option<&WindowsReport>,
     settings: &DriftSettings,
 ) -> Vec<QualityAlert> {
+    use QualityKind as K;
     let mut out = Vec::new();
     for f in features {
         // Per segment, judge against the whole baseline: the question is "is this slice worse".
@@ -70,40 +108,34 @@ pub fn alerts(
         }
         let d = &f.drift;
         let s = &d.stats;
+        let overall = f.segment.is_none();
         let change = s.null_rate_current - s.null_rate_baseline;
         // Labels arrive late: their missing share is coverage (reported with performance), not
         // a defect.
-        if f.role != crate::data::Role::Label
-            && change.abs() >= settings.null_rate_change
-            && d.n_current + d.n_baseline > 0
-        {
-            let since = if f.segment.is_none() {
-                null_since(windows, &d.column, s.null_rate_baseline, settings)
-            } else {
-                None
-            };
-            out.push(QualityAlert {
-                kind: QualityKind::NullRateChange,
-                severity: if change.abs() >= 0.2 {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                },
-                column: d.column.clone(),
-                segment: f.segment.clone(),
-                baseline: Some(s.null_rate_baseline),
-                current: Some(s.null_rate_current),
-                message: format!(
+        if f.role != Role::Label && change.abs() >= settings.null_rate_change {
+            let mut a = QualityAlert::new(
+                K::NullRateChange,
+                graded(change.abs(), 0.2, Severity::Warning),
+                &d.column,
+                f.segment.clone(),
+                format!(
                     "`{}` is missing in {} of rows{} (baseline {})",
                     d.column,
                     pct(s.null_rate_current),
                     where_(&f.segment),
                     pct(s.null_rate_baseline)
                 ),
-                since,
-            });
+            )
+            .values(Some(s.null_rate_baseline), Some(s.null_rate_current));
+            if overall {
+                a.since = null_since(windows, &d.column, s.null_rate_baseline, settings);
+            }
+            out.push(a);
         }
-        if f.segment.is_none() && !s.new_categories.is_empty() {
+        if !overall {
+            continue;
+        }
+        if !s.new_categories.is_empty() {
             let rate = s.new_category_rate.unwrap_or(0.0);
             let shown: Vec<&str> = s
                 .new_categories
@@ -111,182 +143,142 @@ pub fn alerts(
                 .take(5)
                 .map(String::as_str)
                 .collect();
-            let more = s.new_categories.len().saturating_sub(shown.len());
-            out.push(QualityAlert {
-                kind: QualityKind::NewCategories,
-                severity: if rate >= 0.05 {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                },
-                column: d.column.clone(),
-                segment: None,
-                baseline: Some(0.0),
-                current: Some(rate),
-                since: None,
-                message: format!(
-                    "`{}` has {} value(s) the baseline never had ({}{}), {} of rows",
-                    d.column,
-                    s.new_categories.len(),
-                    shown.join(", "),
-                    if more > 0 {
-                        format!(", {more} more")
-                    } else {
-                        String::new()
-                    },
-                    pct(rate)
-                ),
-            });
+            let more = s.new_categories.len() - shown.len();
+            let more = if more > 0 {
+                format!(", {more} more")
+            } else {
+                String::new()
+            };
+            out.push(
+                QualityAlert::new(
+                    K::NewCategories,
+                    graded(rate, 0.05, Severity::Warning),
+                    &d.column,
+                    None,
+                    format!(
+                        "`{}` has {} value(s) the baseline never had ({}{more}), {} of rows",
+                        d.column,
+                        s.new_categories.len(),
+                        shown.join(", "),
+                        pct(rate)
+                    ),
+                )
+                .values(Some(0.0), Some(rate)),
+            );
         }
-        if f.segment.is_none()
-            && let Some(rate) = s.out_of_range_rate
+        if let Some(rate) = s.out_of_range_rate
             && rate >= 0.01
         {
-            out.push(QualityAlert {
-                kind: QualityKind::OutOfRange,
-                severity: if rate >= 0.05 {
-                    Severity::Warning
-                } else {
-                    Severity::Info
-                },
-                column: d.column.clone(),
-                segment: None,
-                baseline: None,
-                current: Some(rate),
-                since: None,
-                message: format!(
-                    "{} of `{}` values lie outside the baseline's range",
-                    pct(rate),
-                    d.column
-                ),
-            });
+            let severity = if rate >= 0.05 {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            out.push(
+                QualityAlert::new(
+                    K::OutOfRange,
+                    severity,
+                    &d.column,
+                    None,
+                    format!(
+                        "{} of `{}` values lie outside the baseline's range",
+                        pct(rate),
+                        d.column
+                    ),
+                )
+                .values(None, Some(rate)),
+            );
         }
-        if f.segment.is_none()
-            && let (Some(b), Some(c)) = (&s.baseline_summary, &s.current_summary)
-            && b.min < b.max
-            && c.min == c.max
-            && c.count > 1
-        {
-            out.push(QualityAlert {
-                kind: QualityKind::BecameConstant,
-                severity: Severity::Critical,
-                column: d.column.clone(),
-                segment: None,
-                baseline: None,
-                current: Some(c.min),
-                since: None,
-                message: format!(
-                    "`{}` is constant ({}) in the log but varies in the baseline",
-                    d.column, c.min
-                ),
-            });
-        }
-        if f.segment.is_none()
-            && s.baseline_counts.len() > 1
+        let numeric_constant = matches!(
+            (&s.baseline_summary, &s.current_summary),
+            (Some(b), Some(c)) if b.min < b.max && c.min == c.max && c.count > 1
+        );
+        let categorical_constant = d.kind == ColumnKind::Categorical
+            && s.baseline_counts.iter().filter(|&&c| c > 0).count() > 1
             && s.current_counts.iter().filter(|&&c| c > 0).count() == 1
-            && d.n_current > 1
-            && d.kind == super::drift::ColumnKind::Categorical
-        {
-            out.push(QualityAlert {
-                kind: QualityKind::BecameConstant,
-                severity: Severity::Critical,
-                column: d.column.clone(),
-                segment: None,
-                baseline: None,
-                current: None,
-                since: None,
-                message: format!(
+            && d.n_current > 1;
+        if numeric_constant || categorical_constant {
+            out.push(QualityAlert::new(
+                K::BecameConstant,
+                Severity::Critical,
+                &d.column,
+                None,
+                format!(
                     "`{}` has a single value in the log but several in the baseline",
                     d.column
                 ),
-            });
+            ));
         }
     }
     for mix in mixes {
         for v in mix.values.iter().filter(|v| v.absent_from_baseline) {
-            out.push(QualityAlert {
-                kind: QualityKind::NewSegment,
-                severity: if v.current_share >= 0.05 {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                },
+            let segment = SegmentRef {
                 column: mix.column.clone(),
-                segment: Some(SegmentRef {
-                    column: mix.column.clone(),
-                    value: v.value.clone(),
-                }),
-                baseline: Some(0.0),
-                current: Some(v.current_share),
-                since: None,
-                message: format!(
-                    "{} = {} sends {} of traffic ({} rows) but never appears in the baseline",
-                    mix.column,
-                    v.value,
-                    pct(v.current_share),
-                    v.current_rows
-                ),
-            });
+                value: v.value.clone(),
+            };
+            out.push(
+                QualityAlert::new(
+                    K::NewSegment,
+                    graded(v.current_share, 0.05, Severity::Warning),
+                    &mix.column,
+                    Some(segment),
+                    format!(
+                        "{} = {} sends {} of traffic ({} rows) but never appears in the baseline",
+                        mix.column,
+                        v.value,
+                        pct(v.current_share),
+                        v.current_rows
+                    ),
+                )
+                .values(Some(0.0), Some(v.current_share)),
+            );
         }
     }
     for change in &inputs.schema.type_changes {
-        out.push(QualityAlert {
-            kind: QualityKind::TypeChange,
-            severity: if change.compatible {
-                Severity::Info
-            } else {
-                Severity::Critical
-            },
-            column: change.column.clone(),
-            segment: None,
-            baseline: None,
-            current: None,
-            since: None,
-            message: format!(
+        let severity = if change.compatible {
+            Severity::Info
+        } else {
+            Severity::Critical
+        };
+        out.push(QualityAlert::new(
+            K::TypeChange,
+            severity,
+            &change.column,
+            None,
+            format!(
                 "`{}` is {} in the baseline but {} in the log",
                 change.column, change.baseline, change.current
             ),
-        });
+        ));
     }
     for (columns, kind, side) in [
         (
             &inputs.schema.only_baseline,
-            QualityKind::OnlyInBaseline,
+            K::OnlyInBaseline,
             "only in the baseline",
         ),
-        (
-            &inputs.schema.only_current,
-            QualityKind::OnlyInLog,
-            "only in the log",
-        ),
+        (&inputs.schema.only_current, K::OnlyInLog, "only in the log"),
     ] {
         for column in columns {
-            let role = inputs.roles.role_of(column);
             // Log-only context columns (time, ids, versions, latency) are expected.
             let expected = matches!(
-                role,
+                inputs.roles.role_of(column),
                 Some(
-                    crate::data::Role::Timestamp
-                        | crate::data::Role::Id
-                        | crate::data::Role::ModelVersion
-                        | crate::data::Role::Latency
-                        | crate::data::Role::Ignored
+                    Role::Timestamp | Role::Id | Role::ModelVersion | Role::Latency | Role::Ignored
                 )
             );
-            out.push(QualityAlert {
+            let severity = if expected {
+                Severity::Info
+            } else {
+                Severity::Warning
+            };
+            out.push(QualityAlert::new(
                 kind,
-                severity: if expected {
-                    Severity::Info
-                } else {
-                    Severity::Warning
-                },
-                column: column.clone(),
-                segment: None,
-                baseline: None,
-                current: None,
-                since: None,
-                message: format!("`{column}` is {side}"),
-            });
+                severity,
+                column,
+                None,
+                format!("`{column}` is {side}"),
+            ));
         }
     }
     out.sort_by_key(|a| std::cmp::Reverse(a.severity));

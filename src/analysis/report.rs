@@ -81,6 +81,24 @@ pub struct DatasetVerdict {
     pub drifted: bool,
 }
 
+impl DatasetVerdict {
+    /// "1 of 7 features drifted (14.3 %): no dataset drift".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} of {} features drifted ({}): {} (threshold {})",
+            self.drifted_columns,
+            self.columns,
+            crate::format::pct(self.drifted_share),
+            if self.drifted {
+                "dataset drift"
+            } else {
+                "no dataset drift"
+            },
+            crate::format::pct(self.share_threshold)
+        )
+    }
+}
+
 /// One segment value's share of rows on each side.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SegmentShare {

@@ -41,21 +41,7 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
 }
 
 pub fn describe_report(out: &mut String, r: &DriftReport) {
-    let d = &r.dataset;
-    let _ = writeln!(
-        out,
-        "dataset: {} of {} features drifted ({}) — {} (threshold {})",
-        d.drifted_columns,
-        d.columns,
-        pct(d.drifted_share),
-        if d.drifted {
-            "DATASET DRIFT"
-        } else {
-            "no dataset drift"
-        },
-        pct(d.share_threshold)
-    );
-
+    let _ = writeln!(out, "dataset: {}", r.dataset.describe());
     let mut overall: Vec<_> = r.overall().collect();
     overall.sort_by(|a, b| {
         b.drift

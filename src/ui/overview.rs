@@ -14,17 +14,7 @@ fn num(x: Option<f64>) -> String {
 
 pub fn overview_ui(ui: &mut egui::Ui, report: &DriftReport, palette: &Palette) {
     let d = &report.dataset;
-    let verdict = format!(
-        "{} of {} features drifted ({}): {}",
-        d.drifted_columns,
-        d.columns,
-        pct(d.drifted_share),
-        if d.drifted {
-            "dataset drift"
-        } else {
-            "no dataset drift"
-        }
-    );
+    let verdict = d.describe();
     let colour = if d.drifted { palette.error } else { palette.ok };
     ui.label(RichText::new(verdict).heading().color(colour));
     ui.add_space(6.0);

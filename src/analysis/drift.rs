@@ -493,14 +493,42 @@ pub fn numeric_drift(
     current: &[Option<f64>],
     settings: &DriftSettings,
 ) -> ColumnDrift {
-    let present: Vec<f64> = current.iter().flatten().copied().collect();
-    let cur = sorted(&present);
+    numeric_drift_sample(column, reference, &NumericSample::new(current), settings)
+}
+
+/// The current side of a numeric comparison, sorted once so that it can be compared with several
+/// references.
+#[derive(Clone, Debug)]
+pub struct NumericSample {
+    pub sorted: Vec<f64>,
+    /// All rows, missing ones included.
+    pub rows: usize,
+}
+
+impl NumericSample {
+    pub fn new(values: &[Option<f64>]) -> Self {
+        let present: Vec<f64> = values.iter().flatten().copied().collect();
+        Self {
+            sorted: sorted(&present),
+            rows: values.len(),
+        }
+    }
+}
+
+/// [`numeric_drift`] of an already prepared current side.
+pub fn numeric_drift_sample(
+    column: &str,
+    reference: &NumericReference,
+    current: &NumericSample,
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    let cur = &current.sorted;
     let b = &reference.sorted;
     let mut stats = DriftStats {
         null_rate_baseline: rate(reference.rows - b.len(), reference.rows),
-        null_rate_current: rate(current.len() - cur.len(), current.len()),
+        null_rate_current: rate(current.rows - cur.len(), current.rows),
         baseline_summary: reference.summary.clone(),
-        current_summary: summary::summarize_sorted(&cur),
+        current_summary: summary::summarize_sorted(cur),
         bin_edges: Some(reference.cuts.clone()),
         bin_labels: (0..=reference.cuts.len())
             .map(|i| bin_label(&reference.cuts, i))
@@ -508,15 +536,15 @@ pub fn numeric_drift(
         baseline_counts: reference.counts.clone(),
         ..DriftStats::default()
     };
-    stats.current_counts = binning::bin_counts_sorted(&cur, &reference.cuts);
+    stats.current_counts = binning::bin_counts_sorted(cur, &reference.cuts);
     if !b.is_empty() && !cur.is_empty() {
-        if let Some(r) = ks::ks_2samp(b, &cur) {
+        if let Some(r) = ks::ks_2samp(b, cur) {
             stats.ks_statistic = Some(r.statistic);
             stats.ks_pvalue = Some(r.pvalue);
             stats.ks_method = Some(r.method);
             stats.ks_location = Some(r.location);
         }
-        stats.wasserstein = wasserstein::wasserstein_sorted(b, &cur);
+        stats.wasserstein = wasserstein::wasserstein_sorted(b, cur);
         stats.wasserstein_normed = match (stats.wasserstein, reference.std0) {
             (Some(w), Some(s)) => Some(wasserstein::wasserstein_normed(w, s)),
             _ => None,
@@ -524,17 +552,17 @@ pub fn numeric_drift(
         let pb = binning::proportions(&reference.counts);
         let pc = binning::proportions(&stats.current_counts);
         fill_binned(&mut stats, &pb, &pc);
-        stats.out_of_range_rate = summary::out_of_range_rate(b, &cur);
+        stats.out_of_range_rate = summary::out_of_range_rate(b, cur);
     }
     let sides = (settings.preset == Preset::Evidently).then(|| {
         let wrap = |v: &Vec<f64>| {
-            if reference.integer && cur.len() == current.len() {
+            if reference.integer && cur.len() == current.rows {
                 evidently::Values::Integers(v.clone())
             } else {
                 evidently::Values::Numeric(v.clone())
             }
         };
-        (wrap(b), wrap(&cur))
+        (wrap(b), wrap(cur))
     });
     finish(
         column,

@@ -202,6 +202,35 @@ impl Prepared {
         self.drift_of(reference, false, rows, settings)
     }
 
+    /// This column's drift for some current rows against the whole baseline and, when given, a
+    /// baseline segment — the slice's values taken and sorted once for both.
+    pub fn drift_pair(
+        &self,
+        whole: &PreparedRef,
+        segment: Option<&PreparedRef>,
+        rows: &[usize],
+        settings: &DriftSettings,
+    ) -> (ColumnDrift, Option<ColumnDrift>) {
+        match (&self.data, whole) {
+            (ColumnData::Numeric { current, .. }, PreparedRef::Numeric(w)) => {
+                let sample = drift::NumericSample::new(&columns::take(current, rows));
+                let one = |r: &NumericReference| {
+                    drift::numeric_drift_sample(&self.name, r, &sample, settings)
+                };
+                let second = match segment {
+                    Some(PreparedRef::Numeric(seg)) => Some(one(seg)),
+                    Some(other) => Some(self.drift(other, Some(rows), settings)),
+                    None => None,
+                };
+                (one(w), second)
+            }
+            _ => (
+                self.drift(whole, Some(rows), settings),
+                segment.map(|seg| self.drift(seg, Some(rows), settings)),
+            ),
+        }
+    }
+
     /// The drift of some *baseline* rows against a reference (for data-driven thresholds).
     pub fn drift_of_baseline_rows(
         &self,
@@ -424,16 +453,18 @@ pub fn run_drift_report(
                     if p.name == *seg {
                         continue;
                     }
+                    let seg_ref = base_rows.as_ref().map(|b| p.reference(Some(b), settings));
+                    let (vs_whole, vs_segment) =
+                        p.drift_pair(whole_ref, seg_ref.as_ref(), rows, settings);
                     out.push(FeatureDrift {
-                        drift: p.drift(whole_ref, Some(rows), settings),
+                        drift: vs_whole,
                         role: p.role,
                         segment: Some(segment.clone()),
                         reference: Reference::Baseline,
                     });
-                    if let Some(base_rows) = base_rows {
-                        let seg_ref = p.reference(Some(base_rows), settings);
+                    if let Some(d) = vs_segment {
                         out.push(FeatureDrift {
-                            drift: p.drift(&seg_ref, Some(rows), settings),
+                            drift: d,
                             role: p.role,
                             segment: Some(segment.clone()),
                             reference: Reference::BaselineSegment,

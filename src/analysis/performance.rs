@@ -3,6 +3,9 @@
 //! window — and a tripwire on a relative drop against the baseline (when it has predictions and
 //! labels) or else against the first window. Only rows with a label count: labels arrive late.
 
+use std::sync::Arc;
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Dictionary};
@@ -107,8 +110,9 @@ pub struct PerformanceReport {
 const MIN_ALERT_ROWS: usize = 50;
 
 struct Side {
-    label: Vec<Option<String>>,
-    pred: Vec<Option<String>>,
+    /// Labels shared through the column's dictionary: one allocation per class, not per row.
+    label: Vec<Option<Arc<str>>>,
+    pred: Vec<Option<Arc<str>>>,
     label_num: Vec<Option<f64>>,
     pred_num: Vec<Option<f64>>,
     score: Option<Vec<Option<f64>>>,
@@ -120,13 +124,14 @@ fn side(
     pred: &str,
     score: Option<&str>,
 ) -> Option<Side> {
-    let labels = |col: &str| -> Option<Vec<Option<String>>> {
+    let labels = |col: &str| -> Option<Vec<Option<Arc<str>>>> {
         let mut dict = Dictionary::default();
         let codes = columns::label_codes(frame, col, &mut dict).ok()?;
+        let shared: Vec<Arc<str>> = dict.labels.iter().map(|l| Arc::from(l.as_str())).collect();
         Some(
             codes
                 .into_iter()
-                .map(|c| c.map(|c| dict.labels[c as usize].clone()))
+                .map(|c| c.map(|c| shared[c as usize].clone()))
                 .collect(),
         )
     };
@@ -195,7 +200,7 @@ pub(crate) fn run_performance(
     });
 
     let mut slices: Vec<SliceMetrics> = super::report::segment_slices(inputs)
-        .into_iter()
+        .into_par_iter()
         .map(|(segment, _, rows)| SliceMetrics {
             segment: Some(segment),
             window: None,
@@ -205,19 +210,22 @@ pub(crate) fn run_performance(
     if let Some(w) = windows
         && let Some((assigned, list, _)) = assign_windows(inputs, &w.spec)
     {
-        for win in &list {
-            let rows: Vec<usize> = assigned
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| **a == Some(win.index))
-                .map(|(r, _)| r)
-                .collect();
-            slices.push(SliceMetrics {
-                segment: None,
-                window: Some(win.index),
-                metrics: metrics(&cur, &rows, task, positive.as_deref()),
-            });
+        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); list.len()];
+        for (row, w) in assigned.iter().enumerate() {
+            if let Some(w) = w {
+                rows_of[*w].push(row);
+            }
         }
+        let per_window: Vec<SliceMetrics> = rows_of
+            .par_iter()
+            .enumerate()
+            .map(|(i, rows)| SliceMetrics {
+                segment: None,
+                window: Some(i),
+                metrics: metrics(&cur, rows, task, positive.as_deref()),
+            })
+            .collect();
+        slices.extend(per_window);
     }
 
     let (reference_name, reference) = match &baseline {
@@ -328,19 +336,23 @@ fn beyond_noise(name: &str, reference: f64, value: f64, m: &Metrics) -> bool {
 }
 
 /// For two classes: `1`, `True` or `yes` if present, else the last label in sort order.
-fn positive_class(labels: &[Option<String>]) -> Option<String> {
-    let mut classes: Vec<&String> = labels.iter().flatten().collect();
-    classes.sort();
-    classes.dedup();
+fn positive_class<S: AsRef<str>>(labels: &[Option<S>]) -> Option<String> {
+    let classes: Vec<&str> = labels
+        .iter()
+        .flatten()
+        .map(AsRef::as_ref)
+        .collect::<std::collections::BTreeSet<&str>>()
+        .into_iter()
+        .collect();
     if classes.len() > 2 {
         return None;
     }
     for p in ["1", "True", "true", "yes", "positive"] {
-        if classes.iter().any(|c| c.as_str() == p) {
+        if classes.contains(&p) {
             return Some(p.to_owned());
         }
     }
-    classes.last().map(|c| (*c).clone())
+    classes.last().map(|c| (*c).to_owned())
 }
 
 /// Classification metrics of labels against predictions (and positive-class scores, for ROC AUC
@@ -351,9 +363,12 @@ pub fn classification_metrics(
     scores: Option<&[Option<f64>]>,
     positive: Option<&str>,
 ) -> Metrics {
+    let shared = |v: &[Option<String>]| -> Vec<Option<Arc<str>>> {
+        v.iter().map(|x| x.as_deref().map(Arc::from)).collect()
+    };
     let side = Side {
-        label: labels.to_vec(),
-        pred: predictions.to_vec(),
+        label: shared(labels),
+        pred: shared(predictions),
         label_num: Vec::new(),
         pred_num: Vec::new(),
         score: scores.map(<[Option<f64>]>::to_vec),
@@ -468,22 +483,21 @@ pub fn roc_auc(scored: &[(bool, f64)]) -> Option<f64> {
     if pos == 0 || neg == 0 {
         return None;
     }
-    let mut order: Vec<usize> = (0..scored.len()).collect();
-    order.sort_by(|&a, &b| scored[a].1.total_cmp(&scored[b].1));
+    // Sort the pairs themselves (not indices into them): on millions of rows an indirect sort
+    // spends its time on cache misses.
+    let mut sorted = scored.to_vec();
+    sorted.sort_unstable_by(|a, b| a.1.total_cmp(&b.1));
     // Average ranks over ties.
     let mut rank_sum_pos = 0.0;
     let mut i = 0;
-    while i < order.len() {
+    while i < sorted.len() {
         let mut j = i;
-        while j + 1 < order.len() && scored[order[j + 1]].1 == scored[order[i]].1 {
+        while j + 1 < sorted.len() && sorted[j + 1].1 == sorted[i].1 {
             j += 1;
         }
         let avg_rank = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
-            if scored[k].0 {
-                rank_sum_pos += avg_rank;
-            }
-        }
+        let positives = sorted[i..=j].iter().filter(|(y, _)| *y).count();
+        rank_sum_pos += avg_rank * positives as f64;
         i = j + 1;
     }
     let (p, n) = (pos as f64, neg as f64);

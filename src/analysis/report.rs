@@ -504,10 +504,13 @@ pub fn run_drift_report(
         .window
         .as_ref()
         .and_then(|spec| windows::run_windows(inputs, &prepared, &whole, spec, settings));
-    state.stage("performance and latency", 0);
+    state.stage("performance", 0);
     let performance = performance::run_performance(inputs, &prepared, params, windows.as_ref());
+    state.stage("latency", 0);
     let latency = latency::run_latency(inputs);
+    state.stage("data quality", 0);
     let data_quality = quality::alerts(inputs, &features, &mixes, windows.as_ref(), settings);
+    state.stage("done", 0);
 
     Some(DriftReport {
         params: params.clone(),

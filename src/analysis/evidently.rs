@@ -235,16 +235,7 @@ fn entropy(p: &[f64], q: &[f64]) -> f64 {
     let terms: Vec<f64> = p
         .iter()
         .zip(q)
-        .map(|(&a, &b)| {
-            let (a, b) = (a / sp, b / sq);
-            if a > 0.0 && b > 0.0 {
-                a * (a / b).ln()
-            } else if a == 0.0 && b >= 0.0 {
-                0.0
-            } else {
-                f64::INFINITY
-            }
-        })
+        .map(|(&a, &b)| divergence::rel_entr(a / sp, b / sq))
         .collect();
     summary::pairwise_sum(&terms)
 }

@@ -39,8 +39,8 @@ pub fn kl(p: &[f64], q: &[f64]) -> f64 {
     pairwise_sum(&terms)
 }
 
-/// `scipy.special.rel_entr(x, y)`.
-fn rel_entr(x: f64, y: f64) -> f64 {
+/// `scipy.special.rel_entr(x, y)`: x·ln(x/y), 0 for x = 0, infinite where y = 0 < x.
+pub fn rel_entr(x: f64, y: f64) -> f64 {
     if x > 0.0 && y > 0.0 {
         x * (x / y).ln()
     } else if x == 0.0 && y >= 0.0 {

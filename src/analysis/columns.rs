@@ -161,14 +161,15 @@ impl Groups {
             .map(|i| i as u32)
     }
 
-    /// The rows of one group.
-    pub fn rows_of(&self, group: u32) -> Vec<usize> {
-        self.row_group
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| **g == Some(group))
-            .map(|(i, _)| i)
-            .collect()
+    /// The rows of every group, in one pass over the rows (`[g]` = rows of `values[g]`).
+    pub fn rows_by_group(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.values.len()];
+        for (row, g) in self.row_group.iter().enumerate() {
+            if let Some(g) = g {
+                out[*g as usize].push(row);
+            }
+        }
+        out
     }
 }
 

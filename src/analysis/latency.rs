@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::columns;
-use super::report::SegmentRef;
+use super::report::{SegmentRef, SegmentSlice};
 use crate::data::{Inputs, Role};
 use crate::stats::{sorted, summary::quantile_sorted};
 
@@ -46,7 +46,7 @@ fn percentiles(values: &[f64]) -> Option<Percentiles> {
     })
 }
 
-pub fn run_latency(inputs: &Inputs) -> Option<LatencyReport> {
+pub(crate) fn run_latency(inputs: &Inputs, segments: &[SegmentSlice]) -> Option<LatencyReport> {
     let frame = &inputs.current.frame;
     let column = inputs
         .roles
@@ -56,14 +56,14 @@ pub fn run_latency(inputs: &Inputs) -> Option<LatencyReport> {
     let values = columns::numeric_values(frame, column).ok()?;
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     let overall = percentiles(&present)?;
-    let mut slices: Vec<SliceLatency> = super::report::segment_slices(inputs)
-        .into_iter()
-        .filter_map(|(segment, role, rows)| {
-            let v: Vec<f64> = rows.iter().filter_map(|&r| values[r]).collect();
+    let mut slices: Vec<SliceLatency> = segments
+        .iter()
+        .filter_map(|s| {
+            let v: Vec<f64> = s.rows.iter().filter_map(|&r| values[r]).collect();
             let p = percentiles(&v)?;
             Some(SliceLatency {
-                segment,
-                role,
+                segment: s.segment.clone(),
+                role: s.role,
                 p95_ratio: if overall.p95 > 0.0 {
                     p.p95 / overall.p95
                 } else {

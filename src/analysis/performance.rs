@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Dictionary};
-use super::report::{DriftParams, Prepared, SegmentRef};
-use super::windows::{WindowsReport, assign_windows};
+use super::report::{DriftParams, Prepared, SegmentRef, SegmentSlice};
+use super::windows::WindowsReport;
 use crate::data::{Inputs, Role};
 use crate::stats::summary;
 
@@ -148,7 +148,8 @@ pub(crate) fn run_performance(
     inputs: &Inputs,
     prepared: &[Prepared],
     params: &DriftParams,
-    windows: Option<&WindowsReport>,
+    segments: &[SegmentSlice],
+    windows: Option<(&WindowsReport, &[Vec<usize>])>,
 ) -> Option<PerformanceReport> {
     let label = inputs
         .roles
@@ -199,24 +200,16 @@ pub(crate) fn run_performance(
         )
     });
 
-    let mut slices: Vec<SliceMetrics> = super::report::segment_slices(inputs)
-        .into_par_iter()
-        .map(|(segment, _, rows)| SliceMetrics {
-            segment: Some(segment),
+    let mut slices: Vec<SliceMetrics> = segments
+        .par_iter()
+        .map(|s| SliceMetrics {
+            segment: Some(s.segment.clone()),
             window: None,
-            metrics: metrics(&cur, &rows, task, positive.as_deref()),
+            metrics: metrics(&cur, &s.rows, task, positive.as_deref()),
         })
         .collect();
-    if let Some(w) = windows
-        && let Some((assigned, list, _)) = assign_windows(inputs, &w.spec)
-    {
-        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); list.len()];
-        for (row, w) in assigned.iter().enumerate() {
-            if let Some(w) = w {
-                rows_of[*w].push(row);
-            }
-        }
-        let per_window: Vec<SliceMetrics> = rows_of
+    if let Some((_, window_rows)) = windows {
+        let per_window: Vec<SliceMetrics> = window_rows
             .par_iter()
             .enumerate()
             .map(|(i, rows)| SliceMetrics {
@@ -242,6 +235,7 @@ pub(crate) fn run_performance(
     let mut alerts = Vec::new();
     let window_label = |i: usize| {
         windows
+            .map(|(w, _)| w)
             .and_then(|w| w.windows.get(i))
             .and_then(|w| w.start.clone())
             .unwrap_or_else(|| format!("window {}", i + 1))

@@ -419,6 +419,8 @@ pub fn run_drift_report(
         .map(|c| (c.column.as_str(), c.role))
         .collect();
     let mut mixes = Vec::new();
+    // Every segment value's rows, grouped once and shared with performance and latency.
+    let mut segment_rows: Vec<SegmentSlice> = Vec::new();
     for (seg, role) in &segment_columns {
         if state.is_cancelled() {
             return None;
@@ -429,18 +431,26 @@ pub fn run_drift_report(
         };
         let base_groups = Groups::of(&inputs.baseline.frame, seg).ok();
         mixes.push(segment_mix(seg, *role, &cur_groups, base_groups.as_ref()));
+        let base_rows_all = base_groups.as_ref().map(|bg| (bg, bg.rows_by_group()));
         let slices: Vec<(String, Vec<usize>, Option<Vec<usize>>)> = cur_groups
             .values
             .iter()
-            .enumerate()
-            .map(|(g, value)| {
-                let rows = cur_groups.rows_of(g as u32);
-                let base_rows = base_groups
+            .zip(cur_groups.rows_by_group())
+            .map(|(value, rows)| {
+                let base_rows = base_rows_all
                     .as_ref()
-                    .and_then(|bg| bg.index_of(value).map(|i| bg.rows_of(i)));
+                    .and_then(|(bg, all)| bg.index_of(value).map(|i| all[i as usize].clone()));
                 (value.clone(), rows, base_rows)
             })
             .collect();
+        segment_rows.extend(slices.iter().map(|(value, rows, _)| SegmentSlice {
+            segment: SegmentRef {
+                column: (*seg).to_owned(),
+                value: value.clone(),
+            },
+            role: *role,
+            rows: rows.clone(),
+        }));
         let per_slice: Vec<Vec<FeatureDrift>> = slices
             .par_iter()
             .map(|(value, rows, base_rows)| {
@@ -505,9 +515,18 @@ pub fn run_drift_report(
         .as_ref()
         .and_then(|spec| windows::run_windows(inputs, &prepared, &whole, spec, settings));
     state.stage("performance", 0);
-    let performance = performance::run_performance(inputs, &prepared, params, windows.as_ref());
+    let performance = performance::run_performance(
+        inputs,
+        &prepared,
+        params,
+        &segment_rows,
+        windows
+            .as_ref()
+            .map(|(report, rows)| (report, rows.as_slice())),
+    );
     state.stage("latency", 0);
-    let latency = latency::run_latency(inputs);
+    let latency = latency::run_latency(inputs, &segment_rows);
+    let windows = windows.map(|(report, _)| report);
     state.stage("data quality", 0);
     let data_quality = quality::alerts(inputs, &features, &mixes, windows.as_ref(), settings);
     state.stage("done", 0);
@@ -524,28 +543,11 @@ pub fn run_drift_report(
     })
 }
 
-/// Every segment value of the log (segment and model_version columns): the slice, its role and
-/// its rows.
-pub(crate) fn segment_slices(inputs: &Inputs) -> Vec<(SegmentRef, Role, Vec<usize>)> {
-    let mut out = Vec::new();
-    for seg in inputs
-        .roles
-        .columns
-        .iter()
-        .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
-    {
-        let Ok(groups) = Groups::of(&inputs.current.frame, &seg.column) else {
-            continue;
-        };
-        for (g, value) in groups.values.iter().enumerate() {
-            let segment = SegmentRef {
-                column: seg.column.clone(),
-                value: value.clone(),
-            };
-            out.push((segment, seg.role, groups.rows_of(g as u32)));
-        }
-    }
-    out
+/// One segment value of the log: the slice, its column's role and its rows.
+pub(crate) struct SegmentSlice {
+    pub segment: SegmentRef,
+    pub role: Role,
+    pub rows: Vec<usize>,
 }
 
 fn segment_mix(

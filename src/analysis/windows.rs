@@ -190,7 +190,7 @@ pub(crate) fn run_windows(
     whole: &[PreparedRef],
     spec: &WindowSpec,
     settings: &DriftSettings,
-) -> Option<WindowsReport> {
+) -> Option<(WindowsReport, Vec<Vec<usize>>)> {
     let (assigned, windows, timestamp) = assign_windows(inputs, spec)?;
     let rows_without_time = assigned.iter().filter(|w| w.is_none()).count();
     let per_window = rows_by_window(&assigned, windows.len());
@@ -253,13 +253,15 @@ pub(crate) fn run_windows(
             }
         })
         .collect();
-    Some(WindowsReport {
+    let report = WindowsReport {
         spec: spec.clone(),
         timestamp,
         windows,
         series,
         rows_without_time,
-    })
+    };
+    // The rows of each window go back with the report, so later analyses need not cut again.
+    Some((report, per_window))
 }
 
 fn over(method: Method, score: f64, threshold: f64) -> bool {

@@ -42,6 +42,9 @@ pub struct Table {
     pub flattened: BTreeMap<String, String>,
     /// Columns turned into UTC timestamps, and what they were before.
     pub time_columns: BTreeMap<String, TimeSource>,
+    /// First and last time of each of those columns, computed once at load (panels show it every
+    /// frame).
+    pub time_ranges: BTreeMap<String, (i64, i64)>,
     /// Things a person should know about the file that did not stop it loading.
     pub warnings: Vec<String>,
 }
@@ -53,13 +56,7 @@ impl Table {
 
     /// First and last time (µs since the epoch, UTC) of a timestamp column.
     pub fn time_range(&self, column: &str) -> Option<(i64, i64)> {
-        let series = self.frame.column(column).ok()?.as_materialized_series();
-        if !matches!(series.dtype(), DataType::Datetime(_, _)) {
-            return None;
-        }
-        let physical = series.to_physical_repr();
-        let micros = physical.i64().ok()?;
-        Some((micros.min()?, micros.max()?))
+        self.time_ranges.get(column).copied()
     }
 
     /// The file's name without its folder, for titles.
@@ -115,12 +112,22 @@ pub fn load_table(path: &Path) -> Result<Table, DataError> {
     let mut warnings = Vec::new();
     let time_columns = timestamps::parse_time_columns(&mut frame, &mut warnings)
         .map_err(|e| polars_error(path, &e))?;
+    let time_ranges = time_columns
+        .keys()
+        .filter_map(|name| {
+            let series = frame.column(name).ok()?.as_materialized_series();
+            let physical = series.to_physical_repr();
+            let micros = physical.i64().ok()?;
+            Some((name.clone(), (micros.min()?, micros.max()?)))
+        })
+        .collect();
     Ok(Table {
         path: path.to_owned(),
         format,
         frame,
         flattened,
         time_columns,
+        time_ranges,
         warnings,
     })
 }

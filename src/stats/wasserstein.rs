@@ -10,10 +10,20 @@ pub fn wasserstein_sorted(u: &[f64], v: &[f64]) -> Option<f64> {
         return None;
     }
     let (nu, nv) = (u.len() as f64, v.len() as f64);
+    // Both sides are sorted already: merge them instead of sorting the union again.
     let mut all = Vec::with_capacity(u.len() + v.len());
-    all.extend_from_slice(u);
-    all.extend_from_slice(v);
-    all.sort_by(f64::total_cmp);
+    let (mut i, mut j) = (0usize, 0usize);
+    while i < u.len() && j < v.len() {
+        if u[i].total_cmp(&v[j]).is_le() {
+            all.push(u[i]);
+            i += 1;
+        } else {
+            all.push(v[j]);
+            j += 1;
+        }
+    }
+    all.extend_from_slice(&u[i..]);
+    all.extend_from_slice(&v[j..]);
     let mut terms = Vec::with_capacity(all.len().saturating_sub(1));
     let (mut iu, mut iv) = (0usize, 0usize);
     for w in all.windows(2) {

@@ -50,7 +50,11 @@ pub fn overview_ui(ui: &mut egui::Ui, report: &DriftReport, palette: &Palette) {
                     let s = &f.drift.stats;
                     ui.label(num(s.ks_pvalue.or(s.chi2_pvalue)));
                     let missing = format!("{}, {}", pct(s.null_rate_baseline), pct(s.null_rate_current));
-                    if (s.null_rate_current - s.null_rate_baseline).abs() >= report.params.settings.null_rate_change {
+                    // Labels arrive late: their missing share is coverage, not an alert.
+                    if f.role != crate::data::Role::Label
+                        && (s.null_rate_current - s.null_rate_baseline).abs()
+                            >= report.params.settings.null_rate_change
+                    {
                         ui.colored_label(palette.warning, missing);
                     } else {
                         ui.label(missing);

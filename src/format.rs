@@ -28,6 +28,20 @@ pub fn group_thousands(n: usize) -> String {
     out
 }
 
+/// A count at a glance: 950 → "950", 10,500 → "10.5 k", 1,234,567 → "1.2 M".
+pub fn human_count(n: usize) -> String {
+    let trim = |x: f64, unit: &str| {
+        let s = format!("{x:.1}");
+        format!("{} {unit}", s.strip_suffix(".0").unwrap_or(&s))
+    };
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => trim(n as f64 / 1e3, "k"),
+        1_000_000..1_000_000_000 => trim(n as f64 / 1e6, "M"),
+        _ => trim(n as f64 / 1e9, "G"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +56,10 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(group_thousands(1000), "1,000");
         assert_eq!(group_thousands(10_500_000), "10,500,000");
+        assert_eq!(human_count(950), "950");
+        assert_eq!(human_count(10_500), "10.5 k");
+        assert_eq!(human_count(12_000), "12 k");
+        assert_eq!(human_count(1_234_567), "1.2 M");
+        assert_eq!(human_count(10_000_000), "10 M");
     }
 }

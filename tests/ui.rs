@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use driftscope::data::Role;
 use driftscope::jobs::Executor;
-use driftscope::ui::{AppCommand, DriftscopeApp, Launch, Tab};
+use driftscope::ui::{AppCommand, AppConfig, DriftscopeApp, Launch, Tab};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -16,12 +16,23 @@ fn sample_investigation() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/sample.driftscope.ron")
 }
 
-fn app(launch: Launch) -> Harness<'static, DriftscopeApp> {
+/// The app with its own (temporary) folder for recent files and autosaves.
+fn app_in(launch: Launch, state_dir: Option<&Path>) -> Harness<'static, DriftscopeApp> {
+    let config = AppConfig {
+        state_dir: state_dir.map(Path::to_owned),
+        frame_times: false,
+        autosave_every: std::time::Duration::ZERO,
+    };
     let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| DriftscopeApp::new(&cc.egui_ctx, launch, Executor::Inline));
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| DriftscopeApp::new(&cc.egui_ctx, launch, Executor::Inline, config));
     harness.run();
     harness
+}
+
+/// The app keeping nothing between runs.
+fn app(launch: Launch) -> Harness<'static, DriftscopeApp> {
+    app_in(launch, None)
 }
 
 #[test]
@@ -136,4 +147,365 @@ fn without_files_the_window_says_what_to_do() {
     let harness = app(Launch::Empty);
     harness.get_by_label("No investigation open");
     harness.get_by_label("Open baseline and log…");
+}
+
+fn run_command(harness: &mut Harness<'static, DriftscopeApp>, command: AppCommand) {
+    let ctx = harness.ctx.clone();
+    harness.state_mut().apply(&ctx, command);
+    harness.run();
+}
+
+#[test]
+fn segments_heatmap_worst_cell_opens_the_feature_for_that_slice() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    harness.get_by_label("Segments").click();
+    harness.run();
+    assert_eq!(harness.state().tab(), Tab::Segments);
+    let (value, column, text) = {
+        let heatmap = harness
+            .state()
+            .focus()
+            .and_then(|f| f.heatmap.as_ref())
+            .expect("the heatmap is measured");
+        assert_eq!(heatmap.segment, "region");
+        let (row, col) = heatmap.worst_cell().unwrap();
+        let cell = &heatmap.cells[row][col];
+        (
+            heatmap.values[row].0.clone(),
+            heatmap.columns[col].clone(),
+            driftscope::format::score(cell.score, 3),
+        )
+    };
+    // The new region is the worst segment; its row label shows its rows.
+    assert_eq!(value, "ap-southeast");
+    harness.get_by_label_contains("ap-southeast (");
+    // Click the worst cell as a person would: the button showing its score.
+    harness.get_all_by_label(&text).next().unwrap().click();
+    harness.run();
+    let state = harness.state();
+    assert_eq!(state.tab(), Tab::Feature);
+    let view = &state.investigation().view;
+    assert_eq!(view.feature.as_deref(), Some(column.as_str()));
+    assert_eq!(view.slice.describe(), "log where region = ap-southeast");
+    let focus = state.focus().unwrap();
+    assert_eq!(focus.comparison.a, view.slice);
+    assert!(focus.comparison.column(&column).unwrap().drift.drifted);
+    // The feature panel: the verdict, the slice against the baseline, the bins.
+    harness.get_by_label_contains(&format!("{column}: "));
+    harness.get_by_label_contains("log where region = ap-southeast (");
+    harness.get_by_label("Statistics");
+}
+
+#[test]
+fn the_feature_panel_shows_ks_location_and_bins_for_a_number() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    run_command(
+        &mut harness,
+        AppCommand::SelectFeature("distance_from_home_km".into()),
+    );
+    run_command(&mut harness, AppCommand::ShowTab(Tab::Feature));
+    harness.get_by_label_contains("The curves are furthest apart at");
+    harness.get_by_label("Bins");
+    harness.get_by_label_contains("Edges: ");
+    // Whole log against the whole baseline: the same numbers as the overview.
+    let state = harness.state();
+    let col = state
+        .focus()
+        .unwrap()
+        .comparison
+        .column("distance_from_home_km")
+        .unwrap();
+    let overall = state
+        .report()
+        .unwrap()
+        .overall()
+        .find(|f| f.drift.column == "distance_from_home_km")
+        .unwrap();
+    assert_eq!(col.drift, overall.drift);
+}
+
+#[test]
+fn brushing_the_time_chart_makes_that_range_the_slice() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    run_command(
+        &mut harness,
+        AppCommand::SelectFeature("account_age_days".into()),
+    );
+    harness.get_by_label("Time").click();
+    harness.run();
+    assert!(harness.state().timeline().is_some());
+    harness.get_by_label_contains("account_age_days drift per window");
+    // Drag across the middle of the first chart, below its title.
+    let title = harness
+        .get_by_label_contains("account_age_days drift per window")
+        .rect();
+    let y = title.bottom() + 120.0;
+    let (x0, x1) = (title.left() + 420.0, title.left() + 700.0);
+    harness.event(egui::Event::PointerMoved(egui::pos2(x0, y)));
+    harness.step();
+    harness.event(egui::Event::PointerButton {
+        pos: egui::pos2(x0, y),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.step();
+    for k in 1..=10 {
+        let x = x0 + (x1 - x0) * k as f32 / 10.0;
+        harness.event(egui::Event::PointerMoved(egui::pos2(x, y)));
+        harness.step();
+    }
+    harness.event(egui::Event::PointerButton {
+        pos: egui::pos2(x1, y),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.run();
+    let state = harness.state();
+    let (start, end) = state
+        .investigation()
+        .view
+        .slice
+        .time()
+        .expect("the brushed range is the slice");
+    // The range is snapped to whole windows (days) of the log.
+    let day = 86_400_000_000i64;
+    assert_eq!(start % day, 0);
+    assert_eq!(end % day, 0);
+    assert!(end > start);
+    // Everything updates: the slice comparison is measured on those rows.
+    let focus = state.focus().unwrap();
+    assert_eq!(focus.comparison.a, state.investigation().view.slice);
+    assert!(focus.comparison.a_rows < 10_500);
+    harness.get_by_label_contains("time from ");
+}
+
+#[test]
+fn two_slices_defined_in_the_compare_panel_are_compared() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    harness.get_by_label("Compare").click();
+    harness.run();
+    // The quick start: the two newest model versions.
+    harness
+        .get_by_label("fraud-gbm-3.1 against fraud-gbm-3.0")
+        .click();
+    harness.run();
+    // Narrow A by typing a condition: device is mobile.
+    harness
+        .get_by_label("Column of the condition for slice A")
+        .click();
+    harness.run();
+    harness.get_by_label("device").click();
+    harness.run();
+    harness
+        .get_by_label("values, comma-separated (slice A)")
+        .focus();
+    harness.run();
+    harness
+        .get_by_label("values, comma-separated (slice A)")
+        .type_text("mobile");
+    harness.run();
+    // Slice A's editor is the left one: its "Add condition" comes first.
+    harness
+        .get_all_by_label("Add condition")
+        .next()
+        .unwrap()
+        .click();
+    harness.run();
+    harness.get_by_label("Compare A against B").click();
+    harness.run();
+    let state = harness.state();
+    let c = state.compared().expect("A is compared against B");
+    assert_eq!(
+        c.a.describe(),
+        "log where model_version = fraud-gbm-3.1 and device = mobile"
+    );
+    assert_eq!(c.b.describe(), "log where model_version = fraud-gbm-3.0");
+    // The mobile rows of the release with the cents bug: the score moves.
+    assert!(c.column("score").unwrap().drift.drifted);
+    harness.get_by_label_contains("features drift: log where model_version = fraud-gbm-3.1");
+    // The same detail views for any column of the comparison.
+    harness.get_all_by_label("score").next().unwrap().click();
+    harness.run();
+    assert_eq!(harness.state().tab(), Tab::Feature);
+    harness.get_by_label("Showing slice A against slice B of the Compare panel.");
+}
+
+#[test]
+fn settings_applied_in_the_panel_measure_again() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    harness.get_by_label("Settings").click();
+    harness.run();
+    let field = "Threshold for every column (empty: each method's default: 0.1 for distances, 0.05 for p-values)";
+    harness.get_by_label(field).focus();
+    harness.run();
+    harness.get_by_label(field).type_text("0.5");
+    harness.run();
+    harness.get_by_label("Apply and measure again").click();
+    harness.run();
+    let state = harness.state();
+    assert_eq!(state.investigation().drift.settings.threshold, Some(0.5));
+    let report = state.report().unwrap();
+    assert_eq!(report.params.settings.threshold, Some(0.5));
+    assert!(report.overall().all(|f| f.drift.threshold == 0.5));
+}
+
+#[test]
+fn an_investigation_saved_and_reopened_shows_the_same_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("incident.driftscope.ron");
+    let slice =
+        driftscope::analysis::SliceDef::default().with(driftscope::analysis::Predicate::OneOf {
+            column: "region".into(),
+            values: vec!["us-west".into()],
+        });
+    {
+        let mut harness = app_in(
+            Launch::Investigation(sample_investigation()),
+            Some(dir.path()),
+        );
+        run_command(&mut harness, AppCommand::SetSlice(slice.clone()));
+        run_command(
+            &mut harness,
+            AppCommand::SelectFeature("account_age_days".into()),
+        );
+        run_command(
+            &mut harness,
+            AppCommand::SetRole {
+                column: "merchant_category".into(),
+                role: Role::Segment,
+            },
+        );
+        run_command(&mut harness, AppCommand::ShowTab(Tab::Time));
+        assert!(harness.state().is_dirty());
+        run_command(&mut harness, AppCommand::SaveAs(saved.clone()));
+        assert_eq!(harness.state().error(), None);
+        assert!(!harness.state().is_dirty());
+        assert_eq!(harness.state().path(), Some(saved.as_path()));
+    }
+    // A new window on the saved file: files, roles, settings and the view come back.
+    let harness = app_in(Launch::Investigation(saved.clone()), Some(dir.path()));
+    let state = harness.state();
+    assert_eq!(state.error(), None);
+    let view = &state.investigation().view;
+    assert_eq!(view.view, Tab::Time);
+    assert_eq!(view.slice, slice);
+    assert_eq!(view.feature.as_deref(), Some("account_age_days"));
+    assert_eq!(
+        state.inputs().unwrap().roles.role_of("merchant_category"),
+        Some(Role::Segment)
+    );
+    assert_eq!(state.focus().unwrap().comparison.a, slice);
+    // Remembered among the recent files.
+    assert_eq!(
+        state.recent().items[0],
+        driftscope::session::local::RecentItem::Investigation(saved)
+    );
+}
+
+#[test]
+fn unsaved_changes_survive_a_crash_and_can_be_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut harness = app_in(
+            Launch::Investigation(sample_investigation()),
+            Some(dir.path()),
+        );
+        run_command(&mut harness, AppCommand::ShowTab(Tab::Segments));
+        run_command(&mut harness, AppCommand::SelectFeature("hour".into()));
+        // The harness is dropped without a clean exit, as in a crash.
+    }
+    let mut harness = app_in(Launch::Empty, Some(dir.path()));
+    let recovered = harness
+        .state()
+        .recovered()
+        .expect("the autosave is offered");
+    assert_eq!(
+        recovered.investigation.view.feature.as_deref(),
+        Some("hour")
+    );
+    harness.get_by_label_contains("driftscope closed without saving changes to");
+    harness.get_by_label("Restore them").click();
+    harness.run();
+    let state = harness.state();
+    assert_eq!(state.tab(), Tab::Segments);
+    assert_eq!(state.investigation().view.feature.as_deref(), Some("hour"));
+    assert_eq!(state.inputs().unwrap().current.rows(), 10_500);
+    assert!(state.is_dirty());
+}
+
+#[test]
+fn a_damaged_investigation_is_explained_in_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = dir.path().join("damaged.driftscope.ron");
+    std::fs::write(&damaged, "Investigation(format_version: 1, title: ").unwrap();
+    let newer = dir.path().join("newer.driftscope.ron");
+    std::fs::write(&newer, "Investigation(format_version: 99)").unwrap();
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    run_command(&mut harness, AppCommand::OpenInvestigation(damaged));
+    let error = harness.state().error().unwrap().to_owned();
+    assert!(
+        error.contains("the investigation file is damaged at line 1"),
+        "{error}"
+    );
+    run_command(&mut harness, AppCommand::OpenInvestigation(newer));
+    let error = harness.state().error().unwrap().to_owned();
+    assert!(error.contains("written by a newer driftscope"), "{error}");
+    harness.get_by_label_contains("Update driftscope to open it");
+    assert_eq!(harness.state().inputs().unwrap().current.rows(), 10_500);
+}
+
+/// A file as the window system hands it over when dropped.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn dropped(path: PathBuf) -> egui::DroppedFileHandle {
+    std::sync::Arc::new(Dropped(path))
+}
+
+#[test]
+fn files_dropped_on_the_window_open() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let mut harness = app(Launch::Empty);
+    // Dropped in either order: the file named like a baseline is the baseline.
+    harness.input_mut().dropped_files = vec![
+        dropped(data.join("predictions.parquet")),
+        dropped(data.join("baseline.parquet")),
+    ];
+    harness.run();
+    let state = harness.state();
+    assert_eq!(state.error(), None);
+    let inputs = state.inputs().expect("the dropped files are open");
+    assert_eq!(inputs.baseline.file_name(), "baseline.parquet");
+    assert_eq!(inputs.current.file_name(), "predictions.parquet");
+    assert!(state.report().is_some());
+    // A dropped investigation opens as such.
+    harness.input_mut().dropped_files = vec![dropped(sample_investigation())];
+    harness.run();
+    assert_eq!(
+        harness.state().path(),
+        Some(sample_investigation().as_path())
+    );
+}
+
+#[test]
+fn keyboard_shortcuts_switch_panels() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num2);
+    harness.run();
+    assert_eq!(harness.state().tab(), Tab::Segments);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num4);
+    harness.run();
+    assert_eq!(harness.state().tab(), Tab::Time);
 }

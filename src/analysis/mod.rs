@@ -9,7 +9,12 @@ pub mod latency;
 pub mod performance;
 pub mod quality;
 pub mod report;
+pub mod slice;
 pub mod windows;
 
 pub use drift::{ColumnDrift, ColumnKind, ColumnSettings, DriftSettings, Method, Preset};
-pub use report::{DriftParams, DriftReport, run_drift_report};
+pub use report::{
+    DriftParams, DriftReport, Reference, Workspace, run_drift_report,
+    run_drift_report_with_workspace,
+};
+pub use slice::{Predicate, Side, SliceDef};

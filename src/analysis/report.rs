@@ -12,6 +12,7 @@ use super::columns::{self, Dictionary, Groups};
 use super::drift::{
     self, CategoricalReference, ColumnDrift, ColumnKind, DriftSettings, NumericReference,
 };
+use super::slice::Side;
 use super::{latency, performance, quality, windows};
 use crate::data::{Inputs, Role, ValueKind};
 use crate::jobs::JobState;
@@ -173,22 +174,64 @@ impl Prepared {
 
     /// The reference prepared from some baseline rows (all rows when `rows` is `None`).
     pub fn reference(&self, rows: Option<&[usize]>, settings: &DriftSettings) -> PreparedRef {
+        self.reference_on(Side::Baseline, rows, settings)
+    }
+
+    /// The reference prepared from some rows of either side (all rows when `rows` is `None`).
+    pub fn reference_on(
+        &self,
+        side: Side,
+        rows: Option<&[usize]>,
+        settings: &DriftSettings,
+    ) -> PreparedRef {
         match &self.data {
             ColumnData::Numeric {
-                baseline, integer, ..
+                baseline,
+                current,
+                integer,
             } => {
-                let values = rows.map_or_else(|| baseline.clone(), |r| columns::take(baseline, r));
+                let all = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
+                let values = rows.map_or_else(|| all.clone(), |r| columns::take(all, r));
                 let mut reference =
                     NumericReference::new(&values, &settings.column(&self.name), settings.bins);
                 reference.integer = *integer && values.iter().all(Option::is_some);
                 PreparedRef::Numeric(reference)
             }
             ColumnData::Categorical {
-                labels, baseline, ..
+                labels,
+                baseline,
+                current,
             } => {
-                let codes = rows.map_or_else(|| baseline.clone(), |r| columns::take(baseline, r));
+                let all = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
+                let codes = rows.map_or_else(|| all.clone(), |r| columns::take(all, r));
                 PreparedRef::Categorical(CategoricalReference::new(&codes, labels.len()))
             }
+        }
+    }
+
+    /// A numeric column's values on one side (all rows when `rows` is `None`); empty for a
+    /// categorical column.
+    pub fn values_on(&self, side: Side, rows: Option<&[usize]>) -> Vec<Option<f64>> {
+        match &self.data {
+            ColumnData::Numeric {
+                baseline, current, ..
+            } => {
+                let all = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
+                rows.map_or_else(|| all.clone(), |r| columns::take(all, r))
+            }
+            ColumnData::Categorical { .. } => Vec::new(),
         }
     }
 
@@ -199,7 +242,7 @@ impl Prepared {
         rows: Option<&[usize]>,
         settings: &DriftSettings,
     ) -> ColumnDrift {
-        self.drift_of(reference, false, rows, settings)
+        self.drift_on(reference, Side::Log, rows, settings)
     }
 
     /// This column's drift for some current rows against the whole baseline and, when given, a
@@ -238,13 +281,14 @@ impl Prepared {
         rows: &[usize],
         settings: &DriftSettings,
     ) -> ColumnDrift {
-        self.drift_of(reference, true, Some(rows), settings)
+        self.drift_on(reference, Side::Baseline, Some(rows), settings)
     }
 
-    fn drift_of(
+    /// This column's drift for some rows of either side (all when `rows` is `None`).
+    pub fn drift_on(
         &self,
         reference: &PreparedRef,
-        from_baseline: bool,
+        side: Side,
         rows: Option<&[usize]>,
         settings: &DriftSettings,
     ) -> ColumnDrift {
@@ -255,7 +299,11 @@ impl Prepared {
                 },
                 PreparedRef::Numeric(r),
             ) => {
-                let side = if from_baseline { baseline } else { current };
+                let side = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
                 let values = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
                 drift::numeric_drift(&self.name, r, &values, settings)
             }
@@ -267,7 +315,11 @@ impl Prepared {
                 },
                 PreparedRef::Categorical(r),
             ) => {
-                let side = if from_baseline { baseline } else { current };
+                let side = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
                 let codes = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
                 drift::categorical_drift(&self.name, r, &codes, labels, settings)
             }
@@ -374,6 +426,39 @@ fn prepare(inputs: &Inputs) -> Vec<Prepared> {
         .collect()
 }
 
+/// The analysed columns of a pair of inputs, each column's values taken out of the frames once
+/// and its whole-baseline reference (sorted values, bins) built once — shared by the report and
+/// by every slice analysis afterwards, so that changing a slice costs only the slice's own work.
+pub struct Workspace {
+    pub(crate) prepared: Vec<Prepared>,
+    pub(crate) whole: Vec<PreparedRef>,
+    pub settings: DriftSettings,
+    pub window: Option<windows::WindowSpec>,
+}
+
+impl Workspace {
+    pub fn new(inputs: &Inputs, params: &DriftParams) -> Self {
+        let prepared = prepare(inputs);
+        let whole = prepared
+            .par_iter()
+            .map(|p| p.reference(None, &params.settings))
+            .collect();
+        Self {
+            prepared,
+            whole,
+            settings: params.settings.clone(),
+            window: params.window.clone(),
+        }
+    }
+
+    /// The analysed columns: name, role and kind, in column order.
+    pub fn columns(&self) -> impl Iterator<Item = (&str, Role, ColumnKind)> {
+        self.prepared
+            .iter()
+            .map(|p| (p.name.as_str(), p.role, p.kind()))
+    }
+}
+
 /// Runs the whole report. `state` carries progress and cancellation; a cancelled run returns
 /// `None`.
 pub fn run_drift_report(
@@ -381,21 +466,27 @@ pub fn run_drift_report(
     params: &DriftParams,
     state: &JobState,
 ) -> Option<DriftReport> {
+    run_drift_report_with_workspace(inputs, params, state).map(|(report, _)| report)
+}
+
+/// The report and the workspace it was measured in (kept by the app for slice analyses).
+pub fn run_drift_report_with_workspace(
+    inputs: &Inputs,
+    params: &DriftParams,
+    state: &JobState,
+) -> Option<(DriftReport, Workspace)> {
     let settings = &params.settings;
     state.stage("preparing columns", 0);
-    let prepared = prepare(inputs);
+    let workspace = Workspace::new(inputs, params);
     if state.is_cancelled() {
         return None;
     }
-    let whole: Vec<PreparedRef> = prepared
-        .par_iter()
-        .map(|p| p.reference(None, settings))
-        .collect();
+    let (prepared, whole) = (&workspace.prepared, &workspace.whole);
 
     state.stage("overall drift", prepared.len() as u64);
     let mut features: Vec<FeatureDrift> = prepared
         .par_iter()
-        .zip(&whole)
+        .zip(whole)
         .map(|(p, r)| {
             state.advance(1);
             FeatureDrift {
@@ -459,7 +550,7 @@ pub fn run_drift_report(
                     value: value.clone(),
                 };
                 let mut out = Vec::new();
-                for (p, whole_ref) in prepared.iter().zip(&whole) {
+                for (p, whole_ref) in prepared.iter().zip(whole) {
                     if p.name == *seg {
                         continue;
                     }
@@ -513,11 +604,11 @@ pub fn run_drift_report(
     let windows = params
         .window
         .as_ref()
-        .and_then(|spec| windows::run_windows(inputs, &prepared, &whole, spec, settings));
+        .and_then(|spec| windows::run_windows(inputs, prepared, whole, spec, settings));
     state.stage("performance", 0);
     let performance = performance::run_performance(
         inputs,
-        &prepared,
+        prepared,
         params,
         &segment_rows,
         windows
@@ -531,7 +622,7 @@ pub fn run_drift_report(
     let data_quality = quality::alerts(inputs, &features, &mixes, windows.as_ref(), settings);
     state.stage("done", 0);
 
-    Some(DriftReport {
+    let report = DriftReport {
         params: params.clone(),
         dataset,
         features,
@@ -540,7 +631,8 @@ pub fn run_drift_report(
         data_quality,
         performance,
         latency,
-    })
+    };
+    Some((report, workspace))
 }
 
 /// One segment value of the log: the slice, its column's role and its rows.

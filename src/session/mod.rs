@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::DriftParams;
+use crate::analysis::{DriftParams, Reference, SliceDef};
 use crate::data::RoleOverrides;
 use crate::fsutil::{self, WriteError};
+
+pub mod local;
 
 /// The newest investigation format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -31,6 +33,89 @@ pub struct Investigation {
     pub drift: DriftParams,
     /// Free text for whoever opens the investigation next.
     pub notes: String,
+    /// What was on screen: the panel, the feature, the segment column, the slices.
+    pub view: ViewState,
+}
+
+/// The app's panels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum View {
+    #[default]
+    Overview,
+    Segments,
+    Feature,
+    Time,
+    Compare,
+    Data,
+    Settings,
+}
+
+impl View {
+    pub const ALL: [View; 7] = [
+        View::Overview,
+        View::Segments,
+        View::Feature,
+        View::Time,
+        View::Compare,
+        View::Data,
+        View::Settings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Segments => "Segments",
+            View::Feature => "Feature",
+            View::Time => "Time",
+            View::Compare => "Compare",
+            View::Data => "Data",
+            View::Settings => "Settings",
+        }
+    }
+}
+
+/// Which comparison the feature panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DetailSource {
+    /// The current slice of the log against the baseline.
+    #[default]
+    Slice,
+    /// Slice A against slice B of the Compare panel.
+    Compare,
+}
+
+/// The view, saved with the investigation so that reopening it shows the same thing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewState {
+    pub view: View,
+    /// The feature shown in the feature and time panels.
+    pub feature: Option<String>,
+    /// The segment column of the heatmap and of the time panel's lines.
+    pub segment: Option<String>,
+    /// The heatmap's reference: the whole baseline or the same segment of it.
+    pub reference: Reference,
+    /// The current slice of the log: everything in the feature, segment and time panels is
+    /// measured on it.
+    pub slice: SliceDef,
+    pub compare_a: SliceDef,
+    pub compare_b: SliceDef,
+    pub detail: DetailSource,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        Self {
+            view: View::Overview,
+            feature: None,
+            segment: None,
+            reference: Reference::Baseline,
+            slice: SliceDef::default(),
+            compare_a: SliceDef::default(),
+            compare_b: SliceDef::whole(crate::analysis::Side::Baseline),
+            detail: DetailSource::Slice,
+        }
+    }
 }
 
 impl Default for Investigation {
@@ -43,6 +128,7 @@ impl Default for Investigation {
             roles: RoleOverrides::default(),
             drift: DriftParams::default(),
             notes: String::new(),
+            view: ViewState::default(),
         }
     }
 }

@@ -1,20 +1,38 @@
 //! The desktop app (eframe). Panels draw the current state and return commands; the app applies
-//! them once per frame. Loading and resolving run as background jobs: the previous result stays on
-//! screen until the new one arrives, and an error never throws away what is loaded.
+//! them once per frame. Every analysis runs as a background job keyed by what it depends on: when
+//! the view asks for something the last result does not answer (another slice, another segment
+//! column, another feature), a new job starts and the previous one is dropped (cancelled), while
+//! the previous result stays on screen until the new one arrives. An error never throws away what
+//! is loaded.
 
+mod compare;
 mod data_panel;
+mod feature;
 mod overview;
+mod segments;
+mod settings;
+mod slices;
 pub mod theme;
+mod time;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
 
-use crate::analysis::{DriftReport, run_drift_report};
+use crate::analysis::report::Workspace;
+use crate::analysis::slice::{self, Heatmap, SliceComparison, Timeline};
+use crate::analysis::{
+    DriftParams, DriftReport, Predicate, Reference, Side, SliceDef, run_drift_report_with_workspace,
+};
 use crate::data::{Inputs, OverrideLayers, Role, RoleOverrides, load_inputs, resolve};
-use crate::jobs::{Executor, Job, JobPoll};
-use crate::session::Investigation;
+use crate::jobs::{Executor, Job, JobPoll, JobState};
+use crate::session::local::{Autosave, Recent, RecentItem, default_state_dir};
+use crate::session::{DetailSource, Investigation, View};
+
+/// The panels (the same as the investigation file's `View`).
+pub type Tab = View;
 
 /// What to open at start.
 #[derive(Clone, Debug)]
@@ -31,57 +49,317 @@ pub enum Launch {
     Empty,
 }
 
+/// Where the app keeps recent files and its autosave (`None`: nowhere, nothing is kept).
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    pub state_dir: Option<PathBuf>,
+    /// Show the frame-time overlay from the start (`DRIFTSCOPE_FRAME_TIMES=1`).
+    pub frame_times: bool,
+    /// How often unsaved changes are written to the autosave, at most.
+    pub autosave_every: Duration,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            state_dir: default_state_dir(),
+            frame_times: std::env::var_os("DRIFTSCOPE_FRAME_TIMES").is_some_and(|v| v == "1"),
+            autosave_every: Duration::from_secs(2),
+        }
+    }
+}
+
 /// Something a panel asks the app to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppCommand {
     OpenInvestigation(PathBuf),
-    OpenFiles { baseline: PathBuf, current: PathBuf },
+    OpenFiles {
+        baseline: PathBuf,
+        current: PathBuf,
+    },
+    OpenRecent(RecentItem),
     PickInvestigation,
     PickFiles,
+    /// Files dropped onto the window.
+    Dropped(Vec<PathBuf>),
+    Save,
+    SaveAs(PathBuf),
+    PickSaveAs,
+    RestoreAutosave,
+    DiscardAutosave,
     Reload,
-    SetRole { column: String, role: Role },
+    SetRole {
+        column: String,
+        role: Role,
+    },
+    SetParams(DriftParams),
     CancelJob,
     DismissError,
     ToggleTheme,
+    ToggleFrameTimes,
     ShowTab(Tab),
-}
-
-/// The main views.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tab {
-    Overview,
-    Data,
+    /// Show a column in the feature panel (measured on the current slice).
+    SelectFeature(String),
+    SetSegment(String),
+    SetReference(Reference),
+    /// Replace the current slice of the log.
+    SetSlice(SliceDef),
+    /// Add a predicate to the current slice (replacing one on the same column, or time).
+    Narrow(Predicate),
+    RemovePredicate(usize),
+    /// A heatmap cell: the slice becomes that segment value, the feature panel shows the column.
+    OpenCell {
+        segment: String,
+        value: String,
+        column: String,
+    },
+    /// Compare slice A against slice B.
+    RunCompare {
+        a: SliceDef,
+        b: SliceDef,
+    },
+    /// Show a column of the A-vs-B comparison in the feature panel.
+    ShowCompared(String),
 }
 
 type LoadResult = Result<(Investigation, Inputs), String>;
+type ReportResult = Option<(DriftReport, Workspace)>;
+type SliceResult<T> = Result<Option<T>, String>;
+
+/// The current slice against the baseline, and the heatmap within it.
+pub struct Focus {
+    pub comparison: SliceComparison,
+    pub heatmap: Option<Heatmap>,
+}
+
+/// What a focus result was computed for.
+#[derive(Clone, Debug, PartialEq)]
+struct FocusKey {
+    generation: u64,
+    slice: SliceDef,
+    segment: Option<String>,
+    reference: Reference,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct TimelineKey {
+    generation: u64,
+    column: String,
+    within: SliceDef,
+    segment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct CompareKey {
+    generation: u64,
+    a: SliceDef,
+    b: SliceDef,
+}
+
+/// A result kept on screen, the job computing its successor, and what each was asked for.
+struct Derived<K, T> {
+    shown: Option<(K, Arc<T>)>,
+    job: Option<(K, Job<SliceResult<T>>)>,
+    error: Option<(K, String)>,
+}
+
+impl<K: PartialEq + Clone, T> Default for Derived<K, T> {
+    fn default() -> Self {
+        Self {
+            shown: None,
+            job: None,
+            error: None,
+        }
+    }
+}
+
+impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
+    fn value(&self) -> Option<&T> {
+        self.shown.as_ref().map(|(_, v)| v.as_ref())
+    }
+
+    /// The shown result answers `key` exactly (not a previous question).
+    fn is_current(&self, key: &K) -> bool {
+        self.shown.as_ref().is_some_and(|(k, _)| k == key)
+    }
+
+    fn wanted(&self, key: &K) -> bool {
+        !self.is_current(key)
+            && self.job.as_ref().is_none_or(|(k, _)| k != key)
+            && self.error.as_ref().is_none_or(|(k, _)| k != key)
+    }
+
+    fn start(
+        &mut self,
+        key: K,
+        executor: Executor,
+        name: &str,
+        ctx: &egui::Context,
+        work: impl FnOnce(&JobState) -> SliceResult<T> + Send + 'static,
+    ) {
+        let wake = ctx.clone();
+        self.error = None;
+        self.job = Some((
+            key,
+            Job::spawn(executor, name, move || wake.request_repaint(), work),
+        ));
+    }
+
+    fn poll(&mut self) {
+        let Some((_, job)) = &mut self.job else {
+            return;
+        };
+        let done = match job.poll() {
+            JobPoll::Running => return,
+            JobPoll::Done(result) => Some(result),
+            JobPoll::Lost => None,
+        };
+        let Some((key, _)) = self.job.take() else {
+            return;
+        };
+        match done {
+            Some(Ok(Some(value))) => self.shown = Some((key, Arc::new(value))),
+            Some(Ok(None)) => {}
+            Some(Err(e)) => self.error = Some((key, e)),
+            None => {
+                self.error = Some((
+                    key,
+                    "the analysis stopped unexpectedly (an internal error)".to_owned(),
+                ))
+            }
+        }
+    }
+
+    fn running(&self) -> Option<&Job<SliceResult<T>>> {
+        self.job.as_ref().map(|(_, j)| j)
+    }
+
+    fn cancel(&mut self) {
+        if let Some((_, job)) = self.job.take() {
+            job.cancel();
+        }
+    }
+
+    fn clear(&mut self) {
+        self.cancel();
+        self.shown = None;
+        self.error = None;
+    }
+}
+
+/// UI-thread time of the last frames, for the frame-time overlay and the benchmark.
+#[derive(Default)]
+pub struct FrameTimes {
+    recent: std::collections::VecDeque<Duration>,
+}
+
+impl FrameTimes {
+    const KEEP: usize = 240;
+
+    fn push(&mut self, d: Duration) {
+        if self.recent.len() == Self::KEEP {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(d);
+    }
+
+    /// The slowest and the mean of the kept frames.
+    pub fn worst_and_mean(&self) -> Option<(Duration, Duration)> {
+        let max = self.recent.iter().max().copied()?;
+        let sum: Duration = self.recent.iter().sum();
+        Some((max, sum / self.recent.len() as u32))
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Duration> {
+        self.recent.iter()
+    }
+}
 
 pub struct DriftscopeApp {
     executor: Executor,
+    config: AppConfig,
     investigation: Investigation,
+    /// Where the investigation was opened from or last saved to.
+    path: Option<PathBuf>,
+    /// The investigation file being loaded (becomes `path` when it loads).
+    pending_path: Option<PathBuf>,
+    /// The investigation as last opened or saved: differing from it means unsaved changes.
+    saved: Investigation,
+    /// What the autosave holds now (written again only when this differs).
+    autosaved: Option<Investigation>,
+    last_autosave: Instant,
+    /// An autosave left by a run that did not end cleanly, offered for restoring.
+    recovered: Option<Autosave>,
+    recent: Recent,
     inputs: Option<Arc<Inputs>>,
     job: Option<Job<LoadResult>>,
     /// The drift report of the current inputs; the previous one stays until a new one is ready.
     report: Option<Arc<DriftReport>>,
-    report_job: Option<Job<Option<DriftReport>>>,
-    tab: Tab,
+    workspace: Option<Arc<Workspace>>,
+    /// Bumped with every new workspace, so derived results know they are stale.
+    generation: u64,
+    report_job: Option<Job<ReportResult>>,
+    focus: Derived<FocusKey, Focus>,
+    timeline: Derived<TimelineKey, Timeline>,
+    compared: Derived<CompareKey, SliceComparison>,
+    /// Drafts of the panels (edited text, slice editors): not part of the investigation until
+    /// applied.
+    drafts: Drafts,
     error: Option<String>,
+    notice: Option<String>,
     dark: bool,
     theme_applied: Option<bool>,
+    show_frame_times: bool,
+    frame_times: FrameTimes,
+    window_title: String,
+}
+
+/// Panel state that is being edited and not yet applied.
+#[derive(Default)]
+pub(crate) struct Drafts {
+    pub compare: compare::CompareDraft,
+    pub settings: Option<settings::SettingsDraft>,
+    pub time: time::TimeDraft,
+    /// A baseline dropped alone, waiting for its log.
+    pub dropped_baseline: Option<PathBuf>,
 }
 
 impl DriftscopeApp {
-    pub fn new(ctx: &egui::Context, launch: Launch, executor: Executor) -> Self {
+    pub fn new(ctx: &egui::Context, launch: Launch, executor: Executor, config: AppConfig) -> Self {
+        let recent = config
+            .state_dir
+            .as_deref()
+            .map(Recent::load)
+            .unwrap_or_default();
+        let recovered = config.state_dir.as_deref().and_then(Autosave::read);
         let mut app = Self {
             executor,
+            show_frame_times: config.frame_times,
+            config,
             investigation: Investigation::default(),
+            path: None,
+            pending_path: None,
+            saved: Investigation::default(),
+            autosaved: None,
+            last_autosave: Instant::now(),
+            recovered,
+            recent,
             inputs: None,
             job: None,
             report: None,
+            workspace: None,
+            generation: 0,
             report_job: None,
-            tab: Tab::Overview,
+            focus: Derived::default(),
+            timeline: Derived::default(),
+            compared: Derived::default(),
+            drafts: Drafts::default(),
             error: None,
+            notice: None,
             dark: ctx.global_style().visuals.dark_mode,
             theme_applied: None,
+            frame_times: FrameTimes::default(),
+            window_title: String::new(),
         };
         match launch {
             Launch::Investigation(path) => app.apply(ctx, AppCommand::OpenInvestigation(path)),
@@ -111,8 +389,31 @@ impl DriftscopeApp {
         &self.investigation
     }
 
+    /// Where the investigation was opened from or saved to.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Changes since the investigation was opened or saved.
+    pub fn is_dirty(&self) -> bool {
+        self.investigation != self.saved
+    }
+
+    pub fn recent(&self) -> &Recent {
+        &self.recent
+    }
+
+    /// An autosave from a run that did not end cleanly, if one is offered.
+    pub fn recovered(&self) -> Option<&Autosave> {
+        self.recovered.as_ref()
+    }
+
     pub fn is_busy(&self) -> bool {
-        self.job.is_some() || self.report_job.is_some()
+        self.job.is_some()
+            || self.report_job.is_some()
+            || self.focus.job.is_some()
+            || self.timeline.job.is_some()
+            || self.compared.job.is_some()
     }
 
     /// The drift report shown (for tests and panels).
@@ -120,8 +421,39 @@ impl DriftscopeApp {
         self.report.as_deref()
     }
 
+    /// The current slice against the baseline, and the heatmap (for tests and panels).
+    pub fn focus(&self) -> Option<&Focus> {
+        self.focus.value()
+    }
+
+    pub fn timeline(&self) -> Option<&Timeline> {
+        self.timeline.value()
+    }
+
+    /// The last A-vs-B comparison.
+    pub fn compared(&self) -> Option<&SliceComparison> {
+        self.compared.value()
+    }
+
     pub fn tab(&self) -> Tab {
-        self.tab
+        self.investigation.view.view
+    }
+
+    pub fn frame_times(&self) -> &FrameTimes {
+        &self.frame_times
+    }
+
+    fn title(&self) -> String {
+        let name = self
+            .path
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "unsaved investigation".to_owned());
+        format!(
+            "driftscope - {name}{}",
+            if self.is_dirty() { " (modified)" } else { "" }
+        )
     }
 
     /// Measures drift on the loaded inputs in the background; a running measurement of older
@@ -136,7 +468,7 @@ impl DriftscopeApp {
             self.executor,
             "drift report",
             move || wake_ctx.request_repaint(),
-            move |state| run_drift_report(&inputs, &params, state),
+            move |state| run_drift_report_with_workspace(&inputs, &params, state),
         ));
     }
 
@@ -150,6 +482,7 @@ impl DriftscopeApp {
     ) {
         let current = self.investigation.clone();
         let wake_ctx = ctx.clone();
+        self.pending_path = investigation.clone();
         self.job = Some(Job::spawn(
             self.executor,
             "load",
@@ -208,16 +541,122 @@ impl DriftscopeApp {
                 Ok((inv, inputs))
             },
         ));
+        self.pending_path = None;
     }
 
-    /// Carries out a command (menus, panels and tests all come through here).
+    fn remember(&mut self, item: RecentItem) {
+        self.recent.push(item);
+        if let Some(dir) = &self.config.state_dir
+            && let Err(e) = self.recent.save(dir)
+        {
+            self.notice = Some(format!("cannot remember recent files: {e}"));
+        }
+    }
+
+    fn save_to(&mut self, path: PathBuf) {
+        match self.investigation.save(&path) {
+            Ok(()) => {
+                self.saved = self.investigation.clone();
+                self.path = Some(path.clone());
+                self.notice = Some(format!("Saved {}", path.display()));
+                if let Some(dir) = &self.config.state_dir {
+                    Autosave::clear(dir);
+                }
+                self.autosaved = None;
+                self.remember(RecentItem::Investigation(path));
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// Files dropped on the window: an investigation opens; two data files open as baseline and
+    /// log (the one named like a training set is the baseline); one data file becomes the log
+    /// of what is open, or waits for its partner.
+    fn dropped(&mut self, ctx: &egui::Context, paths: Vec<PathBuf>) {
+        let is_inv = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ron"));
+        if let Some(inv) = paths.iter().find(|p| is_inv(p)) {
+            self.apply(ctx, AppCommand::OpenInvestigation(inv.clone()));
+            return;
+        }
+        let looks_baseline = |p: &PathBuf| {
+            let n = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            ["baseline", "train", "reference", "ref_"]
+                .iter()
+                .any(|k| n.contains(k))
+        };
+        match paths.as_slice() {
+            [] => {}
+            [one] => {
+                if let Some(baseline) = self.drafts.dropped_baseline.take() {
+                    self.apply(
+                        ctx,
+                        AppCommand::OpenFiles {
+                            baseline,
+                            current: one.clone(),
+                        },
+                    );
+                } else if looks_baseline(one) || self.investigation.baseline.is_none() {
+                    self.drafts.dropped_baseline = Some(one.clone());
+                    self.notice = Some(format!(
+                        "{} will be the baseline: now drop the production log",
+                        one.display()
+                    ));
+                } else if let Some(baseline) = self.investigation.baseline.clone() {
+                    self.notice = Some(format!(
+                        "Opening {} as the log against the same baseline",
+                        one.display()
+                    ));
+                    self.apply(
+                        ctx,
+                        AppCommand::OpenFiles {
+                            baseline,
+                            current: one.clone(),
+                        },
+                    );
+                }
+            }
+            [a, b, ..] => {
+                let (baseline, current) = if looks_baseline(b) && !looks_baseline(a) {
+                    (b.clone(), a.clone())
+                } else {
+                    (a.clone(), b.clone())
+                };
+                if paths.len() > 2 {
+                    self.notice = Some(format!(
+                        "{} files dropped: opening the first two",
+                        paths.len()
+                    ));
+                }
+                self.apply(ctx, AppCommand::OpenFiles { baseline, current });
+            }
+        }
+    }
+
+    /// Carries out a command (menus, panels, shortcuts and tests all come through here).
     pub fn apply(&mut self, ctx: &egui::Context, command: AppCommand) {
+        let view = &mut self.investigation.view;
         match command {
             AppCommand::OpenInvestigation(path) => self.start_load(ctx, Some(path), None),
             AppCommand::OpenFiles { baseline, current } => {
                 self.investigation.roles = RoleOverrides::default();
-                self.start_load(ctx, None, Some((baseline, current)));
+                self.investigation.view = crate::session::ViewState::default();
+                self.path = None;
+                // Other files: results of the previous ones would mislead.
+                self.focus.clear();
+                self.timeline.clear();
+                self.compared.clear();
+                self.start_load(ctx, None, Some((baseline.clone(), current.clone())));
+                self.remember(RecentItem::Files { baseline, current });
             }
+            AppCommand::OpenRecent(item) => match item {
+                RecentItem::Investigation(p) => self.apply(ctx, AppCommand::OpenInvestigation(p)),
+                RecentItem::Files { baseline, current } => {
+                    self.apply(ctx, AppCommand::OpenFiles { baseline, current })
+                }
+            },
             AppCommand::PickInvestigation => {
                 if let Some(path) = rfd::FileDialog::new()
                     .set_title("Open investigation")
@@ -243,6 +682,35 @@ impl DriftscopeApp {
                     self.apply(ctx, AppCommand::OpenFiles { baseline, current });
                 }
             }
+            AppCommand::Dropped(paths) => self.dropped(ctx, paths),
+            AppCommand::Save => match self.path.clone() {
+                Some(path) => self.save_to(path),
+                None => self.apply(ctx, AppCommand::PickSaveAs),
+            },
+            AppCommand::SaveAs(path) => self.save_to(path),
+            AppCommand::PickSaveAs => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Save investigation")
+                    .add_filter("driftscope investigation", &["ron"])
+                    .set_file_name("investigation.driftscope.ron")
+                    .save_file()
+                {
+                    self.save_to(path);
+                }
+            }
+            AppCommand::RestoreAutosave => {
+                if let Some(record) = self.recovered.take() {
+                    self.investigation = record.investigation;
+                    self.path = record.path;
+                    self.start_load(ctx, None, None);
+                }
+            }
+            AppCommand::DiscardAutosave => {
+                self.recovered = None;
+                if let Some(dir) = &self.config.state_dir {
+                    Autosave::clear(dir);
+                }
+            }
             AppCommand::Reload => self.start_load(ctx, None, None),
             AppCommand::SetRole { column, role } => {
                 self.investigation.roles.set(column, role);
@@ -251,28 +719,77 @@ impl DriftscopeApp {
                     None => self.start_load(ctx, None, None),
                 }
             }
+            AppCommand::SetParams(params) => {
+                if params != self.investigation.drift {
+                    self.investigation.drift = params;
+                    self.start_report(ctx);
+                }
+            }
             AppCommand::CancelJob => {
                 if let Some(job) = self.job.take() {
                     job.cancel();
                 } else if let Some(job) = self.report_job.take() {
                     job.cancel();
+                } else {
+                    self.focus.cancel();
+                    self.timeline.cancel();
+                    self.compared.cancel();
                 }
             }
-            AppCommand::DismissError => self.error = None,
+            AppCommand::DismissError => {
+                self.error = None;
+                self.notice = None;
+            }
             AppCommand::ToggleTheme => self.dark = !self.dark,
-            AppCommand::ShowTab(tab) => self.tab = tab,
+            AppCommand::ToggleFrameTimes => self.show_frame_times = !self.show_frame_times,
+            AppCommand::ShowTab(tab) => view.view = tab,
+            AppCommand::SelectFeature(column) => {
+                view.feature = Some(column);
+                view.detail = DetailSource::Slice;
+            }
+            AppCommand::SetSegment(column) => view.segment = Some(column),
+            AppCommand::SetReference(reference) => view.reference = reference,
+            AppCommand::SetSlice(slice) => view.slice = slice,
+            AppCommand::Narrow(p) => view.slice = std::mem::take(&mut view.slice).with(p),
+            AppCommand::RemovePredicate(i) => {
+                if i < view.slice.predicates.len() {
+                    view.slice.predicates.remove(i);
+                }
+            }
+            AppCommand::OpenCell {
+                segment,
+                value,
+                column,
+            } => {
+                view.slice = std::mem::take(&mut view.slice).with(Predicate::OneOf {
+                    column: segment,
+                    values: vec![value],
+                });
+                view.feature = Some(column);
+                view.detail = DetailSource::Slice;
+                view.view = View::Feature;
+            }
+            AppCommand::RunCompare { a, b } => {
+                view.compare_a = a;
+                view.compare_b = b;
+            }
+            AppCommand::ShowCompared(column) => {
+                view.feature = Some(column);
+                view.detail = DetailSource::Compare;
+                view.view = View::Feature;
+            }
         }
     }
 
-    fn poll_job(&mut self, ctx: &egui::Context) {
+    fn poll_jobs(&mut self, ctx: &egui::Context) {
         if let Some(job) = &mut self.report_job {
             match job.poll() {
                 JobPoll::Running => {}
-                JobPoll::Done(report) => {
+                JobPoll::Done(result) => {
                     self.report_job = None;
                     // `None`: cancelled; the previous report stays.
-                    if let Some(report) = report {
-                        self.report = Some(Arc::new(report));
+                    if let Some((report, workspace)) = result {
+                        self.on_report(report, workspace);
                     }
                 }
                 JobPoll::Lost => {
@@ -281,6 +798,9 @@ impl DriftscopeApp {
                 }
             }
         }
+        self.focus.poll();
+        self.timeline.poll();
+        self.compared.poll();
         let Some(job) = &mut self.job else { return };
         match job.poll() {
             JobPoll::Running => {}
@@ -288,9 +808,15 @@ impl DriftscopeApp {
                 self.job = None;
                 match result {
                     Ok((inv, inputs)) => {
+                        if let Some(path) = self.pending_path.take() {
+                            self.saved = inv.clone();
+                            self.remember(RecentItem::Investigation(path.clone()));
+                            self.path = Some(path);
+                        }
                         self.investigation = inv;
                         self.inputs = Some(Arc::new(inputs));
                         self.error = None;
+                        self.drafts.settings = None;
                         self.start_report(ctx);
                     }
                     Err(e) => self.error = Some(e),
@@ -303,17 +829,233 @@ impl DriftscopeApp {
         }
     }
 
+    fn on_report(&mut self, report: DriftReport, workspace: Workspace) {
+        let view = &mut self.investigation.view;
+        let columns: Vec<&str> = workspace.columns().map(|(n, _, _)| n).collect();
+        if view
+            .feature
+            .as_deref()
+            .is_none_or(|f| !columns.contains(&f))
+        {
+            // The worst feature first: what the analyst most likely wants to see.
+            view.feature = report
+                .overall()
+                .filter(|f| f.role == Role::Feature)
+                .max_by(|a, b| {
+                    a.drift
+                        .drifted
+                        .cmp(&b.drift.drifted)
+                        .then(slice::severity(&a.drift).total_cmp(&slice::severity(&b.drift)))
+                })
+                .or_else(|| report.overall().next())
+                .map(|f| f.drift.column.clone());
+        }
+        if view
+            .segment
+            .as_deref()
+            .is_none_or(|s| !report.segments.iter().any(|m| m.column == s))
+        {
+            // The segment column whose mix moved most (a value new to the baseline first): where
+            // the analyst is most likely to look.
+            let moved = |m: &crate::analysis::report::SegmentMix| {
+                (
+                    m.values.iter().any(|v| v.absent_from_baseline),
+                    m.js_distance.unwrap_or(0.0),
+                )
+            };
+            view.segment = report
+                .segments
+                .iter()
+                .filter(|m| m.role == Role::Segment)
+                .max_by(|a, b| {
+                    let (na, ja) = moved(a);
+                    let (nb, jb) = moved(b);
+                    na.cmp(&nb).then(ja.total_cmp(&jb))
+                })
+                .or_else(|| report.segments.first())
+                .map(|m| m.column.clone());
+        }
+        self.report = Some(Arc::new(report));
+        self.workspace = Some(Arc::new(workspace));
+        self.generation += 1;
+    }
+
+    /// Starts the analyses the view needs and does not have yet.
+    fn schedule(&mut self, ctx: &egui::Context) {
+        let (Some(inputs), Some(ws)) = (self.inputs.clone(), self.workspace.clone()) else {
+            return;
+        };
+        if self.job.is_some() || self.report_job.is_some() {
+            // New inputs or settings are coming: wait for their workspace.
+            return;
+        }
+        let view = &self.investigation.view;
+        let key = FocusKey {
+            generation: self.generation,
+            slice: view.slice.clone(),
+            segment: view.segment.clone(),
+            reference: view.reference,
+        };
+        if self.focus.wanted(&key) {
+            let (inputs, ws, k) = (inputs.clone(), ws.clone(), key.clone());
+            self.focus
+                .start(key, self.executor, "slice", ctx, move |state| {
+                    let baseline = SliceDef::whole(Side::Baseline);
+                    let Some(comparison) =
+                        slice::compare(&ws, &inputs, &k.slice, &baseline, state)?
+                    else {
+                        return Ok(None);
+                    };
+                    let heatmap = match &k.segment {
+                        Some(seg) => {
+                            match slice::heatmap(&ws, &inputs, &k.slice, seg, k.reference, state)? {
+                                Some(h) => Some(h),
+                                None => return Ok(None),
+                            }
+                        }
+                        None => None,
+                    };
+                    Ok(Some(Focus {
+                        comparison,
+                        heatmap,
+                    }))
+                });
+        }
+        if let (Some(column), Some(spec)) = (view.feature.clone(), ws.window.clone()) {
+            let key = TimelineKey {
+                generation: self.generation,
+                column,
+                within: view.slice.without_time(),
+                segment: view.segment.clone(),
+            };
+            if self.timeline.wanted(&key) {
+                let (inputs, ws, k) = (inputs.clone(), ws.clone(), key.clone());
+                self.timeline
+                    .start(key, self.executor, "timeline", ctx, move |state| {
+                        slice::timeline(
+                            &ws,
+                            &inputs,
+                            &spec,
+                            &k.column,
+                            &k.within,
+                            k.segment.as_deref(),
+                            state,
+                        )
+                    });
+            }
+        }
+        let (a, b) = (&view.compare_a, &view.compare_b);
+        // A comparison of the whole log against the whole baseline is the overview: the compare
+        // panel runs only once slices are defined.
+        if !(a.is_whole() && b.is_whole()) {
+            let key = CompareKey {
+                generation: self.generation,
+                a: a.clone(),
+                b: b.clone(),
+            };
+            if self.compared.wanted(&key) {
+                let k = key.clone();
+                self.compared
+                    .start(key, self.executor, "compare", ctx, move |state| {
+                        slice::compare(&ws, &inputs, &k.a, &k.b, state)
+                    });
+            }
+        }
+    }
+
+    /// Writes the autosave when the investigation changed since the last one (at most every two
+    /// seconds; it is a small file).
+    fn autosave(&mut self) {
+        let Some(dir) = self.config.state_dir.clone() else {
+            return;
+        };
+        if self.recovered.is_some() || self.last_autosave.elapsed() < self.config.autosave_every {
+            // An unanswered recovery offer must not be overwritten.
+            return;
+        }
+        self.last_autosave = Instant::now();
+        if !self.is_dirty() || self.autosaved.as_ref() == Some(&self.investigation) {
+            return;
+        }
+        match Autosave::write(&dir, self.path.as_deref(), &self.investigation) {
+            Ok(()) => self.autosaved = Some(self.investigation.clone()),
+            Err(e) => self.notice = Some(format!("autosave failed: {e}")),
+        }
+    }
+
+    /// The running job to show in the status bar: loading first, then the report, then slices.
+    fn running(&self) -> Option<(&JobState, Duration)> {
+        fn of<T: Send + 'static>(j: &Job<T>) -> (&JobState, Duration) {
+            (j.state(), j.elapsed())
+        }
+        self.job
+            .as_ref()
+            .map(|j| (j.state(), j.elapsed()))
+            .or_else(|| self.report_job.as_ref().map(|j| (j.state(), j.elapsed())))
+            .or_else(|| self.focus.running().map(of))
+            .or_else(|| self.timeline.running().map(of))
+            .or_else(|| self.compared.running().map(of))
+    }
+
     fn menu_ui(&self, ui: &mut egui::Ui, commands: &mut Vec<AppCommand>) {
+        let sc = |ui: &egui::Ui, s: &egui::KeyboardShortcut| ui.ctx().format_shortcut(s);
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open investigation…").clicked() {
+                if ui
+                    .add(
+                        egui::Button::new("Open investigation…")
+                            .shortcut_text(sc(ui, &shortcuts::OPEN)),
+                    )
+                    .clicked()
+                {
                     commands.push(AppCommand::PickInvestigation);
                 }
-                if ui.button("Open baseline and log…").clicked() {
+                if ui
+                    .add(
+                        egui::Button::new("Open baseline and log…")
+                            .shortcut_text(sc(ui, &shortcuts::OPEN_FILES)),
+                    )
+                    .clicked()
+                {
                     commands.push(AppCommand::PickFiles);
                 }
+                ui.menu_button("Open recent", |ui| {
+                    if self.recent.items.is_empty() {
+                        ui.label("Nothing opened yet");
+                    }
+                    for item in &self.recent.items {
+                        if ui.button(item.label()).on_hover_text(item.full()).clicked() {
+                            commands.push(AppCommand::OpenRecent(item.clone()));
+                        }
+                    }
+                });
+                ui.separator();
+                let loaded = self.inputs.is_some();
                 if ui
-                    .add_enabled(self.inputs.is_some(), egui::Button::new("Reload"))
+                    .add_enabled(
+                        loaded,
+                        egui::Button::new("Save investigation")
+                            .shortcut_text(sc(ui, &shortcuts::SAVE)),
+                    )
+                    .clicked()
+                {
+                    commands.push(AppCommand::Save);
+                }
+                if ui
+                    .add_enabled(
+                        loaded,
+                        egui::Button::new("Save investigation as…")
+                            .shortcut_text(sc(ui, &shortcuts::SAVE_AS)),
+                    )
+                    .clicked()
+                {
+                    commands.push(AppCommand::PickSaveAs);
+                }
+                if ui
+                    .add_enabled(
+                        loaded,
+                        egui::Button::new("Reload files").shortcut_text(sc(ui, &shortcuts::RELOAD)),
+                    )
                     .clicked()
                 {
                     commands.push(AppCommand::Reload);
@@ -323,13 +1065,6 @@ impl DriftscopeApp {
                     ui.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
-            ui.separator();
-            for (tab, label) in [(Tab::Overview, "Overview"), (Tab::Data, "Data")] {
-                if ui.selectable_label(self.tab == tab, label).clicked() {
-                    commands.push(AppCommand::ShowTab(tab));
-                }
-            }
-            ui.separator();
             ui.menu_button("View", |ui| {
                 let label = if self.dark {
                     "Light theme"
@@ -339,17 +1074,31 @@ impl DriftscopeApp {
                 if ui.button(label).clicked() {
                     commands.push(AppCommand::ToggleTheme);
                 }
+                let label = if self.show_frame_times {
+                    "Hide frame times"
+                } else {
+                    "Show frame times"
+                };
+                if ui.button(label).clicked() {
+                    commands.push(AppCommand::ToggleFrameTimes);
+                }
             });
+            ui.separator();
+            for (i, tab) in Tab::ALL.into_iter().enumerate() {
+                let hint = format!("{} ({})", tab.title(), sc(ui, &shortcuts::tab(i)));
+                if ui
+                    .selectable_label(self.tab() == tab, tab.title())
+                    .on_hover_text(hint)
+                    .clicked()
+                {
+                    commands.push(AppCommand::ShowTab(tab));
+                }
+            }
         });
     }
 
     fn status_ui(&self, ui: &mut egui::Ui, commands: &mut Vec<AppCommand>) {
-        let running = self
-            .job
-            .as_ref()
-            .map(|j| (j.state(), j.elapsed()))
-            .or_else(|| self.report_job.as_ref().map(|j| (j.state(), j.elapsed())));
-        ui.horizontal(|ui| match running {
+        ui.horizontal(|ui| match self.running() {
             Some((state, elapsed)) => {
                 ui.spinner();
                 let text = state.stage_text();
@@ -362,7 +1111,7 @@ impl DriftscopeApp {
                     }
                 }
                 ui.label(format!("{:.1} s", elapsed.as_secs_f32()));
-                if ui.button("Cancel").clicked() {
+                if ui.button("Cancel").on_hover_text("Esc").clicked() {
                     commands.push(AppCommand::CancelJob);
                 }
             }
@@ -370,9 +1119,12 @@ impl DriftscopeApp {
                 Some(inputs) => {
                     ui.label(format!(
                         "{} log rows against {} baseline rows",
-                        crate::data::roles::group_thousands(inputs.current.rows()),
-                        crate::data::roles::group_thousands(inputs.baseline.rows())
+                        crate::format::human_count(inputs.current.rows()),
+                        crate::format::human_count(inputs.baseline.rows())
                     ));
+                    if self.is_dirty() {
+                        ui.label(RichText::new("unsaved changes (autosaved)").italics());
+                    }
                 }
                 None => {
                     ui.label("Nothing open");
@@ -380,83 +1132,321 @@ impl DriftscopeApp {
             },
         });
     }
+
+    fn shortcuts(&self, ctx: &egui::Context, commands: &mut Vec<AppCommand>) {
+        ctx.input_mut(|i| {
+            if i.consume_shortcut(&shortcuts::SAVE_AS) {
+                commands.push(AppCommand::PickSaveAs);
+            }
+            if i.consume_shortcut(&shortcuts::SAVE) {
+                commands.push(AppCommand::Save);
+            }
+            if i.consume_shortcut(&shortcuts::OPEN_FILES) {
+                commands.push(AppCommand::PickFiles);
+            }
+            if i.consume_shortcut(&shortcuts::OPEN) {
+                commands.push(AppCommand::PickInvestigation);
+            }
+            if i.consume_shortcut(&shortcuts::RELOAD) {
+                commands.push(AppCommand::Reload);
+            }
+            for (n, tab) in Tab::ALL.into_iter().enumerate() {
+                if i.consume_shortcut(&shortcuts::tab(n)) {
+                    commands.push(AppCommand::ShowTab(tab));
+                }
+            }
+            if i.consume_key(egui::Modifiers::NONE, egui::Key::Escape) && self.running().is_some() {
+                commands.push(AppCommand::CancelJob);
+            }
+        });
+    }
+
+    fn drop_ui(&self, ctx: &egui::Context, commands: &mut Vec<AppCommand>) {
+        let (hovering, dropped) = ctx.input(|i| {
+            (
+                !i.raw.hovered_files.is_empty(),
+                i.raw
+                    .dropped_files
+                    .iter()
+                    .map(|f| f.path().to_owned())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        if !dropped.is_empty() {
+            commands.push(AppCommand::Dropped(dropped));
+        }
+        if hovering {
+            let painter = ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Foreground,
+                egui::Id::unique("drop"),
+            ));
+            let rect = ctx.content_rect();
+            painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(160));
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop an investigation (.ron), or a baseline and a log",
+                egui::FontId::proportional(22.0),
+                egui::Color32::WHITE,
+            );
+        }
+    }
+
+    fn frame_times_ui(&self, ctx: &egui::Context) {
+        if !self.show_frame_times {
+            return;
+        }
+        let Some((worst, mean)) = self.frame_times.worst_and_mean() else {
+            return;
+        };
+        egui::Area::new(egui::Id::unique("frame times"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, [-8.0, -32.0])
+            .show(ctx, |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.label(format!(
+                        "UI thread: mean {:.2} ms, worst {:.2} ms (last {} frames)",
+                        mean.as_secs_f64() * 1e3,
+                        worst.as_secs_f64() * 1e3,
+                        self.frame_times.recent.len()
+                    ));
+                });
+            });
+    }
+
+    fn banners_ui(
+        &self,
+        ui: &mut egui::Ui,
+        palette: &theme::Palette,
+        commands: &mut Vec<AppCommand>,
+    ) {
+        if let Some(record) = &self.recovered {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    palette.warning,
+                    format!(
+                        "driftscope closed without saving changes to {} ({}).",
+                        record.path.as_ref().map_or_else(
+                            || "an unsaved investigation".to_owned(),
+                            |p| p.display().to_string()
+                        ),
+                        record.written
+                    ),
+                );
+                if ui.button("Restore them").clicked() {
+                    commands.push(AppCommand::RestoreAutosave);
+                }
+                if ui.button("Discard").clicked() {
+                    commands.push(AppCommand::DiscardAutosave);
+                }
+            });
+            ui.separator();
+        }
+        if let Some(error) = &self.error {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(palette.error, RichText::new(error.as_str()).strong());
+                if ui.button("Dismiss").clicked() {
+                    commands.push(AppCommand::DismissError);
+                }
+            });
+            ui.separator();
+        } else if let Some(notice) = &self.notice {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(notice.as_str());
+                if ui.small_button("Dismiss").clicked() {
+                    commands.push(AppCommand::DismissError);
+                }
+            });
+            ui.separator();
+        }
+    }
+
+    fn central_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        palette: &theme::Palette,
+        commands: &mut Vec<AppCommand>,
+    ) {
+        let Some(inputs) = self.inputs.clone() else {
+            if self.job.is_none() {
+                empty_ui(ui, commands);
+            }
+            return;
+        };
+        let tab = self.tab();
+        if matches!(
+            tab,
+            Tab::Overview | Tab::Segments | Tab::Feature | Tab::Time
+        ) {
+            slices::slice_bar(
+                ui,
+                &self.investigation.view.slice,
+                self.focus(),
+                palette,
+                commands,
+            );
+            ui.separator();
+        }
+        let Some(report) = self.report.clone() else {
+            if !matches!(tab, Tab::Data | Tab::Settings) {
+                ui.add_space(40.0);
+                ui.vertical_centered(|ui| {
+                    ui.spinner();
+                    ui.label("Measuring drift…");
+                });
+                return;
+            }
+            if tab == Tab::Data {
+                data_panel::roles_ui(ui, &inputs, palette, commands);
+            }
+            return;
+        };
+        let view = &self.investigation.view;
+        let panel = PanelCtx {
+            inputs: &inputs,
+            report: &report,
+            view,
+            focus: self.focus.value(),
+            focus_error: self.focus.error.as_ref().map(|(_, e)| e.as_str()),
+            timeline: self.timeline.value(),
+            timeline_error: self.timeline.error.as_ref().map(|(_, e)| e.as_str()),
+            compared: self.compared.value(),
+            compared_error: self.compared.error.as_ref().map(|(_, e)| e.as_str()),
+            palette,
+        };
+        match tab {
+            Tab::Overview => overview::overview_ui(ui, &panel, commands),
+            Tab::Segments => segments::segments_ui(ui, &panel, commands),
+            Tab::Feature => feature::feature_ui(ui, &panel, commands),
+            Tab::Time => time::time_ui(ui, &panel, &mut self.drafts.time, commands),
+            Tab::Compare => compare::compare_ui(ui, &panel, &mut self.drafts.compare, commands),
+            Tab::Data => data_panel::roles_ui(ui, &inputs, palette, commands),
+            Tab::Settings => {
+                let draft = self
+                    .drafts
+                    .settings
+                    .get_or_insert_with(|| settings::SettingsDraft::new(&self.investigation.drift));
+                settings::settings_ui(ui, &panel, &self.investigation.drift, draft, commands);
+            }
+        }
+    }
+}
+
+/// What every panel reads.
+pub(crate) struct PanelCtx<'a> {
+    pub inputs: &'a Inputs,
+    pub report: &'a DriftReport,
+    pub view: &'a crate::session::ViewState,
+    pub focus: Option<&'a Focus>,
+    pub focus_error: Option<&'a str>,
+    pub timeline: Option<&'a Timeline>,
+    pub timeline_error: Option<&'a str>,
+    pub compared: Option<&'a SliceComparison>,
+    pub compared_error: Option<&'a str>,
+    pub palette: &'a theme::Palette,
+}
+
+fn empty_ui(ui: &mut egui::Ui, commands: &mut Vec<AppCommand>) {
+    ui.add_space(40.0);
+    ui.vertical_centered(|ui| {
+        ui.heading("No investigation open");
+        ui.label("Open a training baseline and a production log (CSV, Parquet or JSON lines), or a saved investigation, or drop the files onto this window.");
+        if ui.button("Open baseline and log…").clicked() {
+            commands.push(AppCommand::PickFiles);
+        }
+        if ui.button("Open investigation…").clicked() {
+            commands.push(AppCommand::PickInvestigation);
+        }
+    });
+}
+
+/// The keyboard shortcuts, in one place (menus show them).
+mod shortcuts {
+    use eframe::egui::{Key, KeyboardShortcut, Modifiers};
+
+    pub const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+    pub const OPEN_FILES: KeyboardShortcut =
+        KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::O);
+    pub const SAVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+    pub const SAVE_AS: KeyboardShortcut =
+        KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
+    pub const RELOAD: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
+
+    const TAB_KEYS: [Key; 7] = [
+        Key::Num1,
+        Key::Num2,
+        Key::Num3,
+        Key::Num4,
+        Key::Num5,
+        Key::Num6,
+        Key::Num7,
+    ];
+
+    /// Ctrl+1 … Ctrl+7: the panels in menu order.
+    pub fn tab(i: usize) -> KeyboardShortcut {
+        KeyboardShortcut::new(Modifiers::COMMAND, TAB_KEYS[i % TAB_KEYS.len()])
+    }
 }
 
 impl eframe::App for DriftscopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.poll_job(ctx);
+        self.poll_jobs(ctx);
+        self.schedule(ctx);
+        self.autosave();
         if self.theme_applied != Some(self.dark) {
             theme::apply(ctx, self.dark);
             self.theme_applied = Some(self.dark);
         }
         if self.is_busy() {
             // Keep the elapsed time and spinner moving; the worker also wakes us when done.
-            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            ctx.request_repaint_after(Duration::from_millis(100));
         }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let started = Instant::now();
         let palette = theme::palette(self.dark);
         let mut commands = Vec::new();
-        let open_shortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
-        if ui.ctx().input_mut(|i| i.consume_shortcut(&open_shortcut)) {
-            commands.push(AppCommand::PickInvestigation);
+        let ctx = ui.ctx().clone();
+        self.shortcuts(&ctx, &mut commands);
+        let title = self.title();
+        if self.window_title != title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.window_title = title;
         }
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui, &mut commands));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui, &mut commands));
         if let Some(inputs) = &self.inputs {
             egui::Panel::left("files")
                 .resizable(true)
-                .default_size(260.0)
+                .default_size(250.0)
                 .show(ui, |ui| {
-                    if !self.investigation.title.is_empty() {
-                        ui.label(RichText::new(&self.investigation.title).strong());
-                        ui.separator();
-                    }
-                    data_panel::files_ui(ui, inputs, &palette);
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        if !self.investigation.title.is_empty() {
+                            ui.label(RichText::new(&self.investigation.title).strong());
+                            ui.separator();
+                        }
+                        data_panel::files_ui(ui, inputs, &palette);
+                    });
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(error) = &self.error {
-                ui.horizontal_wrapped(|ui| {
-                    ui.colored_label(palette.error, RichText::new(error.as_str()).strong());
-                    if ui.button("Dismiss").clicked() {
-                        commands.push(AppCommand::DismissError);
-                    }
-                });
-                ui.separator();
-            }
-            match (&self.inputs, self.tab) {
-                (Some(_), Tab::Overview) => match &self.report {
-                    Some(report) => overview::overview_ui(ui, report, &palette),
-                    None => {
-                        ui.add_space(40.0);
-                        ui.vertical_centered(|ui| {
-                            ui.spinner();
-                            ui.label("Measuring drift…");
-                        });
-                    }
-                },
-                (Some(inputs), Tab::Data) => data_panel::roles_ui(ui, inputs, &palette, &mut commands),
-                (None, _) if self.job.is_none() => {
-                    ui.add_space(40.0);
-                    ui.vertical_centered(|ui| {
-                        ui.heading("No investigation open");
-                        ui.label("Open a training baseline and a production log (CSV, Parquet or JSON lines), or a saved investigation.");
-                        if ui.button("Open baseline and log…").clicked() {
-                            commands.push(AppCommand::PickFiles);
-                        }
-                        if ui.button("Open investigation…").clicked() {
-                            commands.push(AppCommand::PickInvestigation);
-                        }
-                    });
-                }
-                (None, _) => {}
-            }
+            self.banners_ui(ui, &palette, &mut commands);
+            self.central_ui(ui, &palette, &mut commands);
         });
-        let ctx = ui.ctx().clone();
+        self.drop_ui(&ctx, &mut commands);
+        self.frame_times_ui(&ctx);
         for command in commands {
             self.apply(&ctx, command);
+        }
+        self.frame_times.push(started.elapsed());
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // A clean exit: the autosave is kept only while changes are unsaved.
+        if let Some(dir) = &self.config.state_dir
+            && !self.is_dirty()
+        {
+            Autosave::clear(dir);
         }
     }
 }
@@ -466,14 +1456,22 @@ pub fn run_app(launch: Launch) -> Result<(), String> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("driftscope")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([640.0, 400.0]),
+            .with_inner_size([1360.0, 860.0])
+            .with_min_inner_size([640.0, 400.0])
+            .with_drag_and_drop(true),
         ..Default::default()
     };
     eframe::run_native(
         "driftscope",
         options,
-        Box::new(move |cc| Ok(Box::new(DriftscopeApp::new(&cc.egui_ctx, launch, Executor::Threads)))),
+        Box::new(move |cc| {
+            Ok(Box::new(DriftscopeApp::new(
+                &cc.egui_ctx,
+                launch,
+                Executor::Threads,
+                AppConfig::default(),
+            )))
+        }),
     )
     .map_err(|e| {
         format!("cannot open a window: {e}. Is a display available? Headless, use `driftscope report` or `driftscope inspect`.")

@@ -1,67 +1,95 @@
 //! The overview: the dataset verdict, columns ranked by drift, data-quality alerts, the segment
 //! mix (new segments first), performance and latency tripwires — what an analyst reads first.
+//! Everything names a column or a segment and opens it when clicked.
 
 use eframe::egui::{self, RichText};
 
-use super::theme::Palette;
-use crate::analysis::DriftReport;
+use super::slices::{TableRow, drift_table};
+use super::{AppCommand, PanelCtx, Tab};
+use crate::analysis::Predicate;
 use crate::analysis::quality::Severity;
+use crate::analysis::report::SegmentRef;
 use crate::format::{pct, score};
 
 fn num(x: Option<f64>) -> String {
     score(x, 3)
 }
 
-pub fn overview_ui(ui: &mut egui::Ui, report: &DriftReport, palette: &Palette) {
+fn open_feature(commands: &mut Vec<AppCommand>, column: &str) {
+    commands.push(AppCommand::SelectFeature(column.to_owned()));
+    commands.push(AppCommand::ShowTab(Tab::Feature));
+}
+
+fn narrow_to(commands: &mut Vec<AppCommand>, segment: &SegmentRef) {
+    commands.push(AppCommand::Narrow(Predicate::OneOf {
+        column: segment.column.clone(),
+        values: vec![segment.value.clone()],
+    }));
+}
+
+pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand>) {
+    let report = p.report;
+    let palette = p.palette;
     let d = &report.dataset;
-    let verdict = d.describe();
     let colour = if d.drifted { palette.error } else { palette.ok };
-    ui.label(RichText::new(verdict).heading().color(colour));
+    ui.label(RichText::new(d.describe()).heading().color(colour));
     ui.add_space(6.0);
+    let null_change = report.params.settings.null_rate_change;
+    let analysed: Vec<&str> = report.overall().map(|f| f.drift.column.as_str()).collect();
 
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.heading("Columns, log against baseline");
+        if !p.view.slice.is_whole() {
+            ui.heading("The current slice against the baseline");
+            match p.focus.filter(|f| f.comparison.a == p.view.slice) {
+                Some(f) => {
+                    ui.label(f.comparison.describe());
+                    let rows: Vec<TableRow> = f
+                        .comparison
+                        .columns
+                        .iter()
+                        .map(|c| TableRow {
+                            role: c.role,
+                            drift: &c.drift,
+                        })
+                        .collect();
+                    if let Some(c) = drift_table(ui, "slice ranked", &rows, null_change, palette) {
+                        open_feature(commands, &c);
+                    }
+                }
+                None => match p.focus_error {
+                    Some(e) => {
+                        ui.colored_label(palette.error, e);
+                    }
+                    None => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("Measuring the slice…");
+                        });
+                    }
+                },
+            }
+            ui.add_space(10.0);
+        }
+
+        ui.heading("Columns, whole log against baseline");
         let mut overall: Vec<_> = report.overall().collect();
         overall.sort_by(|a, b| {
             b.drift.drifted.cmp(&a.drift.drifted).then(
-                b.drift.badness().total_cmp(&a.drift.badness()),
+                crate::analysis::slice::severity(&b.drift)
+                    .total_cmp(&crate::analysis::slice::severity(&a.drift)),
             )
         });
-        egui::Grid::new("ranked")
-            .striped(true)
-            .num_columns(7)
-            .spacing([14.0, 4.0])
-            .show(ui, |ui| {
-                for h in ["Column", "Role", "Method", "Score", "Threshold", "KS / chi² p", "Missing (baseline, log)"] {
-                    ui.label(RichText::new(h).strong());
-                }
-                ui.end_row();
-                for f in overall {
-                    let name = RichText::new(&f.drift.column).monospace();
-                    let name = if f.drift.drifted { name.color(palette.error).strong() } else { name };
-                    ui.label(name);
-                    ui.label(f.role.as_str());
-                    ui.label(&f.drift.method);
-                    let score = ui.label(num(f.drift.score));
-                    if let Some(note) = &f.drift.note {
-                        score.on_hover_text(note);
-                    }
-                    ui.label(num(Some(f.drift.threshold)));
-                    let s = &f.drift.stats;
-                    ui.label(num(s.ks_pvalue.or(s.chi2_pvalue)));
-                    let missing = format!("{}, {}", pct(s.null_rate_baseline), pct(s.null_rate_current));
-                    // Labels arrive late: their missing share is coverage, not an alert.
-                    if f.role != crate::data::Role::Label
-                        && (s.null_rate_current - s.null_rate_baseline).abs()
-                            >= report.params.settings.null_rate_change
-                    {
-                        ui.colored_label(palette.warning, missing);
-                    } else {
-                        ui.label(missing);
-                    }
-                    ui.end_row();
-                }
-            });
+        let rows: Vec<TableRow> = overall
+            .iter()
+            .map(|f| TableRow {
+                role: f.role,
+                drift: &f.drift,
+            })
+            .collect();
+        if let Some(c) = drift_table(ui, "ranked", &rows, null_change, palette) {
+            commands.push(AppCommand::SetSlice(Default::default()));
+            open_feature(commands, &c);
+        }
 
         let alerts: Vec<_> = report
             .data_quality
@@ -74,15 +102,44 @@ pub fn overview_ui(ui: &mut egui::Ui, report: &DriftReport, palette: &Palette) {
             ui.colored_label(palette.ok, "No data-quality alerts.");
         }
         for a in alerts {
-            let colour = if a.severity == Severity::Critical { palette.error } else { palette.warning };
-            let since = a.since.as_ref().map(|s| format!(" (since {s})")).unwrap_or_default();
-            ui.colored_label(colour, format!("{}{since}", a.message));
+            let colour = if a.severity == Severity::Critical {
+                palette.error
+            } else {
+                palette.warning
+            };
+            let since = a
+                .since
+                .as_ref()
+                .map(|s| format!(" (since {s})"))
+                .unwrap_or_default();
+            let text = RichText::new(format!("{}{since}", a.message)).color(colour);
+            let clickable = analysed.contains(&a.column.as_str()) || a.segment.is_some();
+            if clickable {
+                let hint = match &a.segment {
+                    Some(s) => format!("Open {} within {} = {}", a.column, s.column, s.value),
+                    None => format!("Open {}", a.column),
+                };
+                if ui.link(text).on_hover_text(hint).clicked() {
+                    if let Some(s) = &a.segment {
+                        narrow_to(commands, s);
+                    }
+                    if analysed.contains(&a.column.as_str()) {
+                        open_feature(commands, &a.column);
+                    }
+                }
+            } else {
+                ui.label(text);
+            }
         }
 
         ui.add_space(10.0);
         ui.heading("Segment mix");
         for mix in &report.segments {
-            ui.label(RichText::new(format!("{} ({})", mix.column, mix.role)).strong());
+            let js = mix
+                .js_distance
+                .map(|j| format!(", Jensen–Shannon distance {}", num(Some(j))))
+                .unwrap_or_default();
+            ui.label(RichText::new(format!("{} ({}){js}", mix.column, mix.role)).strong());
             egui::Grid::new(("mix", &mix.column))
                 .striped(true)
                 .num_columns(3)
@@ -93,10 +150,31 @@ pub fn overview_ui(ui: &mut egui::Ui, report: &DriftReport, palette: &Palette) {
                     ui.label("log");
                     ui.end_row();
                     for v in &mix.values {
-                        if v.absent_from_baseline {
-                            ui.colored_label(palette.error, format!("{} (new)", v.value));
+                        let text = if v.absent_from_baseline {
+                            RichText::new(format!("{} (new)", v.value)).color(palette.error)
                         } else {
-                            ui.label(&v.value);
+                            RichText::new(&v.value)
+                        };
+                        if v.current_rows > 0 {
+                            if ui
+                                .link(text)
+                                .on_hover_text(format!(
+                                    "Make {} = {} the current slice",
+                                    mix.column, v.value
+                                ))
+                                .clicked()
+                            {
+                                narrow_to(
+                                    commands,
+                                    &SegmentRef {
+                                        column: mix.column.clone(),
+                                        value: v.value.clone(),
+                                    },
+                                );
+                                commands.push(AppCommand::ShowTab(Tab::Segments));
+                            }
+                        } else {
+                            ui.label(text);
                         }
                         ui.label(v.baseline_share.map_or("–".to_owned(), pct));
                         ui.label(pct(v.current_share));
@@ -106,38 +184,68 @@ pub fn overview_ui(ui: &mut egui::Ui, report: &DriftReport, palette: &Palette) {
             ui.add_space(4.0);
         }
 
-        if let Some(p) = &report.performance {
+        if let Some(perf) = &report.performance {
             ui.add_space(10.0);
             ui.heading("Performance");
-            let m = &p.overall;
+            let m = &perf.overall;
             ui.label(format!(
                 "{} of log rows labelled; accuracy {}, precision {}, recall {}, ROC AUC {} (against the {})",
-                pct(p.labelled_share),
+                pct(perf.labelled_share),
                 num(m.accuracy),
                 num(m.precision),
                 num(m.recall),
                 num(m.roc_auc),
-                p.reference.replace('_', " ")
+                perf.reference.replace('_', " ")
             ));
-            for a in p.alerts.iter().take(8) {
-                ui.colored_label(palette.warning, &a.message);
+            for a in perf.alerts.iter().take(8) {
+                match &a.segment {
+                    Some(s) => {
+                        if ui
+                            .link(RichText::new(&a.message).color(palette.warning))
+                            .on_hover_text(format!("Make {} = {} the current slice", s.column, s.value))
+                            .clicked()
+                        {
+                            narrow_to(commands, s);
+                            commands.push(AppCommand::ShowTab(Tab::Segments));
+                        }
+                    }
+                    None => {
+                        if ui
+                            .link(RichText::new(&a.message).color(palette.warning))
+                            .on_hover_text("See performance over time")
+                            .clicked()
+                        {
+                            commands.push(AppCommand::ShowTab(Tab::Time));
+                        }
+                    }
+                }
             }
-            if p.alerts.len() > 8 {
-                ui.label(format!("{} more in the report", p.alerts.len() - 8));
+            if perf.alerts.len() > 8 {
+                ui.label(format!("{} more in the report", perf.alerts.len() - 8));
             }
         }
         if let Some(l) = &report.latency {
             ui.add_space(10.0);
             ui.heading("Latency");
             ui.label(format!(
-                "`{}`: p50 {:.1}, p95 {:.1}, p99 {:.1}",
+                "{}: p50 {:.1}, p95 {:.1}, p99 {:.1}",
                 l.column, l.overall.p50, l.overall.p95, l.overall.p99
             ));
             for s in l.slices.iter().take(3) {
-                ui.label(format!(
-                    "{} = {}: p95 {:.1} ({:.2}× overall)",
+                let text = format!(
+                    "{} = {}: p95 {:.1} ({:.2}x overall)",
                     s.segment.column, s.segment.value, s.latency.p95, s.p95_ratio
-                ));
+                );
+                if ui
+                    .link(text)
+                    .on_hover_text(format!(
+                        "Make {} = {} the current slice",
+                        s.segment.column, s.segment.value
+                    ))
+                    .clicked()
+                {
+                    narrow_to(commands, &s.segment);
+                }
             }
         }
     });

@@ -11,6 +11,86 @@ pub struct Palette {
     pub muted: Color32,
     /// Highlight for something only one side has (a schema difference).
     pub one_sided: Color32,
+    /// Series in charts: the reference (baseline), the log, the selected slice.
+    pub baseline: Color32,
+    pub current: Color32,
+    pub slice: Color32,
+    /// The brushed time range.
+    pub brush: Color32,
+    pub dark: bool,
+}
+
+impl Palette {
+    /// Heatmap fill for a drift severity (1 = at the threshold): neutral below half the
+    /// threshold, then through amber to red at twice the threshold; grey without a verdict.
+    pub fn heat(&self, severity: f64) -> Color32 {
+        if severity < 0.0 {
+            return if self.dark {
+                Color32::from_gray(60)
+            } else {
+                Color32::from_gray(215)
+            };
+        }
+        let (calm, amber, red) = if self.dark {
+            (
+                Color32::from_rgb(0x2a, 0x3a, 0x34),
+                Color32::from_rgb(0x9a, 0x6a, 0x10),
+                Color32::from_rgb(0xb0, 0x2a, 0x2a),
+            )
+        } else {
+            (
+                Color32::from_rgb(0xe6, 0xf2, 0xe8),
+                Color32::from_rgb(0xff, 0xc8, 0x6b),
+                Color32::from_rgb(0xe8, 0x5a, 0x5a),
+            )
+        };
+        let s = severity as f32;
+        if s <= 0.5 {
+            calm
+        } else if s <= 1.0 {
+            calm.lerp_to_gamma(amber, (s - 0.5) / 0.5)
+        } else {
+            amber.lerp_to_gamma(red, ((s - 1.0) / 1.0).min(1.0))
+        }
+    }
+
+    /// Text that reads on a heat fill.
+    pub fn heat_text(&self) -> Color32 {
+        if self.dark {
+            Color32::from_gray(235)
+        } else {
+            Color32::from_gray(20)
+        }
+    }
+
+    /// Colours for several lines in one chart.
+    pub fn series(&self, i: usize) -> Color32 {
+        const DARK: [Color32; 8] = [
+            Color32::from_rgb(0x8a, 0xb4, 0xff),
+            Color32::from_rgb(0xff, 0x9e, 0x6b),
+            Color32::from_rgb(0x6b, 0xd4, 0x8c),
+            Color32::from_rgb(0xd0, 0x8a, 0xff),
+            Color32::from_rgb(0xff, 0xd5, 0x4d),
+            Color32::from_rgb(0x4d, 0xd8, 0xe0),
+            Color32::from_rgb(0xff, 0x6b, 0xa8),
+            Color32::from_rgb(0xb5, 0xb5, 0xb5),
+        ];
+        const LIGHT: [Color32; 8] = [
+            Color32::from_rgb(0x1f, 0x4f, 0xb0),
+            Color32::from_rgb(0xc0, 0x50, 0x10),
+            Color32::from_rgb(0x1d, 0x7a, 0x3a),
+            Color32::from_rgb(0x7a, 0x2f, 0xb0),
+            Color32::from_rgb(0x9a, 0x7b, 0x00),
+            Color32::from_rgb(0x00, 0x7a, 0x85),
+            Color32::from_rgb(0xb0, 0x1f, 0x6a),
+            Color32::from_rgb(0x55, 0x55, 0x55),
+        ];
+        if self.dark {
+            DARK[i % DARK.len()]
+        } else {
+            LIGHT[i % LIGHT.len()]
+        }
+    }
 }
 
 pub fn palette(dark: bool) -> Palette {
@@ -21,6 +101,11 @@ pub fn palette(dark: bool) -> Palette {
             ok: Color32::from_rgb(0x6b, 0xd4, 0x8c),
             muted: Color32::from_gray(150),
             one_sided: Color32::from_rgb(0x8a, 0xb4, 0xff),
+            baseline: Color32::from_rgb(0x8a, 0xb4, 0xff),
+            current: Color32::from_rgb(0xff, 0x9e, 0x6b),
+            slice: Color32::from_rgb(0xd0, 0x8a, 0xff),
+            brush: Color32::from_rgba_unmultiplied(0x8a, 0xb4, 0xff, 40),
+            dark,
         }
     } else {
         Palette {
@@ -29,6 +114,11 @@ pub fn palette(dark: bool) -> Palette {
             ok: Color32::from_rgb(0x1d, 0x7a, 0x3a),
             muted: Color32::from_gray(100),
             one_sided: Color32::from_rgb(0x1f, 0x4f, 0xb0),
+            baseline: Color32::from_rgb(0x1f, 0x4f, 0xb0),
+            current: Color32::from_rgb(0xc0, 0x50, 0x10),
+            slice: Color32::from_rgb(0x7a, 0x2f, 0xb0),
+            brush: Color32::from_rgba_unmultiplied(0x1f, 0x4f, 0xb0, 40),
+            dark,
         }
     }
 }

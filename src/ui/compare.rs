@@ -174,6 +174,7 @@ pub fn compare_ui(
         if let Some(column) = drift_table(
             ui,
             "compared",
+            ("B", "A"),
             &rows,
             p.report.params.settings.null_rate_change,
             palette,

@@ -830,6 +830,18 @@ impl DriftscopeApp {
     }
 
     fn on_report(&mut self, report: DriftReport, workspace: Workspace) {
+        // Filling in the view's defaults is not a change the user made.
+        let was_clean = !self.is_dirty();
+        self.fill_view_defaults(&report, &workspace);
+        if was_clean {
+            self.saved = self.investigation.clone();
+        }
+        self.report = Some(Arc::new(report));
+        self.workspace = Some(Arc::new(workspace));
+        self.generation += 1;
+    }
+
+    fn fill_view_defaults(&mut self, report: &DriftReport, workspace: &Workspace) {
         let view = &mut self.investigation.view;
         let columns: Vec<&str> = workspace.columns().map(|(n, _, _)| n).collect();
         if view
@@ -875,9 +887,6 @@ impl DriftscopeApp {
                 .or_else(|| report.segments.first())
                 .map(|m| m.column.clone());
         }
-        self.report = Some(Arc::new(report));
-        self.workspace = Some(Arc::new(workspace));
-        self.generation += 1;
     }
 
     /// Starts the analyses the view needs and does not have yet.

@@ -52,7 +52,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                             drift: &c.drift,
                         })
                         .collect();
-                    if let Some(c) = drift_table(ui, "slice ranked", &rows, null_change, palette) {
+                    if let Some(c) = drift_table(ui, "slice ranked", ("baseline", "slice"), &rows, null_change, palette) {
                         open_feature(commands, &c);
                     }
                 }
@@ -86,7 +86,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                 drift: &f.drift,
             })
             .collect();
-        if let Some(c) = drift_table(ui, "ranked", &rows, null_change, palette) {
+        if let Some(c) = drift_table(ui, "ranked", ("baseline", "log"), &rows, null_change, palette) {
             commands.push(AppCommand::SetSlice(Default::default()));
             open_feature(commands, &c);
         }

@@ -100,6 +100,7 @@ pub struct TableRow<'a> {
 pub fn drift_table(
     ui: &mut egui::Ui,
     id: &str,
+    sides: (&str, &str),
     rows: &[TableRow],
     null_rate_change: f64,
     palette: &Palette,
@@ -113,16 +114,17 @@ pub fn drift_table(
             let heads = [
                 ("Column", "Click a column to see its distributions"),
                 ("Role", "What the column is to the model"),
-                ("Distribution", "Baseline (line) and log (bars) on the bins the test used"),
+                ("Distribution", "Reference (line) and compared rows (bars) on the bins the test used"),
                 ("Method", "The statistic that decides drift for this column"),
                 ("Score", "The method's value: a distance (drift when at or above the threshold) or a p-value (drift when below)"),
                 ("Threshold", "Where the method's verdict flips"),
                 ("KS / chi² p", "The Kolmogorov–Smirnov (numbers) or chi-square (categories) test p-value, shown for reference; with many rows it is tiny for any difference"),
-                ("Missing (baseline, log)", "Share of missing values on each side"),
             ];
             for (h, tip) in heads {
                 ui.label(RichText::new(h).strong()).on_hover_text(tip);
             }
+            ui.label(RichText::new(format!("Missing ({}, {})", sides.0, sides.1)).strong())
+                .on_hover_text("Share of missing values on each side");
             ui.end_row();
             for row in rows {
                 let d = row.drift;

@@ -43,6 +43,26 @@ fn format_hours(x: f64) -> String {
         .unwrap_or_default()
 }
 
+/// Grid lines on window boundaries (fewer when zoomed out), so that every label is a boundary.
+fn window_marks(input: egui_plot::GridInput, period: f64) -> Vec<egui_plot::GridMark> {
+    let (lo, hi) = input.bounds;
+    if period <= 0.0 || hi <= lo {
+        return Vec::new();
+    }
+    let mut step = period;
+    while (hi - lo) / step > 12.0 {
+        step *= 2.0;
+    }
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last)
+        .map(|k| egui_plot::GridMark {
+            value: k as f64 * step,
+            step_size: step,
+        })
+        .collect()
+}
+
 /// The windows a brushed x range touches, as a time range on window boundaries.
 fn snap(windows: &[Window], x0: f64, x1: f64) -> Option<(i64, i64)> {
     let (lo, hi) = (x0.min(x1), x0.max(x1));
@@ -181,20 +201,32 @@ pub fn time_ui(
         .and_then(|w| w.series.iter().find(|s| s.column == t.column));
     let selected = p.view.slice.time().map(|(s, e)| (hours(s), hours(e)));
     let periods = t.windows.iter().all(|w| w.start_micros.is_some());
+    let period_hours = t
+        .windows
+        .first()
+        .and_then(|w| Some(hours(w.end_micros?) - hours(w.start_micros?)))
+        .unwrap_or(24.0);
     let mut brushed = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
         let chart = |ui: &mut egui::Ui, id: &str, title: &str, height: f32, brush: &mut TimeDraft, add: &dyn Fn(&mut egui_plot::PlotUi)| -> Option<(f64, f64)> {
             ui.label(RichText::new(title).strong());
             let mut plot = Plot::new(id)
                 .height(height)
-                .legend(Legend::default())
+                .legend(
+                    Legend::default()
+                        .text_style(egui::TextStyle::Small)
+                        .background_alpha(0.6)
+                        .follow_insertion_order(true),
+                )
                 .allow_drag(false)
                 .allow_boxed_zoom(false)
                 .allow_scroll(false)
                 .link_axis(egui::Id::unique("time axis"), [true, false])
                 .link_cursor(egui::Id::unique("time cursor"), [true, false]);
             if periods {
-                plot = plot.x_axis_formatter(|mark, _| format_hours(mark.value));
+                plot = plot
+                    .x_axis_formatter(|mark, _| format_hours(mark.value))
+                    .x_grid_spacer(move |input| window_marks(input, period_hours));
             }
             let live = brush.brush;
             let shown = plot.show(ui, |plot| {
@@ -261,7 +293,7 @@ pub fn time_ui(
                 }
             }
         };
-        brushed = brushed.or(chart(ui, "drift over time", &title, 240.0, draft, &add_scores));
+        brushed = brushed.or(chart(ui, "drift over time", &title, 280.0, draft, &add_scores));
         if let Some(s) = series
             && let Some(first) = s.first_drift_window.and_then(|i| t.windows.get(i))
         {

@@ -9,6 +9,7 @@ pub mod data;
 pub mod format;
 pub mod fsutil;
 pub mod jobs;
+pub mod replay;
 pub mod sample;
 pub mod session;
 pub mod stats;

@@ -156,7 +156,7 @@ impl SliceDef {
     }
 }
 
-fn table<'a>(inputs: &'a Inputs, side: Side) -> &'a Table {
+fn table(inputs: &Inputs, side: Side) -> &Table {
     match side {
         Side::Baseline => &inputs.baseline,
         Side::Log => &inputs.current,

@@ -330,7 +330,8 @@ pub fn time_ui(
                 .collect();
             if !per_window.is_empty() {
                 let add = |plot: &mut egui_plot::PlotUi| {
-                    let metrics: [(&str, fn(&crate::analysis::performance::Metrics) -> Option<f64>); 4] = [
+                    type Metric = fn(&crate::analysis::performance::Metrics) -> Option<f64>;
+                    let metrics: [(&str, Metric); 4] = [
                         ("accuracy", |m| m.accuracy),
                         ("recall", |m| m.recall),
                         ("ROC AUC", |m| m.roc_auc),

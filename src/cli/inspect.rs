@@ -11,6 +11,16 @@ use crate::data::timestamps::format_micros;
 use crate::data::{RoleSet, Table, load_table, schema};
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
+    let is_model = |p: &std::path::PathBuf| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
+    };
+    if args.files.iter().all(is_model) {
+        return super::replay::inspect_models(&args.files, None);
+    }
+    if args.files.iter().any(is_model) {
+        anyhow::bail!("inspect either data files or ONNX models, not both at once");
+    }
     let overrides = args.roles.overrides();
     let mut tables = Vec::new();
     for path in &args.files {

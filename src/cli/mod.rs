@@ -3,6 +3,7 @@
 //! 2 (bad input or usage).
 
 mod inspect;
+mod replay;
 mod report;
 mod summary;
 
@@ -44,6 +45,52 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Compare a log with its baseline and write the findings (JSON with --json).
     Report(ReportArgs),
+    /// Run logged inputs again through an ONNX model (and a candidate): skew and shadow analyses.
+    Replay(ReplayArgs),
+}
+
+/// `driftscope replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The production model (.onnx).
+    #[arg(long, value_name = "MODEL.onnx")]
+    pub model: PathBuf,
+    /// The logged rows (CSV, Parquet or JSON lines).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// A candidate model, run on the same rows (shadow mode).
+    #[arg(long, value_name = "MODEL.onnx")]
+    pub candidate: Option<PathBuf>,
+    /// Feed a model input from a column of another name.
+    #[arg(long = "map", value_name = "COLUMN=INPUT")]
+    pub map: Vec<String>,
+    /// The column order for a model whose single input is an [N, F] tensor.
+    #[arg(long, value_name = "COL,COL,...", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Group the analyses by this column too (segments and model_version are found by themselves).
+    #[arg(long = "segment", value_name = "COLUMN")]
+    pub segments: Vec<String>,
+    /// Missing values in a needed column: refuse (default) or send NaN (models with an imputer).
+    #[arg(long, value_enum, default_value = "refuse")]
+    pub nulls: crate::replay::NullPolicy,
+    /// The value sent where a column is missing.
+    #[arg(long = "fill", value_name = "COLUMN=VALUE")]
+    pub fill: Vec<String>,
+    /// Scores further apart than this count as different.
+    #[arg(long, default_value_t = 1e-4, value_name = "X")]
+    pub tolerance: f64,
+    /// Rows per model call.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    pub batch: usize,
+    /// The input rows with replay_label, replay_score, replay_proba_<class> (and candidate_*).
+    #[arg(long, value_name = "OUT.csv|OUT.parquet")]
+    pub output: PathBuf,
+    /// The summary: skew, shadow, performance, per segment and per day, most divergent rows.
+    #[arg(long, value_name = "SUMMARY.json")]
+    pub json: Option<PathBuf>,
+    /// The ONNX Runtime library to use (else found as the README says).
+    #[arg(long, value_name = "LIBRARY")]
+    pub onnxruntime: Option<PathBuf>,
 }
 
 /// Role overrides, shared by every command that resolves roles.
@@ -254,6 +301,7 @@ pub fn run(command: Command) -> ExitCode {
     let result = match command {
         Command::Inspect(args) => inspect::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::Open(_) => Err(anyhow::anyhow!(
             "`open` needs the app, not the headless runner"
         )),

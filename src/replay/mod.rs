@@ -2,6 +2,7 @@
 //! run time) — to see whether the model still gives what was logged, and how a candidate would
 //! have answered the same traffic.
 
+pub mod analysis;
 pub mod external;
 pub mod model;
 pub mod run;

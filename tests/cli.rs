@@ -3,6 +3,8 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -375,4 +377,185 @@ fn report_json_has_the_contracts_drift_sections_and_fail_on_gates() {
     let bad = run(&["--column", "amount:colour=red"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("KEY is one of method, threshold, bins, edges"));
+}
+
+fn ort_flag() -> String {
+    common::runtime().display().to_string()
+}
+
+#[test]
+fn replay_writes_the_rows_with_replayed_answers_and_a_summary_of_skew_and_shadow() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("replayed.csv");
+    let summary = dir.path().join("replay.json");
+    let ort = ort_flag();
+    let model = sample("models/fraud_gbm_v3.onnx");
+    let candidate = sample("models/fraud_gbm_v4_candidate.onnx");
+    let input = sample("predictions.jsonl");
+    let o = driftscope(&[
+        "replay",
+        "--model",
+        model.to_str().unwrap(),
+        "--candidate",
+        candidate.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--nulls",
+        "nan",
+        "--output",
+        out.to_str().unwrap(),
+        "--json",
+        summary.to_str().unwrap(),
+        "--onnxruntime",
+        &ort,
+    ]);
+    let stdout = text(&o.stdout);
+    assert!(o.status.success(), "{}{}", stdout, text(&o.stderr));
+    assert!(
+        stdout.contains("logged `score` against replayed: 1565 of 10500 rows differ"),
+        "{stdout}"
+    );
+    // The rows, with the replayed and the candidate's answers.
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let header = csv.lines().next().unwrap();
+    for col in [
+        "replay_label",
+        "replay_score",
+        "replay_proba_0",
+        "replay_proba_1",
+        "candidate_label",
+        "candidate_score",
+        "candidate_proba_1",
+    ] {
+        assert!(header.split(',').any(|h| h == col), "{col} in {header}");
+    }
+    assert_eq!(csv.lines().count(), 10_501);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let skew = &json["skew"];
+    assert_eq!(skew["beyond_tolerance_rows"], 1565);
+    assert_eq!(skew["first_window_beyond"], "2026-11-06 00:00:00 UTC");
+    // The worst groups are the release and the device the bug is in.
+    let worst: Vec<&str> = skew["by_group"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert!(
+        worst.contains(&"model_version = fraud-gbm-3.1"),
+        "{worst:?}"
+    );
+    assert!(worst.contains(&"device = mobile"), "{worst:?}");
+    let divergent = skew["most_divergent"].as_array().unwrap();
+    assert_eq!(divergent.len(), 20);
+    assert_eq!(divergent[0]["inputs"]["device"], "mobile");
+    // The candidate differs everywhere a little, and flips few labels.
+    let shadow = &json["shadow"];
+    assert!(shadow["label_disagreement"].as_f64().unwrap() < 0.05);
+    assert!(
+        json["performance"]["candidate"]["roc_auc"]
+            .as_f64()
+            .is_some()
+    );
+    assert_eq!(json["model"]["info"]["producer"], "skl2onnx");
+    assert_eq!(json["model"]["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn inspect_of_a_model_prints_its_inputs_and_outputs() {
+    let model = sample("models/fraud_gbm_v3.onnx");
+    let dir = tempfile::tempdir().unwrap();
+    // The runtime is found next to nothing here: point at it the way a user would.
+    let o = Command::new(env!("CARGO_BIN_EXE_driftscope"))
+        .args(["inspect", model.to_str().unwrap()])
+        .env("ORT_DYLIB_PATH", ort_flag())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = text(&o.stdout);
+    assert!(o.status.success(), "{stdout}{}", text(&o.stderr));
+    assert!(stdout.contains("producer skl2onnx"), "{stdout}");
+    assert!(
+        stdout.contains("amount") && stdout.contains("float32[?, 1]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("output_probability")
+            && stdout.contains("sequence of maps (int64 -> float32)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("driftscope.feature_order = amount,"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn replay_errors_name_the_problem_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.onnx");
+    std::fs::write(&broken, b"\x08\x07garbage").unwrap();
+    let out = dir.path().join("out.csv");
+    let input = sample("predictions.jsonl");
+    let ort = ort_flag();
+    let o = driftscope(&[
+        "replay",
+        "--model",
+        broken.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--onnxruntime",
+        &ort,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("broken.onnx"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Missing values are refused by default, naming the column.
+    let model = sample("models/fraud_gbm_v3.onnx");
+    let o = driftscope(&[
+        "replay",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--onnxruntime",
+        &ort,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("`account_age_days` is missing in"), "{err}");
+    assert!(!out.exists(), "nothing is written on error");
+    // The output may not overwrite the input.
+    let copy = dir.path().join("log.parquet");
+    std::fs::copy(sample("predictions.parquet"), &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let o = driftscope(&[
+        "replay",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        copy.to_str().unwrap(),
+        "--nulls",
+        "nan",
+        "--output",
+        copy.to_str().unwrap(),
+        "--onnxruntime",
+        &ort,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("refusing to overwrite an input file"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
 }

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Writes the replay fixtures: small models exported with skl2onnx, 300 input rows, and what
+onnxruntime's Python API answers for them (the reference driftscope's replay must equal to 1e-5).
+
+    .venv/bin/pip install -r tests/replay/requirements.txt
+    .venv/bin/python tests/replay/make_models.py
+
+Models: a logistic regression and an MLP on one [N, 4] float tensor (ZipMap output), a random
+forest with three classes (probability tensor, no ZipMap), a gradient-boosting regressor, a
+pipeline with an imputer, a scaler and a one-hot encoder over named float and string inputs, and a
+classifier with text class names (ZipMap with string keys).
+"""
+
+import json
+import pathlib
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+from skl2onnx import convert_sklearn, to_onnx
+from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+OUT = pathlib.Path(__file__).resolve().parent / "fixtures"
+rng = np.random.default_rng(7)
+N_TRAIN, N = 2000, 300
+
+
+def table(n):
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    cat = rng.choice(["red", "green", "blue"], size=n)
+    df = pd.DataFrame({f"x{i}": x[:, i] for i in range(4)})
+    df["num1"] = (x[:, 0] * 3 + 10).astype(np.float32)
+    df["num2"] = (x[:, 1] * 0.5).astype(np.float32)
+    df["cat"] = cat
+    return df
+
+
+train, rows = table(N_TRAIN), table(N)
+# Missing values for the imputer (only in num1).
+rows.loc[rows.index % 17 == 0, "num1"] = np.nan
+X = train[[f"x{i}" for i in range(4)]].to_numpy()
+y_bin = (X[:, 0] + 0.5 * X[:, 1] - X[:, 2] > 0).astype(np.int64)
+y_multi = np.digitize(X[:, 0] + X[:, 3], [-0.7, 0.7]).astype(np.int64)
+y_reg = 2 * X[:, 0] - X[:, 1] ** 2 + 0.1 * X[:, 2]
+y_text = np.where(y_bin == 1, "fraud", "legit")
+
+models = {}
+tensor_in = [("X", FloatTensorType([None, 4]))]
+models["logistic"] = convert_sklearn(LogisticRegression().fit(X, y_bin), initial_types=tensor_in)
+models["mlp"] = convert_sklearn(
+    MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=400, random_state=0).fit(X, y_bin), initial_types=tensor_in
+)
+models["forest_multiclass"] = convert_sklearn(
+    RandomForestClassifier(n_estimators=25, max_depth=6, random_state=0).fit(X, y_multi),
+    initial_types=tensor_in,
+    options={"zipmap": False},
+)
+models["gbm_regressor"] = convert_sklearn(
+    GradientBoostingRegressor(n_estimators=40, random_state=0).fit(X, y_reg), initial_types=tensor_in
+)
+models["text_classes"] = convert_sklearn(LogisticRegression().fit(X, y_text), initial_types=tensor_in)
+
+pipe = Pipeline([
+    ("prep", ColumnTransformer([
+        ("num", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), ["num1", "num2"]),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), ["cat"]),
+    ])),
+    ("model", LogisticRegression()),
+])
+y_pipe = ((train["num1"] > 10) & (train["cat"] != "blue")).astype(np.int64)
+pipe.fit(train[["num1", "num2", "cat"]], y_pipe)
+models["pipeline_named_inputs"] = convert_sklearn(
+    pipe,
+    initial_types=[("num1", FloatTensorType([None, 1])), ("num2", FloatTensorType([None, 1])), ("cat", StringTensorType([None, 1]))],
+)
+
+OUT.mkdir(parents=True, exist_ok=True)
+rows.to_csv(OUT / "rows.csv", index=False)
+expected = {}
+feats = rows[[f"x{i}" for i in range(4)]].to_numpy().astype(np.float32)
+for name, onx in models.items():
+    path = OUT / f"{name}.onnx"
+    path.write_bytes(onx.SerializeToString())
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    if name == "pipeline_named_inputs":
+        feed = {
+            "num1": rows[["num1"]].to_numpy().astype(np.float32),
+            "num2": rows[["num2"]].to_numpy().astype(np.float32),
+            "cat": rows[["cat"]].to_numpy().astype(object),
+        }
+    else:
+        feed = {"X": feats}
+    outs = sess.run(None, feed)
+    entry = {}
+    for meta, value in zip(sess.get_outputs(), outs):
+        if isinstance(value, list):  # ZipMap: a list of dicts
+            classes = sorted(value[0].keys(), key=lambda k: (isinstance(k, str), k))
+            entry["classes"] = [str(c) for c in classes]
+            entry["probabilities"] = [[float(d[c]) for c in classes] for d in value]
+        elif value.dtype.kind in "iUO":
+            entry["labels"] = [str(v) for v in value.reshape(-1)]
+        elif meta.name.lower().find("prob") >= 0 or (value.ndim == 2 and value.shape[1] > 1):
+            entry["classes"] = [str(c) for c in range(value.shape[1])]
+            entry["probabilities"] = value.astype(float).tolist()
+        else:
+            entry["values"] = value.reshape(-1).astype(float).tolist()
+    expected[name] = entry
+
+(OUT / "expected.json").write_text(json.dumps({
+    "versions": {"onnxruntime": ort.__version__, "skl2onnx": __import__("skl2onnx").__version__,
+                 "scikit-learn": __import__("sklearn").__version__},
+    "rows": N,
+    "models": expected,
+}, indent=1))
+print("wrote", ", ".join(sorted(models)), "to", OUT)

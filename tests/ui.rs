@@ -3,6 +3,8 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use driftscope::data::Role;
@@ -508,4 +510,104 @@ fn keyboard_shortcuts_switch_panels() {
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num4);
     harness.run();
     assert_eq!(harness.state().tab(), Tab::Time);
+}
+
+#[test]
+fn the_replay_panel_finds_the_skew_and_answers_what_if() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    // Where ONNX Runtime is on this machine, and the sample model's imputer takes NaN.
+    let settings = driftscope::replay::study::ReplaySettings {
+        runtime: Some(common::runtime().to_owned()),
+        mapping: driftscope::replay::MappingSpec {
+            nulls: driftscope::replay::NullPolicy::Nan,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    run_command(&mut harness, AppCommand::SetReplay(settings));
+    harness.get_by_label("Replay").click();
+    harness.run();
+    assert_eq!(harness.state().tab(), Tab::Replay);
+    harness.get_by_label_contains("Choose the production model to start");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/models/fraud_gbm_v3.onnx");
+    let field = "Production model (path to a .onnx file)";
+    harness.get_by_label(field).focus();
+    harness.run();
+    harness
+        .get_by_label(field)
+        .type_text(model.to_str().unwrap());
+    harness.run();
+    // The button in the panel (the tab of the same name comes first).
+    harness.get_all_by_label("Replay").nth(1).unwrap().click();
+    harness.run();
+    let state = harness.state();
+    assert_eq!(state.error(), None);
+    let study = state.replay_study().expect("the log is replayed");
+    let skew = study.skew.as_ref().unwrap();
+    assert_eq!(skew.beyond_tolerance_rows, 1565);
+    assert_eq!(
+        skew.first_window_beyond.as_deref(),
+        Some("2026-11-06 00:00:00 UTC")
+    );
+    assert_eq!(
+        state.investigation().replay.model.as_deref(),
+        Some(model.as_path())
+    );
+    harness.get_by_label_contains("logged `score` against replayed: 1,565 of 10,500 rows differ");
+    // What if: the most divergent row, with its amount as the serving bug sent it (in cents).
+    let (row, amount) = {
+        let top = &skew.most_divergent[0];
+        (top.row, top.inputs["amount"].clone())
+    };
+    harness.get_all_by_label("What if").next().unwrap().click();
+    harness.run();
+    assert_eq!(harness.state().replay_error(), None);
+    let (prod, _) = harness.state().what_if().expect("both models answered");
+    let replayed = harness.state().replay_study().unwrap().production.scores[harness
+        .state()
+        .replay_study()
+        .unwrap()
+        .rows
+        .iter()
+        .position(|r| *r == row)
+        .unwrap()];
+    assert!((prod.scores[0] - replayed).abs() < 1e-6);
+    let cents: f64 = amount.parse::<f64>().unwrap() * 100.0;
+    let field = format!("amount of row {row}");
+    harness.get_by_label(&field).focus();
+    harness.run();
+    // Clear the field as a person would, then type the amount in cents.
+    harness.key_press(egui::Key::End);
+    for _ in 0..24 {
+        harness.key_press(egui::Key::Backspace);
+    }
+    harness.run();
+    harness.get_by_label(&field).type_text(&cents.to_string());
+    harness.run();
+    assert_eq!(
+        harness.get_by_label(&field).value().as_deref(),
+        Some(cents.to_string().as_str())
+    );
+    harness
+        .get_by_label("Run both models on this row")
+        .scroll_to_me();
+    harness.run();
+    harness.get_by_label("Run both models on this row").click();
+    harness.run();
+    let (edited, _) = harness.state().what_if().unwrap();
+    // Sending the amount in cents reproduces what was logged.
+    let logged = harness
+        .state()
+        .replay_study()
+        .unwrap()
+        .skew
+        .as_ref()
+        .unwrap()
+        .most_divergent[0]
+        .first;
+    assert!(
+        (edited.scores[0] - logged).abs() < 1e-4,
+        "{} vs {logged}",
+        edited.scores[0]
+    );
 }

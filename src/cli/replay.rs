@@ -11,12 +11,12 @@ use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter as 
 use serde_json::json;
 
 use super::ReplayArgs;
-use crate::analysis::columns::{self, Dictionary};
 use crate::data::{Role, load_table, roles};
 use crate::fsutil::{sha256_file, write_atomic};
 use crate::jobs::JobState;
-use crate::replay::analysis::{self, Comparison, Context as Ctx};
-use crate::replay::{MappingSpec, Model, Outputs, replay};
+use crate::replay::analysis::Comparison;
+use crate::replay::study::{ReplaySettings, study};
+use crate::replay::{MappingSpec, Model, Outputs};
 
 fn parse_pairs(items: &[String], flag: &str) -> Result<Vec<(String, String)>> {
     items
@@ -135,122 +135,32 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     for (column, value) in parse_pairs(&args.fill, "--fill")? {
         spec.fill.insert(column, value);
     }
-    let ort = args.onnxruntime.as_deref();
-    eprintln!("opening {}", args.model.display());
-    let model = Model::open(&args.model, ort).map_err(|e| anyhow!(e))?;
-    let candidate = args
-        .candidate
-        .as_deref()
-        .map(|c| {
-            eprintln!("opening {}", c.display());
-            Model::open(c, ort).map_err(|e| anyhow!(e))
-        })
-        .transpose()?;
+    let settings = ReplaySettings {
+        model: Some(args.model.clone()),
+        candidate: args.candidate.clone(),
+        mapping: spec,
+        tolerance: args.tolerance,
+        batch: args.batch,
+        runtime: args.onnxruntime.clone(),
+    };
     let rows: Vec<usize> = (0..table.rows()).collect();
-    let state = JobState::default();
-    let (plan, prod) = replay(&model, frame, &rows, &spec, args.batch, &state)
-        .map_err(|e| anyhow!(e))?
-        .ok_or_else(|| anyhow!("cancelled"))?;
-    let cand = match &candidate {
-        Some(c) => Some(
-            replay(c, frame, &rows, &spec, args.batch, &state)
-                .map_err(|e| anyhow!(e))?
-                .ok_or_else(|| anyhow!("cancelled"))?
-                .1,
-        ),
-        None => None,
-    };
-
-    let groups: Vec<String> = roleset
-        .columns
-        .iter()
-        .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
-        .map(|c| c.column.clone())
-        .collect();
-    let time = roleset
-        .with_role(Role::Timestamp)
-        .first()
-        .map(|t| ((*t).to_owned(), 86_400_000_000i64));
-    let input_columns: Vec<String> = plan
-        .description
-        .iter()
-        .flat_map(|(_, cols)| cols.clone())
-        .collect();
-    let ctx = Ctx {
+    eprintln!("replaying {} rows", rows.len());
+    let s = study(
         frame,
-        rows: &rows,
-        groups,
-        time,
-        input_columns,
-    };
-    let text_of = |column: &str| -> Option<Vec<Option<String>>> {
-        let mut d = Dictionary::default();
-        let codes = columns::label_codes(frame, column, &mut d).ok()?;
-        Some(
-            codes
-                .iter()
-                .map(|c| c.map(|c| d.labels[c as usize].clone()))
-                .collect(),
-        )
-    };
-    let logged_score = roleset
-        .with_role(Role::Score)
-        .first()
-        .map(|s| (*s).to_owned());
-    let logged_label = roleset
-        .with_role(Role::Prediction)
-        .first()
-        .map(|s| (*s).to_owned());
-    let skew = match &logged_score {
-        Some(col) => {
-            let logged: Vec<f64> = columns::numeric_values(frame, col)
-                .map_err(|e| anyhow!("`{col}`: {e}"))?
-                .into_iter()
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect();
-            let labels = logged_label.as_deref().and_then(text_of);
-            Some(analysis::compare(
-                format!("logged `{col}` against replayed"),
-                &ctx,
-                &logged,
-                &prod.scores,
-                labels
-                    .as_deref()
-                    .map(|l| (l, prod.labels.as_slice()))
-                    .filter(|_| !prod.labels.is_empty()),
-                args.tolerance,
-            ))
-        }
-        None => None,
-    };
-    let prod_labels: Vec<Option<String>> = prod.labels.iter().map(|l| Some(l.clone())).collect();
-    let shadow = cand.as_ref().map(|c| {
-        analysis::compare(
-            "candidate against production".to_owned(),
-            &ctx,
-            &prod.scores,
-            &c.scores,
-            (!prod.labels.is_empty() && !c.labels.is_empty())
-                .then_some((prod_labels.as_slice(), c.labels.as_slice())),
-            args.tolerance,
-        )
-    });
-    let truth = roleset
-        .with_role(Role::Label)
-        .first()
-        .and_then(|l| text_of(l));
-    let perf = truth.as_ref().map(|t| {
-        json!({
-            "production": analysis::performance(t, &prod),
-            "candidate": cand.as_ref().and_then(|c| analysis::performance(t, c)),
-        })
-    });
-
+        &roleset,
+        rows,
+        &settings,
+        86_400_000_000,
+        &JobState::default(),
+    )
+    .map_err(|e| anyhow!(e))?
+    .ok_or_else(|| anyhow!("cancelled"))?;
     let mut out_frame = frame.clone();
-    for col in output_columns(&prod, "replay_")
-        .into_iter()
-        .chain(cand.iter().flat_map(|c| output_columns(c, "candidate_")))
-    {
+    for col in output_columns(&s.production, "replay_").into_iter().chain(
+        s.candidate_outputs
+            .iter()
+            .flat_map(|c| output_columns(c, "candidate_")),
+    ) {
         out_frame
             .with_column(col)
             .context("cannot add the replayed columns")?;
@@ -262,9 +172,9 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     let _ = writeln!(
         text,
         "replayed {} rows through {} ({})",
-        rows.len(),
-        model.path.display(),
-        plan.description
+        s.rows.len(),
+        args.model.display(),
+        s.mapping
             .iter()
             .map(|(i, c)| if c.len() == 1 && c[0] == *i {
                 i.clone()
@@ -274,33 +184,31 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    if let Some(s) = &skew {
-        comparison_text(&mut text, s);
-    }
-    if let Some(s) = &shadow {
-        comparison_text(&mut text, s);
+    for c in s.skew.iter().chain(&s.shadow) {
+        comparison_text(&mut text, c);
     }
     print!("{text}");
 
     if let Some(path) = &args.json {
-        let model_json = |m: &Model| {
+        let model_json = |m: &crate::replay::ModelInfo| {
             json!({
-                "info": m.info,
+                "info": m,
                 "sha256": sha256_file(&m.path).ok(),
             })
         };
         let summary = json!({
             "driftscope_version": crate::VERSION,
-            "input": { "path": args.input, "rows": rows.len(), "sha256": sha256_file(&args.input).ok() },
-            "model": model_json(&model),
-            "candidate": candidate.as_ref().map(model_json),
-            "mapping": plan.description.iter().map(|(i, c)| json!({"input": i, "columns": c})).collect::<Vec<_>>(),
-            "nulls": spec.nulls,
-            "fill": spec.fill,
-            "classes": prod.classes,
-            "skew": skew,
-            "shadow": shadow,
-            "performance": perf,
+            "input": { "path": args.input, "rows": s.rows.len(), "sha256": sha256_file(&args.input).ok() },
+            "model": model_json(&s.model),
+            "candidate": s.candidate.as_ref().map(model_json),
+            "mapping": s.mapping.iter().map(|(i, c)| json!({"input": i, "columns": c})).collect::<Vec<_>>(),
+            "nulls": settings.mapping.nulls,
+            "fill": settings.mapping.fill,
+            "tolerance": settings.tolerance,
+            "classes": s.production.classes,
+            "skew": s.skew,
+            "shadow": s.shadow,
+            "performance": s.performance.as_ref().map(|(p, c)| json!({"production": p, "candidate": c})),
         });
         let bytes = serde_json::to_vec_pretty(&summary)?;
         write_atomic(path, &bytes, &[&args.input])?;

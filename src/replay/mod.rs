@@ -7,6 +7,7 @@ pub mod external;
 pub mod model;
 pub mod run;
 pub mod runtime;
+pub mod study;
 
 pub use model::{Model, ModelInfo};
 pub use run::{MappingSpec, NullPolicy, Outputs, replay};

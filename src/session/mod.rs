@@ -35,6 +35,8 @@ pub struct Investigation {
     pub notes: String,
     /// What was on screen: the panel, the feature, the segment column, the slices.
     pub view: ViewState,
+    /// The models the log is replayed through, and how columns feed them.
+    pub replay: crate::replay::study::ReplaySettings,
 }
 
 /// The app's panels.
@@ -48,15 +50,17 @@ pub enum View {
     Compare,
     Data,
     Settings,
+    Replay,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 8] = [
         View::Overview,
         View::Segments,
         View::Feature,
         View::Time,
         View::Compare,
+        View::Replay,
         View::Data,
         View::Settings,
     ];
@@ -70,6 +74,7 @@ impl View {
             View::Compare => "Compare",
             View::Data => "Data",
             View::Settings => "Settings",
+            View::Replay => "Replay",
         }
     }
 }
@@ -129,6 +134,7 @@ impl Default for Investigation {
             drift: DriftParams::default(),
             notes: String::new(),
             view: ViewState::default(),
+            replay: crate::replay::study::ReplaySettings::default(),
         }
     }
 }
@@ -189,7 +195,16 @@ impl Investigation {
             });
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut inv.baseline, &mut inv.current].into_iter().flatten() {
+        let r = &mut inv.replay;
+        for p in [
+            &mut inv.baseline,
+            &mut inv.current,
+            &mut r.model,
+            &mut r.candidate,
+        ]
+        .into_iter()
+        .flatten()
+        {
             if p.is_relative() {
                 *p = dir.join(&*p);
             }
@@ -210,7 +225,16 @@ impl Investigation {
             .flatten()
             .cloned()
             .collect();
-        for p in [&mut out.baseline, &mut out.current].into_iter().flatten() {
+        let r = &mut out.replay;
+        for p in [
+            &mut out.baseline,
+            &mut out.current,
+            &mut r.model,
+            &mut r.candidate,
+        ]
+        .into_iter()
+        .flatten()
+        {
             if let (Some(dir), Ok(abs)) = (&dir, p.canonicalize())
                 && let Ok(rel) = abs.strip_prefix(dir)
             {

@@ -9,6 +9,7 @@ mod compare;
 mod data_panel;
 mod feature;
 mod overview;
+mod replay;
 mod segments;
 mod settings;
 mod slices;
@@ -120,6 +121,12 @@ pub enum AppCommand {
     },
     /// Show a column of the A-vs-B comparison in the feature panel.
     ShowCompared(String),
+    /// The models and mapping of the replay panel.
+    SetReplay(crate::replay::study::ReplaySettings),
+    /// Choose the production (or candidate) model file with a dialog.
+    PickModel {
+        candidate: bool,
+    },
 }
 
 type LoadResult = Result<(Investigation, Inputs), String>;
@@ -302,6 +309,9 @@ pub struct DriftscopeApp {
     focus: Derived<FocusKey, Focus>,
     timeline: Derived<TimelineKey, Timeline>,
     compared: Derived<CompareKey, SliceComparison>,
+    replay: replay::ReplayState,
+    /// Bumped whenever other inputs (files or roles) are loaded.
+    inputs_generation: u64,
     /// Drafts of the panels (edited text, slice editors): not part of the investigation until
     /// applied.
     drafts: Drafts,
@@ -353,6 +363,8 @@ impl DriftscopeApp {
             focus: Derived::default(),
             timeline: Derived::default(),
             compared: Derived::default(),
+            replay: replay::ReplayState::default(),
+            inputs_generation: 0,
             drafts: Drafts::default(),
             error: None,
             notice: None,
@@ -414,6 +426,7 @@ impl DriftscopeApp {
             || self.focus.job.is_some()
             || self.timeline.job.is_some()
             || self.compared.job.is_some()
+            || self.replay.is_busy()
     }
 
     /// The drift report shown (for tests and panels).
@@ -433,6 +446,21 @@ impl DriftscopeApp {
     /// The last A-vs-B comparison.
     pub fn compared(&self) -> Option<&SliceComparison> {
         self.compared.value()
+    }
+
+    /// The replay study shown (for tests and panels).
+    pub fn replay_study(&self) -> Option<&crate::replay::study::ReplayStudy> {
+        self.replay.study()
+    }
+
+    /// Why the last replay or what-if failed.
+    pub fn replay_error(&self) -> Option<&str> {
+        self.replay.error()
+    }
+
+    /// The last what-if answers: production and candidate.
+    pub fn what_if(&self) -> Option<&(crate::replay::Outputs, Option<crate::replay::Outputs>)> {
+        self.replay.what_if()
     }
 
     pub fn tab(&self) -> Tab {
@@ -648,6 +676,7 @@ impl DriftscopeApp {
                 self.focus.clear();
                 self.timeline.clear();
                 self.compared.clear();
+                self.replay.clear();
                 self.start_load(ctx, None, Some((baseline.clone(), current.clone())));
                 self.remember(RecentItem::Files { baseline, current });
             }
@@ -734,6 +763,7 @@ impl DriftscopeApp {
                     self.focus.cancel();
                     self.timeline.cancel();
                     self.compared.cancel();
+                    self.replay.cancel();
                 }
             }
             AppCommand::DismissError => {
@@ -778,6 +808,26 @@ impl DriftscopeApp {
                 view.detail = DetailSource::Compare;
                 view.view = View::Feature;
             }
+            AppCommand::SetReplay(settings) => self.investigation.replay = settings,
+            AppCommand::PickModel { candidate } => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title(if candidate {
+                        "Choose the candidate model"
+                    } else {
+                        "Choose the production model"
+                    })
+                    .add_filter("ONNX model", &["onnx"])
+                    .pick_file()
+                {
+                    let mut next = self.investigation.replay.clone();
+                    if candidate {
+                        next.candidate = Some(path);
+                    } else {
+                        next.model = Some(path);
+                    }
+                    self.investigation.replay = next;
+                }
+            }
         }
     }
 
@@ -801,6 +851,7 @@ impl DriftscopeApp {
         self.focus.poll();
         self.timeline.poll();
         self.compared.poll();
+        self.replay.poll();
         let Some(job) = &mut self.job else { return };
         match job.poll() {
             JobPoll::Running => {}
@@ -815,6 +866,7 @@ impl DriftscopeApp {
                         }
                         self.investigation = inv;
                         self.inputs = Some(Arc::new(inputs));
+                        self.inputs_generation += 1;
                         self.error = None;
                         self.drafts.settings = None;
                         self.start_report(ctx);
@@ -898,6 +950,21 @@ impl DriftscopeApp {
             // New inputs or settings are coming: wait for their workspace.
             return;
         }
+        let window_micros = match &ws.window {
+            Some(crate::analysis::windows::WindowSpec::Period { seconds, .. }) => {
+                seconds * 1_000_000
+            }
+            _ => 86_400_000_000,
+        };
+        self.replay.schedule(
+            ctx,
+            self.executor,
+            &inputs,
+            self.inputs_generation,
+            &self.investigation.replay,
+            &self.investigation.view.slice,
+            window_micros,
+        );
         let view = &self.investigation.view;
         let key = FocusKey {
             generation: self.generation,
@@ -1004,6 +1071,7 @@ impl DriftscopeApp {
             .or_else(|| self.focus.running().map(of))
             .or_else(|| self.timeline.running().map(of))
             .or_else(|| self.compared.running().map(of))
+            .or_else(|| self.replay.running().map(of))
     }
 
     fn menu_ui(&self, ui: &mut egui::Ui, commands: &mut Vec<AppCommand>) {
@@ -1328,6 +1396,13 @@ impl DriftscopeApp {
             Tab::Feature => feature::feature_ui(ui, &panel, commands),
             Tab::Time => time::time_ui(ui, &panel, &mut self.drafts.time, commands),
             Tab::Compare => compare::compare_ui(ui, &panel, &mut self.drafts.compare, commands),
+            Tab::Replay => replay::replay_ui(
+                ui,
+                &panel,
+                &self.investigation.replay,
+                &mut self.replay,
+                commands,
+            ),
             Tab::Data => data_panel::roles_ui(ui, &inputs, palette, commands),
             Tab::Settings => {
                 let draft = self
@@ -1380,7 +1455,7 @@ mod shortcuts {
         KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
     pub const RELOAD: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
 
-    const TAB_KEYS: [Key; 7] = [
+    const TAB_KEYS: [Key; 8] = [
         Key::Num1,
         Key::Num2,
         Key::Num3,
@@ -1388,9 +1463,10 @@ mod shortcuts {
         Key::Num5,
         Key::Num6,
         Key::Num7,
+        Key::Num8,
     ];
 
-    /// Ctrl+1 … Ctrl+7: the panels in menu order.
+    /// Ctrl+1 … Ctrl+8: the panels in menu order.
     pub fn tab(i: usize) -> KeyboardShortcut {
         KeyboardShortcut::new(Modifiers::COMMAND, TAB_KEYS[i % TAB_KEYS.len()])
     }

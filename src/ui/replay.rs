@@ -1,0 +1,528 @@
+//! Replay: the log's rows (the current slice) run again through the production model and a
+//! candidate. Logged against replayed (skew), candidate against production (shadow), per segment,
+//! model version and window, the most divergent rows — and what-if: edit one row's inputs and see
+//! both models answer.
+
+use std::sync::Arc;
+
+use eframe::egui::{self, RichText};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::{AppCommand, Derived, PanelCtx};
+use crate::analysis::SliceDef;
+use crate::analysis::slice::slice_rows;
+use crate::data::Inputs;
+use crate::format::{group_thousands, pct, score};
+use crate::jobs::{Executor, Job, JobState};
+use crate::replay::Outputs;
+use crate::replay::analysis::Comparison;
+use crate::replay::study::{self, ReplaySettings, ReplayStudy};
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ReplayKey {
+    inputs: u64,
+    settings: ReplaySettings,
+    slice: SliceDef,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct WhatIfKey {
+    inputs: u64,
+    row: usize,
+    edits: Vec<(String, String)>,
+    settings: ReplaySettings,
+}
+
+/// Fields being edited.
+#[derive(Default)]
+pub(crate) struct ReplayDraft {
+    model: String,
+    candidate: String,
+    synced: Option<ReplaySettings>,
+    /// The what-if row and its inputs as edited (column, text).
+    row: Option<usize>,
+    edits: Vec<(String, String)>,
+    asked: Option<(usize, Vec<(String, String)>)>,
+}
+
+#[derive(Default)]
+pub(crate) struct ReplayState {
+    study: Derived<ReplayKey, ReplayStudy>,
+    what_if: Derived<WhatIfKey, (Outputs, Option<Outputs>)>,
+    pub draft: ReplayDraft,
+}
+
+impl ReplayState {
+    pub fn study(&self) -> Option<&ReplayStudy> {
+        self.study.value()
+    }
+
+    pub fn what_if(&self) -> Option<&(Outputs, Option<Outputs>)> {
+        self.what_if.value()
+    }
+
+    /// Why the last replay or what-if failed, if it did.
+    pub fn error(&self) -> Option<&str> {
+        self.study.error.as_ref().map(|(_, e)| e.as_str()).or(self
+            .what_if
+            .error
+            .as_ref()
+            .map(|(_, e)| e.as_str()))
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.study.job.is_some() || self.what_if.job.is_some()
+    }
+
+    pub fn running(&self) -> Option<&Job<Result<Option<ReplayStudy>, String>>> {
+        self.study.running()
+    }
+
+    pub fn poll(&mut self) {
+        self.study.poll();
+        self.what_if.poll();
+    }
+
+    pub fn cancel(&mut self) {
+        self.study.cancel();
+        self.what_if.cancel();
+    }
+
+    pub fn clear(&mut self) {
+        self.study.clear();
+        self.what_if.clear();
+        self.draft.row = None;
+    }
+
+    /// Starts the replay the settings and the slice ask for, and a requested what-if.
+    pub fn schedule(
+        &mut self,
+        ctx: &egui::Context,
+        executor: Executor,
+        inputs: &Arc<Inputs>,
+        generation: u64,
+        settings: &ReplaySettings,
+        slice: &SliceDef,
+        window_micros: i64,
+    ) {
+        if settings.model.is_none() {
+            return;
+        }
+        let key = ReplayKey {
+            inputs: generation,
+            settings: settings.clone(),
+            slice: slice.clone(),
+        };
+        if self.study.wanted(&key) {
+            let (inputs, k) = (inputs.clone(), key.clone());
+            self.study
+                .start(key, executor, "replay", ctx, move |state: &JobState| {
+                    let rows = slice_rows(&inputs, &k.slice)?
+                        .unwrap_or_else(|| (0..inputs.current.rows()).collect());
+                    study::study(
+                        &inputs.current.frame,
+                        &inputs.roles,
+                        rows,
+                        &k.settings,
+                        window_micros,
+                        state,
+                    )
+                });
+        }
+        if let Some((row, edits)) = self.draft.asked.clone() {
+            let key = WhatIfKey {
+                inputs: generation,
+                row,
+                edits,
+                settings: settings.clone(),
+            };
+            if self.what_if.wanted(&key) {
+                let (inputs, k) = (inputs.clone(), key.clone());
+                self.what_if
+                    .start(key, executor, "what-if", ctx, move |_state: &JobState| {
+                        study::what_if(&inputs.current.frame, k.row, &k.edits, &k.settings)
+                            .map(Some)
+                    });
+            }
+        }
+    }
+}
+
+fn path_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &mut String,
+    candidate: bool,
+    commands: &mut Vec<AppCommand>,
+) -> bool {
+    let mut apply = false;
+    ui.horizontal(|ui| {
+        ui.label(label);
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(text)
+                    .hint_text("path to a .onnx file")
+                    .desired_width(420.0),
+            )
+            .on_hover_text(format!("{label} (path to a .onnx file)"));
+        if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            apply = true;
+        }
+        if ui
+            .button("Choose…")
+            .on_hover_text(format!("Choose the {label}"))
+            .clicked()
+        {
+            commands.push(AppCommand::PickModel { candidate });
+        }
+    });
+    apply
+}
+
+fn comparison_ui(ui: &mut egui::Ui, id: &str, c: &Comparison, p: &PanelCtx) {
+    let colour = if c.beyond_tolerance > 0.0 {
+        p.palette.warning
+    } else {
+        p.palette.ok
+    };
+    ui.colored_label(
+        colour,
+        RichText::new(format!(
+            "{}: {} of {} rows differ by more than {} ({}){}",
+            c.what,
+            group_thousands(c.beyond_tolerance_rows),
+            group_thousands(c.rows),
+            c.tolerance,
+            pct(c.beyond_tolerance),
+            c.label_disagreement
+                .map(|d| format!("; labels differ in {}", pct(d)))
+                .unwrap_or_default()
+        ))
+        .strong(),
+    );
+    ui.label(format!(
+        "|difference|: median {}, 95th percentile {}, 99th {}, largest {}{}",
+        score(Some(c.diff.p50_abs), 4),
+        score(Some(c.diff.p95_abs), 4),
+        score(Some(c.diff.p99_abs), 4),
+        score(Some(c.diff.max_abs), 4),
+        c.first_window_beyond
+            .as_ref()
+            .map(|w| format!("; first window with differences: {w}"))
+            .unwrap_or_default()
+    ));
+    ui.columns(2, |cols| {
+        egui::ScrollArea::vertical()
+            .id_salt((id, "groups"))
+            .max_height(220.0)
+            .show(&mut cols[0], |ui| {
+                egui::Grid::new((id, "groups grid"))
+                    .striped(true)
+                    .num_columns(4)
+                    .show(ui, |ui| {
+                        for h in ["Group", "Rows", "Beyond tolerance", "Labels differ"] {
+                            ui.label(RichText::new(h).strong());
+                        }
+                        ui.end_row();
+                        for g in &c.by_group {
+                            ui.label(&g.group);
+                            ui.label(group_thousands(g.rows));
+                            let share = pct(g.beyond_tolerance);
+                            if g.beyond_tolerance > 0.01 {
+                                ui.colored_label(p.palette.warning, share);
+                            } else {
+                                ui.label(share);
+                            }
+                            ui.label(g.label_disagreement.map_or("–".to_owned(), pct));
+                            ui.end_row();
+                        }
+                    });
+            });
+        let points: Vec<[f64; 2]> = c
+            .by_window
+            .iter()
+            .enumerate()
+            .map(|(i, w)| [i as f64, w.beyond_tolerance * 100.0])
+            .collect();
+        let labels: Vec<String> = c
+            .by_window
+            .iter()
+            .map(|w| w.group.chars().take(10).collect())
+            .collect();
+        Plot::new((id, "by window"))
+            .height(200.0)
+            .legend(Legend::default())
+            .allow_drag(false)
+            .allow_scroll(false)
+            .y_axis_label("% of rows beyond the tolerance")
+            .x_axis_formatter(move |m, _| {
+                let i = m.value.round();
+                if (m.value - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .show(&mut cols[1], |plot| {
+                plot.line(
+                    Line::new("beyond the tolerance, per window", PlotPoints::from(points))
+                        .color(p.palette.warning)
+                        .width(2.0),
+                );
+            });
+    });
+}
+
+pub(crate) fn replay_ui(
+    ui: &mut egui::Ui,
+    p: &PanelCtx,
+    settings: &ReplaySettings,
+    state: &mut ReplayState,
+    commands: &mut Vec<AppCommand>,
+) {
+    let palette = p.palette;
+    let d = &mut state.draft;
+    if d.synced.as_ref() != Some(settings) {
+        d.model = settings
+            .model
+            .as_ref()
+            .map(|m| m.display().to_string())
+            .unwrap_or_default();
+        d.candidate = settings
+            .candidate
+            .as_ref()
+            .map(|m| m.display().to_string())
+            .unwrap_or_default();
+        d.synced = Some(settings.clone());
+    }
+    ui.label("Run the logged inputs of the current slice again through the model file: rows whose replayed score differs from the logged one point at a serving-side transform, a feature-pipeline or a model-version difference. A candidate model is run on the same rows (shadow mode).");
+    let mut apply = path_row(ui, "Production model", &mut d.model, false, commands);
+    apply |= path_row(ui, "Candidate model", &mut d.candidate, true, commands);
+    let mut next = settings.clone();
+    ui.horizontal(|ui| {
+        ui.label("Missing values");
+        ui.radio_value(
+            &mut next.mapping.nulls,
+            crate::replay::NullPolicy::Refuse,
+            "refuse",
+        )
+        .on_hover_text("Stop and say which column has how many missing values");
+        ui.radio_value(
+            &mut next.mapping.nulls,
+            crate::replay::NullPolicy::Nan,
+            "send NaN",
+        )
+        .on_hover_text("What serving sends for a missing number; right for models with an imputer");
+        ui.separator();
+        ui.label("Tolerance");
+        ui.add(
+            egui::DragValue::new(&mut next.tolerance)
+                .range(0.0..=1.0)
+                .speed(1e-5),
+        )
+        .on_hover_text("Scores further apart than this count as different");
+        if ui.button("Replay").clicked() {
+            apply = true;
+        }
+    });
+    let path = |t: &str| (!t.trim().is_empty()).then(|| std::path::PathBuf::from(t.trim()));
+    if apply {
+        next.model = path(&d.model);
+        next.candidate = path(&d.candidate);
+    }
+    if next != *settings {
+        commands.push(AppCommand::SetReplay(next));
+    }
+    if settings.model.is_none() {
+        ui.add_space(10.0);
+        ui.label("Choose the production model to start. The sample investigation's models are in sample-data/models/.");
+        return;
+    }
+    if let Some((_, e)) = &state.study.error {
+        ui.colored_label(palette.error, e);
+    }
+    let Some(s) = state.study.shown.as_ref().map(|(_, v)| Arc::clone(v)) else {
+        if state.study.job.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Replaying…");
+            });
+        }
+        return;
+    };
+    if state.study.job.is_some() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Replaying again; the previous result is shown meanwhile");
+        });
+    }
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.label(format!(
+            "{} rows of the {} through {} ({} inputs){}",
+            group_thousands(s.rows.len()),
+            p.view.slice.describe(),
+            s.model.path.display(),
+            s.mapping.len(),
+            s.candidate
+                .as_ref()
+                .map(|c| format!(", and {}", c.path.display()))
+                .unwrap_or_default()
+        ))
+        .on_hover_text(
+            s.mapping
+                .iter()
+                .map(|(i, c)| format!("{i} <- {}", c.join(", ")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        if let Some(c) = &s.skew {
+            ui.add_space(6.0);
+            ui.heading("Logged against replayed");
+            comparison_ui(ui, "skew", c, p);
+            ui.add_space(4.0);
+            ui.label(RichText::new("Most divergent rows").strong());
+            egui::Grid::new("divergent").striped(true).show(ui, |ui| {
+                ui.label(RichText::new("Row").strong());
+                ui.label(RichText::new("Logged").strong());
+                ui.label(RichText::new("Replayed").strong());
+                ui.label(RichText::new("Inputs").strong());
+                ui.label("");
+                ui.end_row();
+                for r in c.most_divergent.iter().take(12) {
+                    ui.label(r.row.to_string());
+                    ui.label(score(Some(r.first), 4));
+                    ui.label(score(Some(r.second), 4));
+                    let inputs: Vec<String> =
+                        r.inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    ui.label(RichText::new(inputs.join(", ")).small());
+                    if ui
+                        .small_button("What if")
+                        .on_hover_text(format!("Edit row {} and run both models on it", r.row))
+                        .clicked()
+                    {
+                        state.draft.row = Some(r.row);
+                        state.draft.edits = r
+                            .inputs
+                            .iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.clone(),
+                                    if v == "(missing)" {
+                                        String::new()
+                                    } else {
+                                        v.clone()
+                                    },
+                                )
+                            })
+                            .collect();
+                        state.draft.asked = Some((r.row, state.draft.edits.clone()));
+                    }
+                    ui.end_row();
+                }
+            });
+        }
+        if let Some(c) = &s.shadow {
+            ui.add_space(10.0);
+            ui.heading("Candidate against production");
+            comparison_ui(ui, "shadow", c, p);
+        }
+        if let Some((prod, cand)) = &s.performance {
+            ui.add_space(6.0);
+            let m = |x: &Option<crate::analysis::performance::Metrics>| {
+                x.as_ref().map_or("–".to_owned(), |m| {
+                    format!(
+                        "accuracy {}, recall {}, ROC AUC {} ({} labelled rows)",
+                        score(m.accuracy, 3),
+                        score(m.recall, 3),
+                        score(m.roc_auc, 3),
+                        group_thousands(m.rows)
+                    )
+                })
+            };
+            ui.label(format!("Production on the labelled rows: {}", m(prod)));
+            if s.candidate.is_some() {
+                ui.label(format!("Candidate on the same rows: {}", m(cand)));
+            }
+        }
+        what_if_ui(ui, p, state);
+    });
+}
+
+fn what_if_ui(ui: &mut egui::Ui, p: &PanelCtx, state: &mut ReplayState) {
+    ui.add_space(10.0);
+    ui.heading("What if");
+    let d = &mut state.draft;
+    ui.horizontal(|ui| {
+        ui.label("Row");
+        let mut row = d.row.unwrap_or(0);
+        if ui
+            .add(
+                egui::DragValue::new(&mut row).range(0..=p.inputs.current.rows().saturating_sub(1)),
+            )
+            .on_hover_text("Row of the log to edit")
+            .changed()
+            || (d.row.is_none() && ui.button("Edit this row").clicked())
+        {
+            d.row = Some(row);
+            d.edits = state
+                .study
+                .value()
+                .map(|s| {
+                    s.mapping
+                        .iter()
+                        .flat_map(|(_, c)| c.clone())
+                        .map(|c| {
+                            let v = p
+                                .inputs
+                                .current
+                                .frame
+                                .column(&c)
+                                .ok()
+                                .and_then(|col| col.get(row).ok())
+                                .and_then(|v| crate::analysis::columns::label_of(&v))
+                                .unwrap_or_default();
+                            (c, v)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            d.asked = Some((row, d.edits.clone()));
+        }
+    });
+    let Some(row) = d.row else {
+        ui.label("Pick a row (or \"What if\" on a divergent row), change its inputs, and see both models answer.");
+        return;
+    };
+    egui::Grid::new("what-if inputs")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (column, value) in &mut d.edits {
+                ui.label(RichText::new(column.as_str()).monospace());
+                ui.add(egui::TextEdit::singleline(value).desired_width(160.0))
+                    .on_hover_text(format!("{column} of row {row}"));
+                ui.end_row();
+            }
+        });
+    if ui.button("Run both models on this row").clicked() {
+        d.asked = Some((row, d.edits.clone()));
+    }
+    if let Some((_, e)) = &state.what_if.error {
+        ui.colored_label(p.palette.error, e);
+    }
+    if let Some((prod, cand)) = state.what_if.value() {
+        let answer = |o: &Outputs| {
+            format!(
+                "{}score {}",
+                o.labels
+                    .first()
+                    .map(|l| format!("label {l}, "))
+                    .unwrap_or_default(),
+                score(o.scores.first().copied(), 4)
+            )
+        };
+        ui.label(RichText::new(format!("Production: {}", answer(prod))).strong());
+        if let Some(c) = cand {
+            ui.label(RichText::new(format!("Candidate: {}", answer(c))).strong());
+        }
+    }
+}

@@ -961,9 +961,11 @@ impl DriftscopeApp {
             self.executor,
             &inputs,
             self.inputs_generation,
-            &self.investigation.replay,
-            &self.investigation.view.slice,
-            window_micros,
+            replay::Request {
+                settings: &self.investigation.replay,
+                slice: &self.investigation.view.slice,
+                window_micros,
+            },
         );
         let view = &self.investigation.view;
         let key = FocusKey {

@@ -45,6 +45,14 @@ pub(crate) struct ReplayDraft {
     asked: Option<(usize, Vec<(String, String)>)>,
 }
 
+/// What the view asks the replay for.
+pub(crate) struct Request<'a> {
+    pub settings: &'a ReplaySettings,
+    pub slice: &'a SliceDef,
+    /// Window length for the per-window groups.
+    pub window_micros: i64,
+}
+
 #[derive(Default)]
 pub(crate) struct ReplayState {
     study: Derived<ReplayKey, ReplayStudy>,
@@ -101,10 +109,13 @@ impl ReplayState {
         executor: Executor,
         inputs: &Arc<Inputs>,
         generation: u64,
-        settings: &ReplaySettings,
-        slice: &SliceDef,
-        window_micros: i64,
+        request: Request<'_>,
     ) {
+        let Request {
+            settings,
+            slice,
+            window_micros,
+        } = request;
         if settings.model.is_none() {
             return;
         }

@@ -7,8 +7,9 @@ onnxruntime's Python API answers for them (the reference driftscope's replay mus
 
 Models: a logistic regression and an MLP on one [N, 4] float tensor (ZipMap output), a random
 forest with three classes (probability tensor, no ZipMap), a gradient-boosting regressor, a
-pipeline with an imputer, a scaler and a one-hot encoder over named float and string inputs, and a
-classifier with text class names (ZipMap with string keys).
+pipeline with an imputer, a scaler and a one-hot encoder over named float and string inputs, a
+classifier with text class names (ZipMap with string keys), and a LightGBM classifier and
+regressor exported with onnxmltools.
 """
 
 import json
@@ -67,6 +68,19 @@ models["gbm_regressor"] = convert_sklearn(
 )
 models["text_classes"] = convert_sklearn(LogisticRegression().fit(X, y_text), initial_types=tensor_in)
 
+# LightGBM, exported with onnxmltools (a tree ensemble outside scikit-learn).
+import lightgbm
+import onnxmltools
+from onnxmltools.convert.common.data_types import FloatTensorType as MlFloat
+
+ml_in = [("X", MlFloat([None, 4]))]
+models["lightgbm_binary"] = onnxmltools.convert_lightgbm(
+    lightgbm.LGBMClassifier(n_estimators=30, num_leaves=15, verbose=-1, random_state=0).fit(X, y_bin),
+    initial_types=ml_in, target_opset=15)
+models["lightgbm_regressor"] = onnxmltools.convert_lightgbm(
+    lightgbm.LGBMRegressor(n_estimators=30, num_leaves=15, verbose=-1, random_state=0).fit(X, y_reg),
+    initial_types=ml_in, target_opset=15)
+
 pipe = Pipeline([
     ("prep", ColumnTransformer([
         ("num", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), ["num1", "num2"]),
@@ -115,7 +129,8 @@ for name, onx in models.items():
 
 (OUT / "expected.json").write_text(json.dumps({
     "versions": {"onnxruntime": ort.__version__, "skl2onnx": __import__("skl2onnx").__version__,
-                 "scikit-learn": __import__("sklearn").__version__},
+                 "scikit-learn": __import__("sklearn").__version__, "lightgbm": lightgbm.__version__,
+                 "onnxmltools": onnxmltools.__version__},
     "rows": N,
     "models": expected,
 }, indent=1))

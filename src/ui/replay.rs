@@ -55,6 +55,8 @@ pub(crate) struct Request<'a> {
 
 #[derive(Default)]
 pub(crate) struct ReplayState {
+    /// What the production model declares, for the mapping editor.
+    info: Derived<(std::path::PathBuf, Option<std::path::PathBuf>), crate::replay::ModelInfo>,
     study: Derived<ReplayKey, ReplayStudy>,
     what_if: Derived<WhatIfKey, (Outputs, Option<Outputs>)>,
     pub draft: ReplayDraft,
@@ -79,7 +81,7 @@ impl ReplayState {
     }
 
     pub fn is_busy(&self) -> bool {
-        self.study.job.is_some() || self.what_if.job.is_some()
+        self.study.job.is_some() || self.what_if.job.is_some() || self.info.job.is_some()
     }
 
     pub fn running(&self) -> Option<&Job<Result<Option<ReplayStudy>, String>>> {
@@ -87,6 +89,7 @@ impl ReplayState {
     }
 
     pub fn poll(&mut self) {
+        self.info.poll();
         self.study.poll();
         self.what_if.poll();
     }
@@ -116,8 +119,16 @@ impl ReplayState {
             slice,
             window_micros,
         } = request;
-        if settings.model.is_none() {
+        let Some(model) = settings.model.clone() else {
             return;
+        };
+        let key = (model, settings.runtime.clone());
+        if self.info.wanted(&key) {
+            let k = key.clone();
+            self.info
+                .start(key, executor, "model", ctx, move |_state: &JobState| {
+                    crate::replay::Model::open(&k.0, k.1.as_deref()).map(|m| Some(m.info))
+                });
         }
         let key = ReplayKey {
             inputs: generation,
@@ -188,6 +199,108 @@ fn path_row(
         }
     });
     apply
+}
+
+/// Which log column feeds each model input: by name unless changed, or the column order of a
+/// single `[N, F]` input (from the model's metadata unless typed), with the count checked.
+fn mapping_ui(
+    ui: &mut egui::Ui,
+    p: &PanelCtx,
+    info: &crate::replay::ModelInfo,
+    mapping: &mut crate::replay::MappingSpec,
+) {
+    let columns: Vec<&str> = p
+        .inputs
+        .current
+        .frame
+        .get_column_names()
+        .into_iter()
+        .map(|c| c.as_str())
+        .collect();
+    let wide =
+        info.inputs.len() == 1 && info.inputs[0].shape.len() == 2 && info.inputs[0].shape[1] != "1";
+    egui::CollapsingHeader::new(format!("Mapping: log columns to the model's {} inputs", info.inputs.len()))
+        .id_salt("mapping")
+        .show(ui, |ui| {
+            if wide {
+                let input = &info.inputs[0];
+                let mut text = mapping
+                    .features
+                    .clone()
+                    .or_else(|| info.feature_order())
+                    .unwrap_or_default()
+                    .join(", ");
+                ui.label(format!(
+                    "`{}` is one {} tensor: its columns, in order (from the model's metadata unless typed here)",
+                    input.name,
+                    input.describe()
+                ));
+                if ui
+                    .add(egui::TextEdit::singleline(&mut text).desired_width(520.0))
+                    .on_hover_text(format!("Columns of {}, comma-separated", input.name))
+                    .changed()
+                {
+                    let list: Vec<String> = text
+                        .split(',')
+                        .map(|c| c.trim().to_owned())
+                        .filter(|c| !c.is_empty())
+                        .collect();
+                    mapping.features = Some(list);
+                }
+                let n = mapping
+                    .features
+                    .as_ref()
+                    .or(info.feature_order().as_ref())
+                    .map_or(0, Vec::len);
+                if let Ok(width) = input.shape[1].parse::<usize>()
+                    && width != n
+                {
+                    ui.colored_label(
+                        p.palette.error,
+                        format!("{} takes {width} columns; {n} are listed", input.name),
+                    );
+                }
+                return;
+            }
+            egui::Grid::new("mapping grid").striped(true).show(ui, |ui| {
+                for h in ["Model input", "Type", "Log column"] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                for input in &info.inputs {
+                    ui.label(RichText::new(&input.name).monospace());
+                    ui.label(input.describe());
+                    let current = mapping
+                        .map
+                        .get(&input.name)
+                        .cloned()
+                        .unwrap_or_else(|| input.name.clone());
+                    let mut chosen = current.clone();
+                    let missing = !columns.contains(&current.as_str());
+                    egui::ComboBox::from_id_salt(("map", &input.name))
+                        .selected_text(if missing {
+                            format!("{current} (not in the log)")
+                        } else {
+                            current.clone()
+                        })
+                        .show_ui(ui, |ui| {
+                            for c in &columns {
+                                ui.selectable_value(&mut chosen, (*c).to_owned(), *c);
+                            }
+                        })
+                        .response
+                        .on_hover_text(format!("Log column for {}", input.name));
+                    if chosen != current {
+                        if chosen == input.name {
+                            mapping.map.remove(&input.name);
+                        } else {
+                            mapping.map.insert(input.name.clone(), chosen);
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        });
 }
 
 fn comparison_ui(ui: &mut egui::Ui, id: &str, c: &Comparison, p: &PanelCtx) {
@@ -336,6 +449,12 @@ pub(crate) fn replay_ui(
             apply = true;
         }
     });
+    if let Some(info) = state.info.value() {
+        mapping_ui(ui, p, info, &mut next.mapping);
+    } else if let Some((_, e)) = &state.info.error {
+        ui.colored_label(palette.error, e);
+    }
+    let d = &mut state.draft;
     let path = |t: &str| (!t.trim().is_empty()).then(|| std::path::PathBuf::from(t.trim()));
     if apply {
         next.model = path(&d.model);

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod data;
+pub mod export;
 pub mod format;
 pub mod fsutil;
 pub mod jobs;

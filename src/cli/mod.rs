@@ -47,6 +47,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Run logged inputs again through an ONNX model (and a candidate): skew and shadow analyses.
     Replay(ReplayArgs),
+    /// Write the rows of a slice (conditions on columns and time) as CSV.
+    ExportSlice(ExportSliceArgs),
 }
 
 /// `driftscope replay`.
@@ -167,12 +169,52 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub roles: RoleArgs,
 
-    /// Write the report as JSON (the schema in DESIGN.md) to this file.
+    /// Write the report as JSON (the schema in DESIGN.md, with the findings) to this file.
     #[arg(long, value_name = "OUT.json")]
     pub json: Option<PathBuf>,
 
+    /// Write the report as one self-contained HTML file (inline SVG charts, no network).
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+
+    /// Write the report as Markdown, with its charts as SVG files in OUT_charts/ beside it.
+    #[arg(long, value_name = "OUT.md")]
+    pub md: Option<PathBuf>,
+
+    /// Replay the log through this model for the report's replay findings (else the
+    /// investigation's model, if it names one).
+    #[arg(long, value_name = "MODEL.onnx")]
+    pub model: Option<PathBuf>,
+
+    /// A candidate model for the report's shadow comparison.
+    #[arg(long, value_name = "MODEL.onnx")]
+    pub candidate: Option<PathBuf>,
+
     #[command(flatten)]
     pub drift: DriftArgs,
+}
+
+/// `driftscope export-slice`.
+#[derive(Debug, Args)]
+pub struct ExportSliceArgs {
+    /// The file to take rows from (CSV, Parquet, JSON lines).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Keep rows where the column has one of the values (repeat for more conditions).
+    #[arg(long = "where", value_name = "COLUMN=VALUE[,VALUE...]")]
+    pub conditions: Vec<String>,
+    /// Keep rows whose number in COLUMN lies in [MIN, MAX] (either may be empty).
+    #[arg(long = "range", value_name = "COLUMN=MIN..MAX")]
+    pub ranges: Vec<String>,
+    /// Keep rows from this time on (ISO-8601, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Keep rows before this time.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// The CSV to write (cells a spreadsheet would run as formulas are neutralised).
+    #[arg(long, value_name = "OUT.csv")]
+    pub output: PathBuf,
 }
 
 /// How drift is measured, from the command line.
@@ -302,6 +344,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::ExportSlice(args) => report::export_slice(&args),
         Command::Open(_) => Err(anyhow::anyhow!(
             "`open` needs the app, not the headless runner"
         )),

@@ -43,15 +43,16 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         investigation.as_ref().and_then(|i| i.current.as_ref()),
         "current",
     )?;
-    if let Some(out) = &args.json
-        && [&baseline, &current]
+    for out in [&args.json, &args.html, &args.md].into_iter().flatten() {
+        if [&baseline, &current]
             .iter()
             .any(|input| crate::fsutil::same_file(out, input))
-    {
-        bail!(
-            "{}: refusing to overwrite an input file with the report; choose another --json path",
-            out.display()
-        );
+        {
+            bail!(
+                "{}: refusing to overwrite an input file with the report; choose another output path",
+                out.display()
+            );
+        }
     }
 
     let params = args.drift.params(
@@ -88,10 +89,46 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     super::summary::describe_report(&mut summary, &analysis);
     print!("{summary}");
 
-    if let Some(out) = &args.json {
-        let text = serde_json::to_string_pretty(&report)?;
-        write_atomic(out, text.as_bytes(), &[&baseline, &current])?;
-        eprintln!("wrote {}", out.display());
+    let mut inv = investigation.unwrap_or_default();
+    inv.baseline = Some(baseline.clone());
+    inv.current = Some(current.clone());
+    if let Some(m) = &args.model {
+        inv.replay.model = Some(m.clone());
+    }
+    if let Some(c) = &args.candidate {
+        inv.replay.candidate = Some(c.clone());
+    }
+    let replayed = match &inv.replay.model {
+        Some(model) => {
+            eprintln!("replaying the log through {}", model.display());
+            let rows: Vec<usize> = (0..inputs.current.rows()).collect();
+            let window = match &params.window {
+                Some(crate::analysis::windows::WindowSpec::Period { seconds, .. }) => {
+                    seconds * 1_000_000
+                }
+                _ => 86_400_000_000,
+            };
+            crate::replay::study::study(
+                &inputs.current.frame,
+                &inputs.roles,
+                rows,
+                &inv.replay,
+                window,
+                &crate::jobs::JobState::default(),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?
+        }
+        None => None,
+    };
+    if args.json.is_some() || args.html.is_some() || args.md.is_some() {
+        let doc = crate::export::document(&inv, &inputs, &analysis, replayed.as_ref());
+        for out in [&args.json, &args.html, &args.md].into_iter().flatten() {
+            let written = crate::export::write(&doc, Some(&report), out, &[&baseline, &current])
+                .map_err(|e| anyhow::anyhow!(e))?;
+            for w in written {
+                eprintln!("wrote {}", w.display());
+            }
+        }
     }
     let tripped = super::summary::tripped(&analysis, &args.drift.fail_on);
     if !tripped.is_empty() {
@@ -239,4 +276,68 @@ pub fn build_report_json(inputs: &Inputs, analysis: Option<&DriftReport>) -> Res
         map.insert("latency".into(), serde_json::to_value(&a.latency)?);
     }
     Ok(out)
+}
+
+/// `driftscope export-slice`: the rows of a slice as CSV.
+pub fn export_slice(args: &super::ExportSliceArgs) -> Result<ExitCode> {
+    use crate::analysis::{Predicate, Side, SliceDef};
+    let table = crate::data::load_table(&args.input)?;
+    let mut slice = SliceDef::whole(Side::Log);
+    for c in &args.conditions {
+        let (column, values) = c
+            .split_once('=')
+            .filter(|(col, v)| !col.is_empty() && !v.is_empty())
+            .with_context(|| format!("--where '{c}' is not COLUMN=VALUE[,VALUE...]"))?;
+        slice = slice.with(Predicate::OneOf {
+            column: column.to_owned(),
+            values: values.split(',').map(str::to_owned).collect(),
+        });
+    }
+    for r in &args.ranges {
+        let (column, range) = r
+            .split_once('=')
+            .and_then(|(c, r)| Some((c, r.split_once("..")?)))
+            .with_context(|| format!("--range '{r}' is not COLUMN=MIN..MAX"))?;
+        let bound = |t: &str| -> Result<Option<f64>> {
+            if t.trim().is_empty() {
+                Ok(None)
+            } else {
+                Ok(Some(t.trim().parse().with_context(|| {
+                    format!("--range '{r}': '{t}' is not a number")
+                })?))
+            }
+        };
+        slice = slice.with(Predicate::Range {
+            column: column.to_owned(),
+            min: bound(range.0)?,
+            max: bound(range.1)?,
+        });
+    }
+    if args.from.is_some() || args.to.is_some() {
+        let time = |t: &Option<String>, default: i64, what: &str| -> Result<i64> {
+            match t {
+                None => Ok(default),
+                Some(t) => crate::data::timestamps::parse_iso_micros(t)
+                    .with_context(|| format!("--{what} '{t}' is not a date or time")),
+            }
+        };
+        slice = slice.with(Predicate::Time {
+            start_micros: time(&args.from, i64::MIN, "from")?,
+            end_micros: time(&args.to, i64::MAX, "to")?,
+        });
+    }
+    // The slice machinery reads roles (the timestamp) from a pair of inputs: the file is both.
+    let inputs = crate::data::resolve(
+        table.clone(),
+        table,
+        &crate::data::OverrideLayers::default(),
+    )?;
+    let bytes = crate::export::slice_csv(&inputs, &slice).map_err(|e| anyhow::anyhow!(e))?;
+    write_atomic(&args.output, &bytes, &[&args.input])?;
+    eprintln!(
+        "wrote {} ({})",
+        args.output.display(),
+        slice.describe().replacen("log", "rows", 1)
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use crate::analysis::{DriftParams, Reference, SliceDef};
 use crate::data::RoleOverrides;
 use crate::fsutil::{self, WriteError};
 
+pub mod findings;
 pub mod local;
 
 /// The newest investigation format this build reads and writes.
@@ -37,6 +38,8 @@ pub struct Investigation {
     pub view: ViewState,
     /// The models the log is replayed through, and how columns feed them.
     pub replay: crate::replay::study::ReplaySettings,
+    /// What the analyst pinned, in report order.
+    pub findings: Vec<findings::Finding>,
 }
 
 /// The app's panels.
@@ -135,6 +138,7 @@ impl Default for Investigation {
             notes: String::new(),
             view: ViewState::default(),
             replay: crate::replay::study::ReplaySettings::default(),
+            findings: Vec::new(),
         }
     }
 }

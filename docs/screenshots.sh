@@ -33,12 +33,12 @@ mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 # Recent files and autosaves of these runs go to the scratch folder, not the user's.
 export DRIFTSCOPE_STATE_DIR=$work/state
 
-shot() {  # shot NAME VIEW-FIELDS
+shot() {  # shot NAME VIEW-FIELDS [MORE-FIELDS]
   local inv=$work/$1.driftscope.ron
   cat >"$inv" <<RON
 Investigation(format_version: 1, title: "Card-fraud scoring, week of 2026-11-02 (sample)",
   baseline: Some("$root/sample-data/baseline.parquet"), current: Some("$root/sample-data/predictions.jsonl"),
-  view: ($2))
+  view: ($2), ${3:-})
 RON
   target/debug/driftscope open "$inv" >"$work/$1.log" 2>&1 &
   local app=$!
@@ -57,3 +57,4 @@ shot segments 'view: Segments, segment: Some("region")'
 shot feature 'view: Feature, feature: Some("amount"), slice: (side: log, predicates: [one_of(column: "region", values: ["ap-southeast"])])'
 shot time 'view: Time, feature: Some("account_age_days"), segment: Some("region"), slice: (side: log, predicates: [time(start_micros: 1793836800000000, end_micros: 1794096000000000)])'
 shot compare 'view: Compare, compare_a: (side: log, predicates: [one_of(column: "model_version", values: ["fraud-gbm-3.1"]), one_of(column: "device", values: ["mobile"])]), compare_b: (side: log, predicates: [one_of(column: "model_version", values: ["fraud-gbm-3.0"]), one_of(column: "device", values: ["mobile"])])'
+shot replay 'view: Replay' "replay: (model: Some(\"$root/sample-data/models/fraud_gbm_v3.onnx\"), candidate: Some(\"$root/sample-data/models/fraud_gbm_v4_candidate.onnx\"), mapping: (nulls: nan))"

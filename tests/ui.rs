@@ -611,3 +611,99 @@ fn the_replay_panel_finds_the_skew_and_answers_what_if() {
         edited.scores[0]
     );
 }
+
+#[test]
+fn three_pinned_findings_are_edited_reordered_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    // Pin from the feature panel: the new region's amounts.
+    run_command(
+        &mut harness,
+        AppCommand::OpenCell {
+            segment: "region".into(),
+            value: "ap-southeast".into(),
+            column: "amount".into(),
+        },
+    );
+    harness.get_by_label("Pin").click();
+    harness.run();
+    // From the segments heatmap.
+    run_command(&mut harness, AppCommand::SetSlice(Default::default()));
+    run_command(&mut harness, AppCommand::ShowTab(Tab::Segments));
+    harness.get_by_label("Pin").click();
+    harness.run();
+    // From the time view.
+    run_command(
+        &mut harness,
+        AppCommand::SelectFeature("account_age_days".into()),
+    );
+    run_command(&mut harness, AppCommand::ShowTab(Tab::Time));
+    harness.get_by_label("Pin").click();
+    harness.run();
+    let findings = &harness.state().investigation().findings;
+    assert_eq!(findings.len(), 3);
+    assert!(
+        findings[0]
+            .title
+            .starts_with("amount drifts in log where region = ap-southeast"),
+        "{}",
+        findings[0].title
+    );
+    assert_eq!(findings[1].source, "segments");
+    assert_eq!(findings[2].column.as_deref(), Some("account_age_days"));
+    // The findings panel: a note, and the time finding moved first.
+    harness.get_by_label("Findings").click();
+    harness.run();
+    harness.get_by_label("Note of finding 1").focus();
+    harness.run();
+    harness
+        .get_by_label("Note of finding 1")
+        .type_text("Route ap-southeast to a fallback until retrained.");
+    harness.run();
+    harness.get_all_by_label("Up").nth(2).unwrap().click();
+    harness.run();
+    let findings = &harness.state().investigation().findings;
+    assert_eq!(findings[1].column.as_deref(), Some("account_age_days"));
+    assert_eq!(
+        findings[0].note,
+        "Route ap-southeast to a fallback until retrained."
+    );
+    // Export: the report has the three findings in this order, with the note.
+    let html = dir.path().join("postmortem.html");
+    run_command(&mut harness, AppCommand::Export(html.clone()));
+    assert_eq!(harness.state().error(), None);
+    let text = std::fs::read_to_string(&html).unwrap();
+    let first = text.find("1. amount drifts").unwrap();
+    let second = text.find("2. account_age_days").unwrap();
+    assert!(first < second);
+    assert!(text.contains("Route ap-southeast to a fallback until retrained."));
+    let md = dir.path().join("postmortem.md");
+    run_command(&mut harness, AppCommand::Export(md.clone()));
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .contains("### 3. Per region")
+    );
+    assert!(dir.path().join("postmortem_charts/finding-1.svg").is_file());
+    // The slice's rows as CSV.
+    run_command(
+        &mut harness,
+        AppCommand::SetSlice(driftscope::analysis::SliceDef::default().with(
+            driftscope::analysis::Predicate::OneOf {
+                column: "region".into(),
+                values: vec!["ap-southeast".into()],
+            },
+        )),
+    );
+    let csv = dir.path().join("slice.csv");
+    run_command(&mut harness, AppCommand::ExportSlice(csv.clone()));
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap().lines().count(),
+        866 + 1
+    );
+    // Saved with the investigation.
+    let saved = dir.path().join("inv.driftscope.ron");
+    run_command(&mut harness, AppCommand::SaveAs(saved.clone()));
+    let back = driftscope::session::Investigation::load(&saved).unwrap();
+    assert_eq!(back.findings, harness.state().investigation().findings);
+}

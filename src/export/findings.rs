@@ -148,6 +148,71 @@ pub fn comparison_finding(c: &SliceComparison) -> Finding {
     }
 }
 
+/// The segments heatmap: how many columns drift in each segment value, the worst cell of each.
+pub fn heatmap_finding(h: &crate::analysis::slice::Heatmap) -> Finding {
+    let totals = h.row_totals();
+    let order = h.worst_first();
+    let numbers = order
+        .iter()
+        .map(|&i| {
+            let worst = h.cells[i]
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.severity.total_cmp(&b.1.severity))
+                .map(|(j, c)| {
+                    format!(
+                        "; most: {} ({} {})",
+                        h.columns[j],
+                        c.method,
+                        score(c.score, 3)
+                    )
+                })
+                .unwrap_or_default();
+            (
+                format!("{} = {}", h.segment, h.values[i].0),
+                format!("{} of {} columns drift{worst}", totals[i], h.columns.len()),
+            )
+        })
+        .collect();
+    let worst = order.first().map(|&i| (&h.values[i].0, totals[i]));
+    Finding {
+        title: match worst {
+            Some((v, n)) if n > 0 => format!(
+                "Per {}: {} = {v} is the worst, {n} columns drift",
+                h.segment, h.segment
+            ),
+            _ => format!("No column drifts in any value of {}", h.segment),
+        },
+        severity: if worst.is_some_and(|(_, n)| n > 0) {
+            FindingSeverity::Warning
+        } else {
+            FindingSeverity::Info
+        },
+        source: "segments".to_owned(),
+        slice: h.within.clone(),
+        against: match h.reference {
+            crate::analysis::Reference::Baseline => "the whole baseline".to_owned(),
+            crate::analysis::Reference::BaselineSegment => {
+                "the same segment of the baseline".to_owned()
+            }
+        },
+        numbers,
+        chart: Some(Chart::Bars {
+            title: format!("Columns that drift, per value of {}", h.segment),
+            categories: order.iter().map(|&i| h.values[i].0.clone()).collect(),
+            series: vec![(
+                "share of columns that drift".to_owned(),
+                order
+                    .iter()
+                    .map(|&i| totals[i] as f64 / h.columns.len().max(1) as f64)
+                    .collect(),
+            )],
+        }),
+        pinned: now(),
+        ..Finding::default()
+    }
+}
+
 /// A column over time within a slice.
 pub fn timeline_finding(t: &Timeline, threshold: Option<f64>) -> Finding {
     let x: Vec<String> = t

@@ -54,16 +54,18 @@ pub enum View {
     Data,
     Settings,
     Replay,
+    Findings,
 }
 
 impl View {
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
         View::Overview,
         View::Segments,
         View::Feature,
         View::Time,
         View::Compare,
         View::Replay,
+        View::Findings,
         View::Data,
         View::Settings,
     ];
@@ -78,6 +80,7 @@ impl View {
             View::Data => "Data",
             View::Settings => "Settings",
             View::Replay => "Replay",
+            View::Findings => "Findings",
         }
     }
 }

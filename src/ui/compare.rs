@@ -152,7 +152,18 @@ pub fn compare_ui(
             ui.label("Comparing the new slices; the previous result is shown meanwhile");
         });
     }
-    ui.label(RichText::new(c.describe()).strong());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(c.describe()).strong());
+        if ui
+            .button("Pin")
+            .on_hover_text("Keep this comparison as a finding for the report")
+            .clicked()
+        {
+            commands.push(AppCommand::Pin(Box::new(
+                crate::export::findings::comparison_finding(c),
+            )));
+        }
+    });
     if !c.left_out.is_empty() {
         ui.label(
             RichText::new(format!(

@@ -100,13 +100,26 @@ pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand
         .color(colour),
     )
     .on_hover_text(super::slices::method_definition(&d.method));
-    ui.label(format!(
-        "{} ({} rows) against {} ({} rows)",
-        cmp.a.describe(),
-        human_count(cmp.a_rows),
-        cmp.b.describe(),
-        human_count(cmp.b_rows)
-    ));
+    ui.horizontal(|ui| {
+        ui.label(format!(
+            "{} ({} rows) against {} ({} rows)",
+            cmp.a.describe(),
+            human_count(cmp.a_rows),
+            cmp.b.describe(),
+            human_count(cmp.b_rows)
+        ));
+        if ui
+            .button("Pin")
+            .on_hover_text(
+                "Keep this column's verdict, numbers and distribution as a finding for the report",
+            )
+            .clicked()
+        {
+            commands.push(AppCommand::Pin(Box::new(
+                crate::export::findings::feature_finding(d, &cmp.a, &cmp.b),
+            )));
+        }
+    });
     ui.add_space(4.0);
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.columns(2, |cols| {

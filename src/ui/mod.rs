@@ -8,6 +8,7 @@
 mod compare;
 mod data_panel;
 mod feature;
+mod findings;
 mod overview;
 mod replay;
 mod segments;
@@ -127,6 +128,22 @@ pub enum AppCommand {
     PickModel {
         candidate: bool,
     },
+    /// Add a finding (from a panel's "Pin" button).
+    Pin(Box<crate::session::findings::Finding>),
+    UpdateFinding(usize, Box<crate::session::findings::Finding>),
+    MoveFinding {
+        from: usize,
+        to: usize,
+    },
+    DeleteFinding(usize),
+    /// Add the findings a headless report would propose.
+    ProposeFindings,
+    /// Export the report (HTML, Markdown or JSON by the extension).
+    Export(PathBuf),
+    PickExport,
+    /// Write the current slice's rows as CSV.
+    ExportSlice(PathBuf),
+    PickExportSlice,
 }
 
 type LoadResult = Result<(Investigation, Inputs), String>;
@@ -310,6 +327,7 @@ pub struct DriftscopeApp {
     timeline: Derived<TimelineKey, Timeline>,
     compared: Derived<CompareKey, SliceComparison>,
     replay: replay::ReplayState,
+    export_job: Option<Job<Result<Vec<PathBuf>, String>>>,
     /// Bumped whenever other inputs (files or roles) are loaded.
     inputs_generation: u64,
     /// Drafts of the panels (edited text, slice editors): not part of the investigation until
@@ -364,6 +382,7 @@ impl DriftscopeApp {
             timeline: Derived::default(),
             compared: Derived::default(),
             replay: replay::ReplayState::default(),
+            export_job: None,
             inputs_generation: 0,
             drafts: Drafts::default(),
             error: None,
@@ -427,6 +446,7 @@ impl DriftscopeApp {
             || self.timeline.job.is_some()
             || self.compared.job.is_some()
             || self.replay.is_busy()
+            || self.export_job.is_some()
     }
 
     /// The drift report shown (for tests and panels).
@@ -809,6 +829,63 @@ impl DriftscopeApp {
                 view.view = View::Feature;
             }
             AppCommand::SetReplay(settings) => self.investigation.replay = settings,
+            AppCommand::Pin(finding) => {
+                self.notice = Some(format!(
+                    "Pinned: {} (finding {} in the Findings panel)",
+                    finding.title,
+                    self.investigation.findings.len() + 1
+                ));
+                self.investigation.findings.push(*finding);
+            }
+            AppCommand::UpdateFinding(i, finding) => {
+                if let Some(f) = self.investigation.findings.get_mut(i) {
+                    *f = *finding;
+                }
+            }
+            AppCommand::MoveFinding { from, to } => {
+                let n = self.investigation.findings.len();
+                if from < n && to < n {
+                    let f = self.investigation.findings.remove(from);
+                    self.investigation.findings.insert(to, f);
+                }
+            }
+            AppCommand::DeleteFinding(i) => {
+                if i < self.investigation.findings.len() {
+                    self.investigation.findings.remove(i);
+                }
+            }
+            AppCommand::ProposeFindings => {
+                if let Some(report) = &self.report {
+                    let skew = self.replay.study().and_then(|s| s.skew.as_ref());
+                    self.investigation
+                        .findings
+                        .extend(crate::export::findings::automatic(report, skew));
+                }
+            }
+            AppCommand::PickExport => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Export report")
+                    .add_filter("HTML", &["html"])
+                    .add_filter("Markdown", &["md"])
+                    .add_filter("JSON", &["json"])
+                    .set_file_name("report.html")
+                    .save_file()
+                {
+                    self.apply(ctx, AppCommand::Export(path));
+                }
+            }
+            AppCommand::Export(path) => self.start_export(ctx, path, false),
+            AppCommand::PickExportSlice => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Export the slice's rows")
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name("slice.csv")
+                    .save_file()
+                {
+                    self.apply(ctx, AppCommand::ExportSlice(path));
+                }
+            }
+            AppCommand::ExportSlice(path) => self.start_export(ctx, path, true),
             AppCommand::PickModel { candidate } => {
                 if let Some(path) = rfd::FileDialog::new()
                     .set_title(if candidate {
@@ -831,7 +908,68 @@ impl DriftscopeApp {
         }
     }
 
+    /// Writes the report (or the current slice's rows) in the background: hashing the inputs
+    /// for the provenance reads them whole.
+    fn start_export(&mut self, ctx: &egui::Context, path: PathBuf, slice_rows: bool) {
+        let Some(inputs) = self.inputs.clone() else {
+            self.error = Some("open a baseline and a log first".to_owned());
+            return;
+        };
+        let inv = self.investigation.clone();
+        let report = self.report.clone();
+        let study = self.replay.study().cloned();
+        let wake = ctx.clone();
+        self.export_job = Some(Job::spawn(
+            self.executor,
+            "export",
+            move || wake.request_repaint(),
+            move |state| {
+                let input_paths = [
+                    inputs.baseline.path.as_path(),
+                    inputs.current.path.as_path(),
+                ];
+                if slice_rows {
+                    state.stage("writing the slice's rows", 0);
+                    let bytes = crate::export::slice_csv(&inputs, &inv.view.slice)?;
+                    crate::fsutil::write_atomic(&path, &bytes, &input_paths)
+                        .map_err(|e| e.to_string())?;
+                    return Ok(vec![path]);
+                }
+                let report = report.ok_or("the drift report is not ready yet")?;
+                state.stage("writing the report", 0);
+                let doc = crate::export::document(&inv, &inputs, &report, study.as_ref());
+                let json = crate::cli::build_report_json(&inputs, Some(&report))
+                    .map_err(|e| e.to_string())?;
+                crate::export::write(&doc, Some(&json), &path, &input_paths)
+            },
+        ));
+    }
+
     fn poll_jobs(&mut self, ctx: &egui::Context) {
+        if let Some(job) = &mut self.export_job {
+            match job.poll() {
+                JobPoll::Running => {}
+                JobPoll::Done(result) => {
+                    self.export_job = None;
+                    match result {
+                        Ok(written) => {
+                            self.notice = Some(format!(
+                                "Wrote {}",
+                                written
+                                    .first()
+                                    .map(|p| p.display().to_string())
+                                    .unwrap_or_default()
+                            ))
+                        }
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+                JobPoll::Lost => {
+                    self.export_job = None;
+                    self.error = Some("the export stopped unexpectedly".to_owned());
+                }
+            }
+        }
         if let Some(job) = &mut self.report_job {
             match job.poll() {
                 JobPoll::Running => {}
@@ -1074,6 +1212,7 @@ impl DriftscopeApp {
             .or_else(|| self.timeline.running().map(of))
             .or_else(|| self.compared.running().map(of))
             .or_else(|| self.replay.running().map(of))
+            .or_else(|| self.export_job.as_ref().map(of))
     }
 
     fn menu_ui(&self, ui: &mut egui::Ui, commands: &mut Vec<AppCommand>) {
@@ -1138,6 +1277,23 @@ impl DriftscopeApp {
                     .clicked()
                 {
                     commands.push(AppCommand::Reload);
+                }
+                ui.separator();
+                if ui
+                    .add_enabled(
+                        self.report.is_some(),
+                        egui::Button::new("Export report…")
+                            .shortcut_text(sc(ui, &shortcuts::EXPORT)),
+                    )
+                    .clicked()
+                {
+                    commands.push(AppCommand::PickExport);
+                }
+                if ui
+                    .add_enabled(loaded, egui::Button::new("Export the slice's rows (CSV)…"))
+                    .clicked()
+                {
+                    commands.push(AppCommand::PickExportSlice);
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
@@ -1228,6 +1384,9 @@ impl DriftscopeApp {
             }
             if i.consume_shortcut(&shortcuts::RELOAD) {
                 commands.push(AppCommand::Reload);
+            }
+            if i.consume_shortcut(&shortcuts::EXPORT) {
+                commands.push(AppCommand::PickExport);
             }
             for (n, tab) in Tab::ALL.into_iter().enumerate() {
                 if i.consume_shortcut(&shortcuts::tab(n)) {
@@ -1398,6 +1557,9 @@ impl DriftscopeApp {
             Tab::Feature => feature::feature_ui(ui, &panel, commands),
             Tab::Time => time::time_ui(ui, &panel, &mut self.drafts.time, commands),
             Tab::Compare => compare::compare_ui(ui, &panel, &mut self.drafts.compare, commands),
+            Tab::Findings => {
+                findings::findings_ui(ui, &panel, &self.investigation.findings, commands)
+            }
             Tab::Replay => replay::replay_ui(
                 ui,
                 &panel,
@@ -1456,8 +1618,9 @@ mod shortcuts {
     pub const SAVE_AS: KeyboardShortcut =
         KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
     pub const RELOAD: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
+    pub const EXPORT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::E);
 
-    const TAB_KEYS: [Key; 8] = [
+    const TAB_KEYS: [Key; 9] = [
         Key::Num1,
         Key::Num2,
         Key::Num3,
@@ -1466,9 +1629,10 @@ mod shortcuts {
         Key::Num6,
         Key::Num7,
         Key::Num8,
+        Key::Num9,
     ];
 
-    /// Ctrl+1 … Ctrl+8: the panels in menu order.
+    /// Ctrl+1 … Ctrl+9: the panels in menu order.
     pub fn tab(i: usize) -> KeyboardShortcut {
         KeyboardShortcut::new(Modifiers::COMMAND, TAB_KEYS[i % TAB_KEYS.len()])
     }

@@ -507,7 +507,18 @@ pub(crate) fn replay_ui(
         );
         if let Some(c) = &s.skew {
             ui.add_space(6.0);
-            ui.heading("Logged against replayed");
+            ui.horizontal(|ui| {
+                ui.heading("Logged against replayed");
+                if ui
+                    .button("Pin")
+                    .on_hover_text("Keep the skew as a finding for the report")
+                    .clicked()
+                {
+                    commands.push(AppCommand::Pin(Box::new(
+                        crate::export::findings::replay_finding(c, &p.view.slice),
+                    )));
+                }
+            });
             comparison_ui(ui, "skew", c, p);
             ui.add_space(4.0);
             ui.label(RichText::new("Most divergent rows").strong());
@@ -553,7 +564,18 @@ pub(crate) fn replay_ui(
         }
         if let Some(c) = &s.shadow {
             ui.add_space(10.0);
-            ui.heading("Candidate against production");
+            ui.horizontal(|ui| {
+                ui.heading("Candidate against production");
+                if ui
+                    .button("Pin")
+                    .on_hover_text("Keep the candidate's differences as a finding for the report")
+                    .clicked()
+                {
+                    commands.push(AppCommand::Pin(Box::new(
+                        crate::export::findings::replay_finding(c, &p.view.slice),
+                    )));
+                }
+            });
             comparison_ui(ui, "shadow", c, p);
         }
         if let Some((prod, cand)) = &s.performance {

@@ -75,6 +75,15 @@ pub fn segments_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
             Reference::BaselineSegment => "the same segment of the baseline",
         }
     ));
+    if ui
+        .button("Pin")
+        .on_hover_text("Keep this heatmap's verdicts per segment value as a finding for the report")
+        .clicked()
+    {
+        commands.push(AppCommand::Pin(Box::new(
+            crate::export::findings::heatmap_finding(h),
+        )));
+    }
     ui.add_space(4.0);
     let order = h.worst_first();
     let row_totals = h.row_totals();

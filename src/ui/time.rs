@@ -199,6 +199,15 @@ pub fn time_ui(
         .windows
         .as_ref()
         .and_then(|w| w.series.iter().find(|s| s.column == t.column));
+    if ui
+        .button("Pin")
+        .on_hover_text("Keep this column's drift over time as a finding for the report")
+        .clicked()
+    {
+        commands.push(AppCommand::Pin(Box::new(
+            crate::export::findings::timeline_finding(t, series.map(|s| s.threshold)),
+        )));
+    }
     let selected = p.view.slice.time().map(|(s, e)| (hours(s), hours(e)));
     let periods = t.windows.iter().all(|w| w.start_micros.is_some());
     let period_hours = t

@@ -184,6 +184,13 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let _ = writeln!(
+        text,
+        "the model answered in {:.2} s ({:.0} rows/s; {:.2} s with preparing the inputs)",
+        s.production.model_seconds,
+        s.rows.len() as f64 / s.production.model_seconds.max(1e-9),
+        s.seconds,
+    );
     for c in s.skew.iter().chain(&s.shadow) {
         comparison_text(&mut text, c);
     }

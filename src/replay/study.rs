@@ -59,6 +59,8 @@ pub struct ReplayStudy {
     pub shadow: Option<Comparison>,
     /// Where the log has labels: metrics of production and candidate.
     pub performance: Option<(Option<Metrics>, Option<Metrics>)>,
+    /// Wall time of the production model's replay (preparing the inputs and the model calls).
+    pub seconds: f64,
 }
 
 fn text_of(frame: &DataFrame, column: &str) -> Option<Vec<Option<String>>> {
@@ -97,6 +99,7 @@ pub fn study(
         .as_ref()
         .map(|c| Model::open(c, runtime))
         .transpose()?;
+    let started = std::time::Instant::now();
     let Some((plan, production)) = replay(
         &model,
         frame,
@@ -108,6 +111,7 @@ pub fn study(
     else {
         return Ok(None);
     };
+    let seconds = started.elapsed().as_secs_f64();
     let candidate_outputs = match &candidate {
         Some(c) => match replay(c, frame, &rows, &settings.mapping, settings.batch, state)? {
             Some((_, out)) => Some(out),
@@ -195,6 +199,7 @@ pub fn study(
         skew,
         shadow,
         performance,
+        seconds,
     }))
 }
 

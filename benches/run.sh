@@ -34,3 +34,18 @@ echo "ratio Evidently / driftscope (no windows): $(echo "$ev $ds" | awk '{printf
 log=$data/log_10000000.parquet
 echo "== drift report, baseline vs $(basename $log) (one run each)"
 echo "driftscope report (overall + segments + daily windows): $(best_of 1 target/release/driftscope report --baseline sample-data/baseline.parquet --current "$log" --window 1d) s"
+
+echo "== replay, 1 M rows through sample-data/models/fraud_gbm_v3.onnx, batches of 4096"
+for _ in 1 2; do
+  target/release/driftscope replay --model sample-data/models/fraud_gbm_v3.onnx --input "$log" \
+    --nulls nan --output "$data/replayed.parquet" 2>/dev/null | grep answered
+  /usr/bin/time -f "driftscope replay end to end: %e s" target/release/driftscope replay \
+    --model sample-data/models/fraud_gbm_v3.onnx --input "$log" --nulls nan --output "$data/replayed.parquet" >/dev/null
+done
+for _ in 1 2; do
+  .venv/bin/python benches/peer_replay.py sample-data/models/fraud_gbm_v3.onnx "$log" "$data/peer_replayed.parquet" 4096
+done
+
+echo "== the app: frame times while jobs run, and a new slice (1 M and 10 M rows)"
+cargo bench --quiet --bench ui_frames -- sample-data/baseline.parquet "$data/log_1000000.parquet"
+cargo bench --quiet --bench ui_frames -- sample-data/baseline.parquet "$data/log_10000000.parquet"

@@ -36,6 +36,7 @@ echo "== drift report, baseline vs $(basename $log) (one run each)"
 echo "driftscope report (overall + segments + daily windows): $(best_of 1 target/release/driftscope report --baseline sample-data/baseline.parquet --current "$log" --window 1d) s"
 
 echo "== replay, 1 M rows through sample-data/models/fraud_gbm_v3.onnx, batches of 4096"
+log=$data/log_1000000.parquet
 for _ in 1 2; do
   target/release/driftscope replay --model sample-data/models/fraud_gbm_v3.onnx --input "$log" \
     --nulls nan --output "$data/replayed.parquet" 2>/dev/null | grep answered

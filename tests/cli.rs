@@ -559,3 +559,88 @@ fn replay_errors_name_the_problem_and_exit_2() {
     );
     assert_eq!(std::fs::read(&copy).unwrap(), before);
 }
+
+#[test]
+fn report_writes_html_and_markdown_with_automatic_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let md = dir.path().join("r.md");
+    let investigation = sample("sample.driftscope.ron");
+    // The investigation names the models; ONNX Runtime is pointed at as a user would.
+    let o = Command::new(env!("CARGO_BIN_EXE_driftscope"))
+        .args([
+            "report",
+            "--investigation",
+            investigation.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+            "--md",
+            md.to_str().unwrap(),
+        ])
+        .env("ORT_DYLIB_PATH", ort_flag())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("1,565 of 10,500 rows give a different score than logged"));
+    assert!(page.contains("New segment: region = ap-southeast"));
+    assert!(page.contains("<svg"));
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    assert!(markdown.contains("## Provenance"));
+    assert!(dir.path().join("r_charts").is_dir());
+}
+
+#[test]
+fn export_slice_writes_the_rows_of_a_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rows.csv");
+    let input = sample("predictions.parquet");
+    let o = driftscope(&[
+        "export-slice",
+        "--input",
+        input.to_str().unwrap(),
+        "--where",
+        "model_version=fraud-gbm-3.1",
+        "--where",
+        "device=mobile",
+        "--range",
+        "amount=..1000",
+        "--from",
+        "2026-11-07",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (device, version, ts) = (col("device"), col("model_version"), col("ts"));
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(r[device], "mobile");
+        assert_eq!(r[version], "fraud-gbm-3.1");
+        assert!(r[ts] >= "2026-11-07", "{}", r[ts]);
+    }
+    // A bad condition names itself.
+    let o = driftscope(&[
+        "export-slice",
+        "--input",
+        input.to_str().unwrap(),
+        "--where",
+        "regoin=us-west",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("did you mean `region`"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -4,13 +4,14 @@
 //!
 //! 1. a path set by the user (the app's setting, `--onnxruntime`),
 //! 2. `ORT_DYLIB_PATH`,
-//! 3. next to the executable (`libonnxruntime.so*`, `lib/`, `onnxruntime/capi/`),
+//! 3. next to the executable (`libonnxruntime.so*`, `lib/`, `onnxruntime/capi/`), and in a
+//!    checkout the one `cargo test` installed in `target/tmp`,
 //! 4. the `onnxruntime` Python package: of `$VIRTUAL_ENV`, of `.venv`/`venv` in the working folder,
 //!    of the user's and the system's site-packages, and of the `python3` on `PATH`,
 //! 5. the system library folders and `LD_LIBRARY_PATH`.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The library file names ONNX Runtime ships under, per platform.
 #[cfg(target_os = "windows")]
@@ -76,6 +77,20 @@ pub fn search_path(user: Option<&Path>) -> Vec<(PathBuf, &'static str)> {
         dirs.push((exe_dir.clone(), "next to the executable"));
         dirs.push((exe_dir.join("lib"), "next to the executable"));
         dirs.push((exe_dir.join("onnxruntime/capi"), "next to the executable"));
+        // A checkout's build: `cargo test` installs onnxruntime into target/tmp when it finds
+        // none, and `cargo run` then finds the same one.
+        if let Some(target) = exe_dir.parent()
+            && let Ok(entries) = std::fs::read_dir(target.join("tmp"))
+        {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with("onnxruntime-") {
+                    dirs.push((
+                        e.path().join("onnxruntime/capi"),
+                        "this checkout's target/tmp",
+                    ));
+                }
+            }
+        }
     }
     let mut prefixes: Vec<PathBuf> = Vec::new();
     if let Some(v) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
@@ -156,28 +171,36 @@ pub fn find(user: Option<&Path>) -> Result<PathBuf, String> {
     ))
 }
 
-/// The process's ONNX Runtime: loaded from the first library found, once. Later calls return the
-/// same result (ONNX Runtime allows one environment per process).
+/// The process's ONNX Runtime: loaded from the first library found, once (ONNX Runtime allows
+/// one environment per process). A failure is not remembered: installing the runtime, or setting
+/// its path in the app, and trying again works without a restart.
 pub fn environment(
     user: Option<&Path>,
 ) -> Result<&'static (ort::environment::Environment, PathBuf), String> {
-    static ENV: OnceLock<Result<(ort::environment::Environment, PathBuf), String>> =
-        OnceLock::new();
-    ENV.get_or_init(|| {
-        let path = find(user)?;
-        let builder = ort::init_from(&path).map_err(|e| {
-            format!(
-                "{}: cannot load ONNX Runtime from this file: {e}. {HOW_TO_GET}",
-                path.display()
-            )
-        })?;
-        let env = builder
-            .with_name("driftscope")
-            .with_telemetry(false)
-            .build()
-            .map_err(|e| format!("{}: ONNX Runtime did not start: {e}", path.display()))?;
-        Ok((env, path))
-    })
-    .as_ref()
-    .map_err(Clone::clone)
+    static ENV: OnceLock<(ort::environment::Environment, PathBuf)> = OnceLock::new();
+    static INIT: Mutex<()> = Mutex::new(());
+    if let Some(env) = ENV.get() {
+        return Ok(env);
+    }
+    let _guard = INIT
+        .lock()
+        .map_err(|_| "ONNX Runtime failed to start in another thread".to_owned())?;
+    if let Some(env) = ENV.get() {
+        return Ok(env);
+    }
+    let path = find(user)?;
+    let builder = ort::init_from(&path).map_err(|e| {
+        format!(
+            "{}: cannot load ONNX Runtime from this file: {e}. {HOW_TO_GET}",
+            path.display()
+        )
+    })?;
+    let env = builder
+        .with_name("driftscope")
+        .with_telemetry(false)
+        .build()
+        .map_err(|e| format!("{}: ONNX Runtime did not start: {e}", path.display()))?;
+    let _ = ENV.set((env, path));
+    ENV.get()
+        .ok_or_else(|| "ONNX Runtime did not start".to_owned())
 }

@@ -147,9 +147,11 @@ fn hostile_names_and_values_are_escaped_and_neutralised() {
     std::fs::write(&log, csv.replace(",plain,", ",other,")).unwrap();
     let inputs = load_inputs(&baseline, &log, &OverrideLayers::default()).unwrap();
     let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
-    let mut inv = Investigation::default();
-    inv.notes = format!("note with {column}");
-    inv.findings = export::findings::automatic(&report, None);
+    let mut inv = Investigation {
+        notes: format!("note with {column}"),
+        findings: export::findings::automatic(&report, None),
+        ..Investigation::default()
+    };
     // A pinned finding about the hostile column, with the hostile value in its slice.
     let feature = report
         .overall()

@@ -167,6 +167,11 @@ fn bad_models_and_mappings_are_explained() {
     let err = Model::open(&dir.path().join("missing.onnx"), Some(runtime())).unwrap_err();
     assert!(err.contains("missing.onnx"), "{err}");
 
+    // An operator the runtime lacks is named.
+    let err = Model::open(&fixtures().join("unknown_operator.onnx"), Some(runtime())).unwrap_err();
+    assert!(err.contains("NoSuchOperator"), "{err}");
+    assert!(err.contains("unknown_operator.onnx"), "{err}");
+
     let table = load_table(&fixtures().join("rows.csv")).unwrap();
     let rows: Vec<usize> = (0..table.rows()).collect();
     let run = |model: &Model, spec: &MappingSpec| {

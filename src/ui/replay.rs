@@ -201,6 +201,41 @@ fn path_row(
     apply
 }
 
+/// What the model file declares: producer, opset, inputs and outputs with types and shapes,
+/// metadata.
+fn model_info_ui(ui: &mut egui::Ui, info: &crate::replay::ModelInfo) {
+    egui::CollapsingHeader::new(format!(
+        "Model: {} inputs, {} outputs, produced by {}, opset {}",
+        info.inputs.len(),
+        info.outputs.len(),
+        info.producer.as_deref().unwrap_or("unknown"),
+        info.opset.map_or("?".to_owned(), |o| o.to_string())
+    ))
+    .id_salt("model info")
+    .show(ui, |ui| {
+        egui::Grid::new("model io").striped(true).show(ui, |ui| {
+            for (kind, list) in [("input", &info.inputs), ("output", &info.outputs)] {
+                for io in list {
+                    ui.label(kind);
+                    ui.label(RichText::new(&io.name).monospace());
+                    ui.label(io.describe());
+                    ui.end_row();
+                }
+            }
+            for (k, v) in &info.metadata {
+                ui.label("metadata");
+                ui.label(RichText::new(k).monospace());
+                ui.label(v);
+                ui.end_row();
+            }
+            ui.label("runtime");
+            ui.label("");
+            ui.label(info.runtime.display().to_string());
+            ui.end_row();
+        });
+    });
+}
+
 /// Which log column feeds each model input: by name unless changed, or the column order of a
 /// single `[N, F]` input (from the model's metadata unless typed), with the count checked.
 fn mapping_ui(
@@ -450,9 +485,31 @@ pub(crate) fn replay_ui(
         }
     });
     if let Some(info) = state.info.value() {
+        model_info_ui(ui, info);
         mapping_ui(ui, p, info, &mut next.mapping);
     } else if let Some((_, e)) = &state.info.error {
         ui.colored_label(palette.error, e);
+        // Where the runtime is, when driftscope does not find it by itself.
+        let mut lib = next
+            .runtime
+            .as_ref()
+            .map(|r| r.display().to_string())
+            .unwrap_or_default();
+        ui.horizontal(|ui| {
+            ui.label("ONNX Runtime library");
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut lib)
+                        .hint_text("path to libonnxruntime.so")
+                        .desired_width(420.0),
+                )
+                .on_hover_text("ONNX Runtime library (path to libonnxruntime.so)")
+                .lost_focus()
+            {
+                next.runtime =
+                    (!lib.trim().is_empty()).then(|| std::path::PathBuf::from(lib.trim()));
+            }
+        });
     }
     let d = &mut state.draft;
     let path = |t: &str| (!t.trim().is_empty()).then(|| std::path::PathBuf::from(t.trim()));

@@ -127,6 +127,17 @@ for name, onx in models.items():
             entry["values"] = value.reshape(-1).astype(float).tolist()
     expected[name] = entry
 
+# A model with an operator no runtime has: the error must name it.
+from onnx import TensorProto, helper
+graph = helper.make_graph(
+    [helper.make_node("NoSuchOperator", ["X"], ["Y"])],
+    "unknown_operator",
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 4])],
+    [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [None, 1])],
+)
+(OUT / "unknown_operator.onnx").write_bytes(
+    helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8).SerializeToString())
+
 (OUT / "expected.json").write_text(json.dumps({
     "versions": {"onnxruntime": ort.__version__, "skl2onnx": __import__("skl2onnx").__version__,
                  "scikit-learn": __import__("sklearn").__version__, "lightgbm": lightgbm.__version__,

@@ -10,7 +10,16 @@ use crate::format::{group_thousands, pct, score};
 use crate::replay::analysis::Comparison;
 use crate::session::findings::{Chart, Finding, FindingSeverity, now};
 
-fn shares(counts: &[u64]) -> Vec<f64> {
+/// The log rows of one segment value.
+fn segment_slice(s: &crate::analysis::report::SegmentRef) -> SliceDef {
+    SliceDef::default().with(Predicate::OneOf {
+        column: s.column.clone(),
+        values: vec![s.value.clone()],
+    })
+}
+
+/// Counts as shares of their total (all zero when the total is).
+pub fn shares(counts: &[u64]) -> Vec<f64> {
     let total: u64 = counts.iter().sum();
     counts
         .iter()
@@ -442,16 +451,7 @@ pub fn automatic(report: &DriftReport, replay: Option<&Comparison>) -> Vec<Findi
                 FindingSeverity::Warning
             },
             source: "data quality".to_owned(),
-            slice: a
-                .segment
-                .as_ref()
-                .map(|s| {
-                    SliceDef::default().with(Predicate::OneOf {
-                        column: s.column.clone(),
-                        values: vec![s.value.clone()],
-                    })
-                })
-                .unwrap_or_default(),
+            slice: a.segment.as_ref().map(segment_slice).unwrap_or_default(),
             against: "the whole baseline".to_owned(),
             column: Some(a.column.clone()),
             numbers: [
@@ -472,16 +472,7 @@ pub fn automatic(report: &DriftReport, replay: Option<&Comparison>) -> Vec<Findi
                 title: a.message.clone(),
                 severity: FindingSeverity::Warning,
                 source: "performance".to_owned(),
-                slice: a
-                    .segment
-                    .as_ref()
-                    .map(|s| {
-                        SliceDef::default().with(Predicate::OneOf {
-                            column: s.column.clone(),
-                            values: vec![s.value.clone()],
-                        })
-                    })
-                    .unwrap_or_default(),
+                slice: a.segment.as_ref().map(segment_slice).unwrap_or_default(),
                 against: format!("the {}", p.reference.replace('_', " ")),
                 numbers: vec![
                     (a.metric.clone(), score(Some(a.value), 3)),

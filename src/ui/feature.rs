@@ -9,6 +9,7 @@ use egui_plot::{Bar, BarChart, Legend, Line, Plot, VLine};
 use super::{AppCommand, PanelCtx};
 use crate::analysis::ColumnKind;
 use crate::analysis::slice::{SliceColumn, SliceComparison};
+use crate::export::findings::shares;
 use crate::format::{group_thousands, human_count, pct, score};
 use crate::session::DetailSource;
 
@@ -152,20 +153,6 @@ pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand
     });
 }
 
-fn shares(counts: &[u64]) -> Vec<f64> {
-    let total: u64 = counts.iter().sum();
-    counts
-        .iter()
-        .map(|c| {
-            if total == 0 {
-                0.0
-            } else {
-                *c as f64 / total as f64
-            }
-        })
-        .collect()
-}
-
 fn histogram(
     ui: &mut egui::Ui,
     cmp: &SliceComparison,
@@ -213,14 +200,7 @@ fn histogram(
         .allow_drag(false)
         .allow_scroll(false)
         .y_axis_label("% of rows")
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                axis_labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_axis_formatter(super::slices::index_labels(axis_labels, 24))
         .show(ui, |plot| {
             plot.bar_chart(bars(&b, 0.0, &reference_name, palette.baseline));
             if let Some(w) = &w {

@@ -24,14 +24,7 @@ pub fn chart_ui(ui: &mut egui::Ui, id: usize, chart: &Chart, p: &PanelCtx) {
                 .legend(Legend::default())
                 .allow_drag(false)
                 .allow_scroll(false)
-                .x_axis_formatter(move |m, _| {
-                    let i = m.value.round();
-                    if (m.value - i).abs() < 1e-6 && i >= 0.0 {
-                        labels.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_axis_formatter(super::slices::index_labels(labels, 24))
                 .show(ui, |plot| {
                     for (s, (name, values)) in series.iter().enumerate() {
                         let bars = values
@@ -61,17 +54,7 @@ pub fn chart_ui(ui: &mut egui::Ui, id: usize, chart: &Chart, p: &PanelCtx) {
                 .legend(Legend::default())
                 .allow_drag(false)
                 .allow_scroll(false)
-                .x_axis_formatter(move |m, _| {
-                    let i = m.value.round();
-                    if (m.value - i).abs() < 1e-6 && i >= 0.0 {
-                        labels
-                            .get(i as usize)
-                            .map(|l| l.chars().take(10).collect())
-                            .unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_axis_formatter(super::slices::index_labels(labels, 10))
                 .show(ui, |plot| {
                     for (s, (name, values)) in series.iter().enumerate() {
                         let pts: Vec<[f64; 2]> = values

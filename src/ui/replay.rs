@@ -414,14 +414,7 @@ fn comparison_ui(ui: &mut egui::Ui, id: &str, c: &Comparison, p: &PanelCtx) {
             .allow_drag(false)
             .allow_scroll(false)
             .y_axis_label("% of rows beyond the tolerance")
-            .x_axis_formatter(move |m, _| {
-                let i = m.value.round();
-                if (m.value - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_axis_formatter(super::slices::index_labels(labels, 10))
             .show(&mut cols[1], |plot| {
                 plot.line(
                     Line::new("beyond the tolerance, per window", PlotPoints::from(points))

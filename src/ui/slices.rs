@@ -385,3 +385,22 @@ pub fn slice_editor(
         ui.colored_label(palette.error, e);
     }
 }
+
+/// An x-axis formatter naming whole-number positions by `labels` (bins, categories, windows),
+/// at most `chars` characters each.
+pub fn index_labels(
+    labels: Vec<String>,
+    chars: usize,
+) -> impl Fn(egui_plot::GridMark, &std::ops::RangeInclusive<f64>) -> String {
+    move |mark, _| {
+        let i = mark.value.round();
+        if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+            labels
+                .get(i as usize)
+                .map(|l| l.chars().take(chars).collect())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}

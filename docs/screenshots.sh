@@ -8,7 +8,6 @@
 # investigation), so what is pictured is exactly what a person sees on opening it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 
 need=()
 command -v Xvfb >/dev/null || need+=(xvfb xauth)
@@ -24,7 +23,7 @@ cargo build --quiet
 work=$(mktemp -d)
 Xvfb -displayfd 3 -screen 0 1440x900x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
 xpid=$!
-cleanup() { kill "$xpid" 2>/dev/null; wait "$xpid" 2>/dev/null; rm -rf "$work"; true; }
+cleanup() { kill "$xpid" 2>/dev/null; wait "$xpid" 2>/dev/null; rm -rf "$work" sample-data/.screenshot-*; true; }
 trap cleanup EXIT
 for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
 export DISPLAY=":$(cat "$work/display")"
@@ -34,10 +33,11 @@ mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 export DRIFTSCOPE_STATE_DIR=$work/state
 
 shot() {  # shot NAME VIEW-FIELDS [MORE-FIELDS]
-  local inv=$work/$1.driftscope.ron
+  # Beside the sample's files, with relative paths, so that no path of this machine is pictured.
+  local inv=sample-data/.screenshot-$1.driftscope.ron
   cat >"$inv" <<RON
 Investigation(format_version: 1, title: "Card-fraud scoring, week of 2026-11-02 (sample)",
-  baseline: Some("$root/sample-data/baseline.parquet"), current: Some("$root/sample-data/predictions.jsonl"),
+  baseline: Some("baseline.parquet"), current: Some("predictions.jsonl"),
   view: ($2), ${3:-})
 RON
   target/debug/driftscope open "$inv" >"$work/$1.log" 2>&1 &
@@ -49,6 +49,7 @@ RON
   import -window "$wid" "docs/$1.png"
   kill "$app"
   wait "$app" 2>/dev/null || true
+  rm -f "$inv"
   echo "docs/$1.png"
 }
 
@@ -57,4 +58,4 @@ shot segments 'view: Segments, segment: Some("region")'
 shot feature 'view: Feature, feature: Some("amount"), slice: (side: log, predicates: [one_of(column: "region", values: ["ap-southeast"])])'
 shot time 'view: Time, feature: Some("account_age_days"), segment: Some("region"), slice: (side: log, predicates: [time(start_micros: 1793836800000000, end_micros: 1794096000000000)])'
 shot compare 'view: Compare, compare_a: (side: log, predicates: [one_of(column: "model_version", values: ["fraud-gbm-3.1"]), one_of(column: "device", values: ["mobile"])]), compare_b: (side: log, predicates: [one_of(column: "model_version", values: ["fraud-gbm-3.0"]), one_of(column: "device", values: ["mobile"])])'
-shot replay 'view: Replay' "replay: (model: Some(\"$root/sample-data/models/fraud_gbm_v3.onnx\"), candidate: Some(\"$root/sample-data/models/fraud_gbm_v4_candidate.onnx\"), mapping: (nulls: nan))"
+shot replay 'view: Replay' 'replay: (model: Some("models/fraud_gbm_v3.onnx"), candidate: Some("models/fraud_gbm_v4_candidate.onnx"), mapping: (nulls: nan))'

@@ -168,7 +168,8 @@ pub fn plan(
 /// One column's values in the replayed rows, ready for a tensor.
 enum ColumnValues {
     Num(Vec<f64>),
-    Text(Vec<String>),
+    /// Shared per distinct value: a batch clones pointers, not text.
+    Text(Vec<std::sync::Arc<str>>),
 }
 
 /// Takes one column's values for `rows`, handling missing values by the policy; an error names
@@ -186,13 +187,19 @@ fn column_values(
         let codes = columns::label_codes(frame, column, &mut dict)
             .map_err(|e| format!("`{column}`: {e}"))?;
         let mut missing = 0usize;
-        let values: Vec<String> = rows
+        let labels: Vec<std::sync::Arc<str>> = dict
+            .labels
+            .iter()
+            .map(|l| std::sync::Arc::from(l.as_str()))
+            .collect();
+        let filler: std::sync::Arc<str> = std::sync::Arc::from(fill.map_or("", String::as_str));
+        let values: Vec<std::sync::Arc<str>> = rows
             .iter()
             .map(|&r| match codes[r] {
-                Some(c) => dict.labels[c as usize].clone(),
+                Some(c) => labels[c as usize].clone(),
                 None => {
                     missing += 1;
-                    fill.cloned().unwrap_or_default()
+                    filler.clone()
                 }
             })
             .collect();
@@ -328,7 +335,7 @@ fn run_batch(
             .map_err(tensor_err)?
             .into(),
             Element::Str => {
-                let mut out: Vec<String> = Vec::with_capacity(n * width);
+                let mut out: Vec<std::sync::Arc<str>> = Vec::with_capacity(n * width);
                 for i in range.clone() {
                     for c in cols {
                         if let ColumnValues::Text(v) = c {
@@ -362,23 +369,23 @@ fn parse_outputs(outputs: &ort::session::SessionOutputs<'_>, n: usize) -> Result
                 let maps = value
                     .try_extract_sequence::<DynMapValueType>()
                     .map_err(|e| format!("output `{name}`: {e}"))?;
-                let mut classes: Vec<String> = Vec::new();
-                let mut flat = Vec::with_capacity(n * 2);
-                for (row, m) in maps.iter().enumerate() {
-                    let mut pairs: Vec<(String, f32)> = match m.try_extract_key_values::<i64, f32>()
-                    {
-                        Ok(kv) => kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-                        Err(_) => m
-                            .try_extract_key_values::<String, f32>()
-                            .map_err(|e| format!("output `{name}`: {e}"))?,
-                    };
-                    pairs.sort_by(|a, b| class_order(&a.0, &b.0));
-                    if row == 0 {
-                        classes = pairs.iter().map(|(k, _)| k.clone()).collect();
+                let int_keys = matches!(
+                    inner.as_ref(),
+                    ValueType::Map {
+                        key: ort::value::TensorElementType::Int64,
+                        ..
                     }
-                    flat.extend(pairs.into_iter().map(|(_, v)| v));
-                }
-                probs = Some((classes, flat));
+                );
+                probs = Some(if int_keys {
+                    zipmap(&maps, n, |m| m.try_extract_key_values::<i64, f32>(), name)?
+                } else {
+                    zipmap(
+                        &maps,
+                        n,
+                        |m| m.try_extract_key_values::<String, f32>(),
+                        name,
+                    )?
+                });
             }
             ValueType::Tensor { ty, shape, .. } => {
                 use ort::value::TensorElementType as T;
@@ -481,6 +488,40 @@ fn parse_outputs(outputs: &ort::session::SessionOutputs<'_>, n: usize) -> Result
         ));
     }
     Ok(out)
+}
+
+/// A ZipMap output (one map of class → probability per row) as class names and row-major
+/// probabilities. The class order is fixed from the first row; later rows are placed by key,
+/// without turning keys into text again.
+fn zipmap<K: PartialEq + Clone + ToString>(
+    maps: &[ort::value::DynMap],
+    n: usize,
+    extract: impl Fn(&ort::value::DynMap) -> ort::Result<Vec<(K, f32)>>,
+    name: &str,
+) -> Result<(Vec<String>, Vec<f32>), String> {
+    let bad = |e: ort::Error| format!("output `{name}`: {e}");
+    let Some(first) = maps.first() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let mut order: Vec<(K, String)> = extract(first)
+        .map_err(bad)?
+        .into_iter()
+        .map(|(k, _)| {
+            let text = k.to_string();
+            (k, text)
+        })
+        .collect();
+    order.sort_by(|a, b| class_order(&a.1, &b.1));
+    let k = order.len();
+    let mut flat = vec![0f32; n * k];
+    for (row, m) in maps.iter().enumerate() {
+        for (key, v) in extract(m).map_err(bad)? {
+            if let Some(j) = order.iter().position(|(o, _)| *o == key) {
+                flat[row * k + j] = v;
+            }
+        }
+    }
+    Ok((order.into_iter().map(|(_, t)| t).collect(), flat))
 }
 
 /// Classes in a stable order: numerically when both are numbers.

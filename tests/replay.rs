@@ -39,7 +39,7 @@ fn fixtures_equal_onnxruntime_python() {
         ..MappingSpec::default()
     };
     let models = expected["models"].as_object().unwrap();
-    assert_eq!(models.len(), 8);
+    assert_eq!(models.len(), 9);
     for (name, want) in models {
         let model = open(&fixtures().join(format!("{name}.onnx")));
         let spec = if name == "pipeline_named_inputs" {
@@ -103,6 +103,11 @@ fn the_model_inspector_shows_inputs_outputs_and_metadata() {
     );
     let forest = open(&fixtures().join("forest_multiclass.onnx"));
     assert_eq!(forest.info.inputs[0].describe(), "float32[?, 4]");
+    // A symbolic batch dimension is shown by its name.
+    let nn = open(&fixtures().join("nn_softmax.onnx"));
+    assert_eq!(nn.info.inputs[0].describe(), "float32[batch, 4]");
+    assert_eq!(nn.info.outputs[0].describe(), "float32[batch, 3]");
+    assert_eq!(nn.info.feature_order().unwrap(), ["x0", "x1", "x2", "x3"]);
 }
 
 #[test]

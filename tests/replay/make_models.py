@@ -8,8 +8,10 @@ onnxruntime's Python API answers for them (the reference driftscope's replay mus
 Models: a logistic regression and an MLP on one [N, 4] float tensor (ZipMap output), a random
 forest with three classes (probability tensor, no ZipMap), a gradient-boosting regressor, a
 pipeline with an imputer, a scaler and a one-hot encoder over named float and string inputs, a
-classifier with text class names (ZipMap with string keys), and a LightGBM classifier and
-regressor exported with onnxmltools.
+classifier with text class names (ZipMap with string keys), a LightGBM classifier and regressor
+exported with onnxmltools, and a small neural network written as the
+graph a deep-learning export gives (Gemm/Relu/Softmax, symbolic batch dimension, feature names
+in its metadata).
 """
 
 import json
@@ -95,6 +97,30 @@ models["pipeline_named_inputs"] = convert_sklearn(
     initial_types=[("num1", FloatTensorType([None, 1])), ("num2", FloatTensorType([None, 1])), ("cat", StringTensorType([None, 1]))],
 )
 
+# A small neural network as an export from a deep-learning framework looks (Gemm, Relu, Gemm,
+# Softmax on one [N, 4] float tensor, probabilities as a plain tensor): the weights of a trained
+# scikit-learn MLP written as that graph.
+from onnx import TensorProto, helper, numpy_helper
+mlp = MLPClassifier(hidden_layer_sizes=(12,), max_iter=500, random_state=1).fit(X, y_multi)
+w1, w2 = mlp.coefs_
+b1, b2 = mlp.intercepts_
+nn_graph = helper.make_graph(
+    [
+        helper.make_node("Gemm", ["input", "w1", "b1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["hr"]),
+        helper.make_node("Gemm", ["hr", "w2", "b2"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+    ],
+    "mlp_export",
+    [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 4])],
+    [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 3])],
+    initializer=[numpy_helper.from_array(a.astype(np.float32), n)
+                 for n, a in [("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2)]],
+)
+nn_model = helper.make_model(nn_graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+nn_model.metadata_props.add(key="feature_names", value="x0,x1,x2,x3")
+models["nn_softmax"] = nn_model
+
 OUT.mkdir(parents=True, exist_ok=True)
 rows.to_csv(OUT / "rows.csv", index=False)
 expected = {}
@@ -110,7 +136,7 @@ for name, onx in models.items():
             "cat": rows[["cat"]].to_numpy().astype(object),
         }
     else:
-        feed = {"X": feats}
+        feed = {sess.get_inputs()[0].name: feats}
     outs = sess.run(None, feed)
     entry = {}
     for meta, value in zip(sess.get_outputs(), outs):

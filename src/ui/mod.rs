@@ -328,6 +328,7 @@ pub struct DriftscopeApp {
     compared: Derived<CompareKey, SliceComparison>,
     replay: replay::ReplayState,
     export_job: Option<Job<Result<Vec<PathBuf>, String>>>,
+    autosave_job: Option<Job<Result<(), String>>>,
     /// Bumped whenever other inputs (files or roles) are loaded.
     inputs_generation: u64,
     /// Drafts of the panels (edited text, slice editors): not part of the investigation until
@@ -383,6 +384,7 @@ impl DriftscopeApp {
             compared: Derived::default(),
             replay: replay::ReplayState::default(),
             export_job: None,
+            autosave_job: None,
             inputs_generation: 0,
             drafts: Drafts::default(),
             error: None,
@@ -1190,13 +1192,30 @@ impl DriftscopeApp {
             return;
         }
         self.last_autosave = Instant::now();
+        if let Some(job) = &mut self.autosave_job {
+            match job.poll() {
+                JobPoll::Running => return,
+                JobPoll::Done(Ok(())) => {}
+                JobPoll::Done(Err(e)) => {
+                    self.notice = Some(format!("autosave failed: {e}"));
+                    self.autosaved = None;
+                }
+                JobPoll::Lost => self.autosaved = None,
+            }
+            self.autosave_job = None;
+        }
         if !self.is_dirty() || self.autosaved.as_ref() == Some(&self.investigation) {
             return;
         }
-        match Autosave::write(&dir, self.path.as_deref(), &self.investigation) {
-            Ok(()) => self.autosaved = Some(self.investigation.clone()),
-            Err(e) => self.notice = Some(format!("autosave failed: {e}")),
-        }
+        // Written off the UI thread: the file is small, but a synced write can stall on a busy disk.
+        let (inv, path) = (self.investigation.clone(), self.path.clone());
+        self.autosaved = Some(inv.clone());
+        self.autosave_job = Some(Job::spawn(
+            self.executor,
+            "autosave",
+            || {},
+            move |_state| Autosave::write(&dir, path.as_deref(), &inv),
+        ));
     }
 
     /// The running job to show in the status bar: loading first, then the report, then slices.

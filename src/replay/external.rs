@@ -8,12 +8,12 @@
 use std::path::{Component, Path};
 
 /// One protobuf field: number and, for length-delimited fields, the bytes.
-struct Field<'a> {
+pub(crate) struct Field<'a> {
     number: u64,
     bytes: Option<&'a [u8]>,
 }
 
-fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
+pub(crate) fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
     let mut out = 0u64;
     for shift in (0..64).step_by(7) {
         let b = *buf.get(*pos)?;
@@ -27,7 +27,7 @@ fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
 }
 
 /// The fields of one message; `None` when the bytes are not a valid message.
-fn fields(buf: &[u8]) -> Option<Vec<Field<'_>>> {
+pub(crate) fn fields(buf: &[u8]) -> Option<Vec<Field<'_>>> {
     let mut pos = 0;
     let mut out = Vec::new();
     while pos < buf.len() {
@@ -58,7 +58,7 @@ fn fields(buf: &[u8]) -> Option<Vec<Field<'_>>> {
     Some(out)
 }
 
-fn sub<'a>(fields: &[Field<'a>], number: u64) -> impl Iterator<Item = &'a [u8]> {
+pub(crate) fn sub<'a>(fields: &[Field<'a>], number: u64) -> impl Iterator<Item = &'a [u8]> {
     fields
         .iter()
         .filter(move |f| f.number == number)

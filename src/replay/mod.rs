@@ -8,6 +8,7 @@ pub mod model;
 pub mod run;
 pub mod runtime;
 pub mod study;
+pub mod zipmap;
 
 pub use model::{Model, ModelInfo};
 pub use run::{MappingSpec, NullPolicy, Outputs, replay};

@@ -133,6 +133,8 @@ fn io_info(name: &str, t: &ValueType) -> IoInfo {
 pub struct Model {
     pub info: ModelInfo,
     pub path: PathBuf,
+    /// The model with its ZipMap's input as an output, when it has a ZipMap (see `zipmap`).
+    pub(crate) unzipped: Option<super::zipmap::Unzipped>,
 }
 
 /// Why a model cannot be opened or run, in words that say what to do.
@@ -174,7 +176,14 @@ impl Model {
         // leave the model's folder before the runtime follows them.
         external::check(path, &bytes)?;
         let (_, runtime) = runtime::environment(runtime_path)?;
-        let session = new_session(path, 1)?;
+        let session = new_session(path, 1, None)?;
+        // Models without external data can be loaded from memory, edited to skip their ZipMap;
+        // should the edited model not load, the file is used as it is.
+        let unzipped = external::locations(&bytes)
+            .is_empty()
+            .then(|| super::zipmap::unzip(&bytes))
+            .flatten()
+            .filter(|u| new_session(path, 1, Some(u)).is_ok());
         let metadata = session
             .metadata()
             .map_err(|e| format!("{}: cannot read the model's metadata: {e}", path.display()))?;
@@ -212,22 +221,29 @@ impl Model {
         Ok(Self {
             info,
             path: path.to_owned(),
+            unzipped,
         })
     }
 
     /// A session of this model for one worker.
     pub fn session(&self, threads: usize) -> Result<Session, String> {
-        new_session(&self.path, threads)
+        new_session(&self.path, threads, self.unzipped.as_ref())
     }
 }
 
-fn new_session(path: &Path, threads: usize) -> Result<Session, String> {
+fn new_session(
+    path: &Path,
+    threads: usize,
+    unzipped: Option<&super::zipmap::Unzipped>,
+) -> Result<Session, String> {
     let (env, _) = runtime::environment(None)?;
     let mut builder = Session::builder(env).map_err(|e| session_error(path, &e))?;
     builder = builder
         .with_intra_threads(threads.max(1))
         .map_err(|e| session_error(path, &e.into()))?;
-    builder
-        .commit_from_file(path)
-        .map_err(|e| session_error(path, &e))
+    match unzipped {
+        Some(u) => builder.commit_from_memory(&u.bytes),
+        None => builder.commit_from_file(path),
+    }
+    .map_err(|e| session_error(path, &e))
 }

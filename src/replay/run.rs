@@ -61,6 +61,11 @@ struct InputPlan {
 #[derive(Clone, Debug)]
 pub struct Plan {
     inputs: Vec<InputPlan>,
+    /// The outputs to ask for (all when `None`): a ZipMap's output is left out when its input
+    /// tensor is read instead.
+    outputs: Option<Vec<String>>,
+    /// The class names of the probability tensor's columns, from the ZipMap.
+    classes: Option<Vec<String>>,
     /// For the report: which column feeds which input.
     pub description: Vec<(String, Vec<String>)>,
 }
@@ -159,8 +164,24 @@ pub fn plan(
         .iter()
         .map(|p| (p.input.clone(), p.columns.clone()))
         .collect();
+    let (outputs, classes) = match &model.unzipped {
+        Some(u) => (
+            Some(
+                session
+                    .outputs()
+                    .iter()
+                    .map(|o| o.name().to_owned())
+                    .filter(|n| *n != u.zipmap_output)
+                    .collect(),
+            ),
+            Some(u.classes.clone()),
+        ),
+        None => (None, None),
+    };
     Ok(Plan {
         inputs,
+        outputs,
+        classes,
         description,
     })
 }
@@ -350,15 +371,33 @@ fn run_batch(
         };
         values.push((p.input.clone(), value));
     }
-    let outputs = session
-        .run(values)
-        .map_err(|e| format!("the model failed on these rows: {}", e.message()))?;
-    parse_outputs(&outputs, n)
+    let failed = |e: ort::Error| format!("the model failed on these rows: {}", e.message());
+    match &plan.outputs {
+        Some(names) => {
+            let mut selector = ort::session::OutputSelector::no_default();
+            for name in names {
+                selector = selector.with(name.clone());
+            }
+            let options = ort::session::RunOptions::new()
+                .map_err(failed)?
+                .with_outputs(selector);
+            let outputs = session.run_with_options(values, &options).map_err(failed)?;
+            parse_outputs(&outputs, n, plan.classes.as_deref())
+        }
+        None => {
+            let outputs = session.run(values).map_err(failed)?;
+            parse_outputs(&outputs, n, None)
+        }
+    }
 }
 
 /// Labels, probabilities and scores from whatever outputs the model has: a label tensor, a ZipMap
 /// (sequence of maps), a probability tensor `[N, C]`, or a value tensor (regressors).
-fn parse_outputs(outputs: &ort::session::SessionOutputs<'_>, n: usize) -> Result<Outputs, String> {
+fn parse_outputs(
+    outputs: &ort::session::SessionOutputs<'_>,
+    n: usize,
+    class_names: Option<&[String]>,
+) -> Result<Outputs, String> {
     let mut labels: Option<Vec<String>> = None;
     let mut probs: Option<(Vec<String>, Vec<f32>)> = None;
     let mut values: Option<Vec<f64>> = None;
@@ -421,7 +460,10 @@ fn parse_outputs(outputs: &ort::session::SessionOutputs<'_>, n: usize) -> Result
                         let width = v.len().checked_div(n).unwrap_or(0);
                         if width > 1 || lname.contains("prob") {
                             if probs.is_none() {
-                                let classes = (0..width).map(|c| c.to_string()).collect();
+                                let classes = match class_names {
+                                    Some(names) if names.len() == width => names.to_vec(),
+                                    _ => (0..width).map(|c| c.to_string()).collect(),
+                                };
                                 probs = Some((classes, v.iter().map(|x| *x as f32).collect()));
                             }
                         } else if values.is_none() {

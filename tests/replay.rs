@@ -39,7 +39,7 @@ fn fixtures_equal_onnxruntime_python() {
         ..MappingSpec::default()
     };
     let models = expected["models"].as_object().unwrap();
-    assert_eq!(models.len(), 9);
+    assert_eq!(models.len(), 10);
     for (name, want) in models {
         let model = open(&fixtures().join(format!("{name}.onnx")));
         let spec = if name == "pipeline_named_inputs" {

@@ -9,7 +9,7 @@ Models: a logistic regression and an MLP on one [N, 4] float tensor (ZipMap outp
 forest with three classes (probability tensor, no ZipMap), a gradient-boosting regressor, a
 pipeline with an imputer, a scaler and a one-hot encoder over named float and string inputs, a
 classifier with text class names (ZipMap with string keys), a LightGBM classifier and regressor
-exported with onnxmltools, and a small neural network written as the
+and an XGBoost classifier exported with onnxmltools, and a small neural network written as the
 graph a deep-learning export gives (Gemm/Relu/Softmax, symbolic batch dimension, feature names
 in its metadata).
 """
@@ -97,6 +97,26 @@ models["pipeline_named_inputs"] = convert_sklearn(
     initial_types=[("num1", FloatTensorType([None, 1])), ("num2", FloatTensorType([None, 1])), ("cat", StringTensorType([None, 1]))],
 )
 
+# XGBoost (the CPU-only wheel), exported with onnxmltools. onnxmltools 1.14 hands numpy booleans
+# to onnx.helper.make_attribute, which numpy 2 no longer lets pass as ints: they are turned into
+# ints on the way (the model is the same).
+import onnx.helper as onnx_helper
+import xgboost
+
+_make_attribute = onnx_helper.make_attribute
+
+
+def _make_attribute_bools_as_ints(key, value, *args, **kwargs):
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (bool, np.bool_)) for v in value):
+        value = [int(v) for v in value]
+    return _make_attribute(key, value, *args, **kwargs)
+
+
+onnx_helper.make_attribute = _make_attribute_bools_as_ints
+models["xgboost_binary"] = onnxmltools.convert_xgboost(
+    xgboost.XGBClassifier(n_estimators=30, max_depth=4, random_state=0).fit(X, y_bin),
+    initial_types=ml_in, target_opset=15)
+
 # A small neural network as an export from a deep-learning framework looks (Gemm, Relu, Gemm,
 # Softmax on one [N, 4] float tensor, probabilities as a plain tensor): the weights of a trained
 # scikit-learn MLP written as that graph.
@@ -167,7 +187,7 @@ graph = helper.make_graph(
 (OUT / "expected.json").write_text(json.dumps({
     "versions": {"onnxruntime": ort.__version__, "skl2onnx": __import__("skl2onnx").__version__,
                  "scikit-learn": __import__("sklearn").__version__, "lightgbm": lightgbm.__version__,
-                 "onnxmltools": onnxmltools.__version__},
+                 "onnxmltools": onnxmltools.__version__, "xgboost": xgboost.__version__},
     "rows": N,
     "models": expected,
 }, indent=1))

@@ -207,6 +207,17 @@ fn bad_models_and_mappings_are_explained() {
         err.contains("input `cat`") && err.contains("--map"),
         "{err}"
     );
+    // A text column where the model takes numbers.
+    let mut wrong = MappingSpec {
+        nulls: NullPolicy::Nan,
+        ..MappingSpec::default()
+    };
+    wrong.map.insert("num2".into(), "cat".into());
+    let err = run(&pipeline, &wrong);
+    assert!(
+        err.contains("`cat` is not numeric, but the model takes numbers"),
+        "{err}"
+    );
     // Missing values are refused with their column and count unless told otherwise.
     let err = run(&pipeline, &MappingSpec::default());
     assert!(

@@ -231,8 +231,15 @@ fn column_values(
         }
         return Ok(ColumnValues::Text(values));
     }
-    let all = columns::numeric_values(frame, column)
-        .map_err(|_| format!("`{column}` is not numeric, but the model takes numbers for it"))?;
+    let not_numeric = || format!("`{column}` is not numeric, but the model takes numbers for it");
+    let dtype = frame
+        .column(column)
+        .map_err(|e| format!("`{column}`: {e}"))?
+        .dtype();
+    if !(dtype.is_primitive_numeric() || dtype.is_bool()) {
+        return Err(not_numeric());
+    }
+    let all = columns::numeric_values(frame, column).map_err(|_| not_numeric())?;
     let fill_value = match fill {
         Some(f) => Some(
             f.trim()

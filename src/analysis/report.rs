@@ -434,6 +434,8 @@ pub struct Workspace {
     pub(crate) whole: Vec<PreparedRef>,
     pub settings: DriftSettings,
     pub window: Option<windows::WindowSpec>,
+    /// Row groups by segment column, filled by the report and by slices.
+    pub groups: super::slice::GroupCache,
 }
 
 impl Workspace {
@@ -448,6 +450,7 @@ impl Workspace {
             whole,
             settings: params.settings.clone(),
             window: params.window.clone(),
+            groups: super::slice::GroupCache::default(),
         }
     }
 
@@ -517,11 +520,11 @@ pub fn run_drift_report_with_workspace(
             return None;
         }
         state.stage(format!("segments of {seg}"), 0);
-        let Ok(cur_groups) = Groups::of(&inputs.current.frame, seg) else {
+        let Ok(cur_groups) = workspace.groups.get(inputs, Side::Log, seg) else {
             continue;
         };
-        let base_groups = Groups::of(&inputs.baseline.frame, seg).ok();
-        mixes.push(segment_mix(seg, *role, &cur_groups, base_groups.as_ref()));
+        let base_groups = workspace.groups.get(inputs, Side::Baseline, seg).ok();
+        mixes.push(segment_mix(seg, *role, &cur_groups, base_groups.as_deref()));
         let base_rows_all = base_groups.as_ref().map(|bg| (bg, bg.rows_by_group()));
         let slices: Vec<(String, Vec<usize>, Option<Vec<usize>>)> = cur_groups
             .values

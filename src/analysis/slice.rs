@@ -176,9 +176,55 @@ fn no_column(inputs: &Inputs, side: Side, column: &str) -> String {
     format!("no column `{column}` in the {}{hint}", side.as_str())
 }
 
+/// Rows grouped by the value of a column, per side, computed once per workspace: grouping ten
+/// million rows by a text column is most of what a new slice would otherwise cost.
+#[derive(Default)]
+pub struct GroupCache(
+    std::sync::Mutex<std::collections::HashMap<(Side, String), std::sync::Arc<Groups>>>,
+);
+
+impl GroupCache {
+    pub fn insert(&self, side: Side, column: &str, groups: std::sync::Arc<Groups>) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert((side, column.to_owned()), groups);
+        }
+    }
+
+    /// The groups of `column` on `side`, from the cache or computed (and kept).
+    pub fn get(
+        &self,
+        inputs: &Inputs,
+        side: Side,
+        column: &str,
+    ) -> Result<std::sync::Arc<Groups>, String> {
+        let key = (side, column.to_owned());
+        if let Some(g) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(g);
+        }
+        let t = table(inputs, side);
+        if t.frame.column(column).is_err() {
+            return Err(no_column(inputs, side, column));
+        }
+        let g = std::sync::Arc::new(
+            Groups::of(&t.frame, column).map_err(|e| format!("`{column}`: {e}"))?,
+        );
+        self.insert(side, column, g.clone());
+        Ok(g)
+    }
+}
+
 /// The rows of a slice, ascending; `None` means every row (no predicate), so that callers can
 /// use the prepared whole-side data as is.
 pub fn slice_rows(inputs: &Inputs, slice: &SliceDef) -> Result<Option<Vec<usize>>, String> {
+    slice_rows_cached(inputs, slice, &GroupCache::default())
+}
+
+/// [`slice_rows`] with the row groups of a workspace.
+pub fn slice_rows_cached(
+    inputs: &Inputs,
+    slice: &SliceDef,
+    cache: &GroupCache,
+) -> Result<Option<Vec<usize>>, String> {
     if slice.predicates.is_empty() {
         return Ok(None);
     }
@@ -187,11 +233,7 @@ pub fn slice_rows(inputs: &Inputs, slice: &SliceDef) -> Result<Option<Vec<usize>
     for p in &slice.predicates {
         match p {
             Predicate::OneOf { column, values } => {
-                if t.frame.column(column).is_err() {
-                    return Err(no_column(inputs, slice.side, column));
-                }
-                let groups =
-                    Groups::of(&t.frame, column).map_err(|e| format!("`{column}`: {e}"))?;
+                let groups = cache.get(inputs, slice.side, column)?;
                 let wanted: BTreeSet<u32> =
                     values.iter().filter_map(|v| groups.index_of(v)).collect();
                 for (k, g) in keep.iter_mut().zip(&groups.row_group) {
@@ -328,8 +370,8 @@ pub fn compare(
     b: &SliceDef,
     state: &JobState,
 ) -> Result<Option<SliceComparison>, String> {
-    let a_rows = slice_rows(inputs, a)?;
-    let b_rows = slice_rows(inputs, b)?;
+    let a_rows = slice_rows_cached(inputs, a, &ws.groups)?;
+    let b_rows = slice_rows_cached(inputs, b, &ws.groups)?;
     let count = |side: Side, rows: &Option<Vec<usize>>| {
         rows.as_ref()
             .map_or_else(|| table(inputs, side).rows(), Vec::len)
@@ -509,12 +551,12 @@ pub fn heatmap(
     reference: Reference,
     state: &JobState,
 ) -> Result<Option<Heatmap>, String> {
-    let within_rows = slice_rows(inputs, within)?;
+    let within_rows = slice_rows_cached(inputs, within, &ws.groups)?;
     let log = table(inputs, Side::Log);
     if log.frame.column(segment).is_err() {
         return Err(no_column(inputs, Side::Log, segment));
     }
-    let groups = Groups::of(&log.frame, segment).map_err(|e| format!("`{segment}`: {e}"))?;
+    let groups = ws.groups.get(inputs, Side::Log, segment)?;
     let mut by_group = groups.rows_by_group();
     if let Some(rows) = &within_rows {
         let mut inside = vec![false; log.rows()];
@@ -532,7 +574,7 @@ pub fn heatmap(
                 "the baseline has no column `{segment}`: compare against the whole baseline instead"
             ));
         }
-        let g = Groups::of(&b.frame, segment).map_err(|e| format!("`{segment}`: {e}"))?;
+        let g = ws.groups.get(inputs, Side::Baseline, segment)?;
         let rows = g.rows_by_group();
         Some((g, rows))
     } else {
@@ -665,7 +707,7 @@ pub fn timeline(
         "the log has no timestamp to cut into periods: give a column the timestamp role, or use windows of rows (e.g. 1000rows)".to_owned()
     })?;
     let within = within.without_time();
-    let inside = slice_rows(inputs, &within)?;
+    let inside = slice_rows_cached(inputs, &within, &ws.groups)?;
     let mut per_window = vec![Vec::new(); windows.len()];
     let mut push = |row: usize| {
         if let Some(w) = assigned[row] {
@@ -704,7 +746,7 @@ pub fn timeline(
         if log.column(seg).is_err() {
             return Err(no_column(inputs, Side::Log, seg));
         }
-        let groups = Groups::of(log, seg).map_err(|e| format!("`{seg}`: {e}"))?;
+        let groups = ws.groups.get(inputs, Side::Log, seg)?;
         let mut split: Vec<Vec<Vec<usize>>> =
             vec![vec![Vec::new(); windows.len()]; groups.values.len()];
         for (w, rows) in per_window.iter().enumerate() {

@@ -919,7 +919,7 @@ impl DriftscopeApp {
         };
         let inv = self.investigation.clone();
         let report = self.report.clone();
-        let study = self.replay.study().cloned();
+        let study = self.replay.study_shared();
         let wake = ctx.clone();
         self.export_job = Some(Job::spawn(
             self.executor,
@@ -939,7 +939,7 @@ impl DriftscopeApp {
                 }
                 let report = report.ok_or("the drift report is not ready yet")?;
                 state.stage("writing the report", 0);
-                let doc = crate::export::document(&inv, &inputs, &report, study.as_ref());
+                let doc = crate::export::document(&inv, &inputs, &report, study.as_deref());
                 let json = crate::cli::build_report_json(&inputs, Some(&report))
                     .map_err(|e| e.to_string())?;
                 crate::export::write(&doc, Some(&json), &path, &input_paths)

@@ -67,6 +67,11 @@ impl ReplayState {
         self.study.value()
     }
 
+    /// The study, shared (for a background export: no copy of its per-row answers).
+    pub fn study_shared(&self) -> Option<Arc<ReplayStudy>> {
+        self.study.shown.as_ref().map(|(_, v)| Arc::clone(v))
+    }
+
     pub fn what_if(&self) -> Option<&(Outputs, Option<Outputs>)> {
         self.what_if.value()
     }

@@ -27,17 +27,8 @@ pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand
     let source = p.view.detail;
     ui.horizontal(|ui| {
         ui.label("Column");
-        let mut chosen = column.clone();
-        egui::ComboBox::from_id_salt("feature")
-            .selected_text(&chosen)
-            .show_ui(ui, |ui| {
-                for c in &columns {
-                    ui.selectable_value(&mut chosen, (*c).to_owned(), *c);
-                }
-            })
-            .response
-            .on_hover_text("Column shown");
-        if chosen != column {
+        if let Some(chosen) = super::slices::pick(ui, "feature", "Column shown", &column, &columns)
+        {
             commands.push(AppCommand::SelectFeature(chosen));
         }
         ui.separator();

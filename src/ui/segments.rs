@@ -24,17 +24,9 @@ pub fn segments_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
     let current = p.view.segment.clone().unwrap_or_default();
     ui.horizontal(|ui| {
         ui.label("Segment column");
-        let mut chosen = current.clone();
-        egui::ComboBox::from_id_salt("segment column")
-            .selected_text(&chosen)
-            .show_ui(ui, |ui| {
-                for c in &segment_columns {
-                    ui.selectable_value(&mut chosen, (*c).to_owned(), *c);
-                }
-            })
-            .response
-            .on_hover_text("Segment column");
-        if chosen != current {
+        if let Some(chosen) =
+            super::slices::pick(ui, "segment column", "Segment column", &current, &segment_columns)
+        {
             commands.push(AppCommand::SetSegment(chosen));
         }
         ui.separator();

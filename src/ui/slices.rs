@@ -404,3 +404,24 @@ pub fn index_labels(
         }
     }
 }
+
+/// A drop-down of names; `Some(name)` when another one is picked.
+pub fn pick(
+    ui: &mut egui::Ui,
+    id: &str,
+    hover: &str,
+    current: &str,
+    options: &[&str],
+) -> Option<String> {
+    let mut chosen = current.to_owned();
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(&chosen)
+        .show_ui(ui, |ui| {
+            for o in options {
+                ui.selectable_value(&mut chosen, (*o).to_owned(), *o);
+            }
+        })
+        .response
+        .on_hover_text(hover);
+    (chosen != current).then_some(chosen)
+}

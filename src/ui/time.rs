@@ -95,17 +95,9 @@ pub fn time_ui(
     let column = p.view.feature.clone().unwrap_or_default();
     ui.horizontal_wrapped(|ui| {
         ui.label("Column");
-        let mut chosen = column.clone();
-        egui::ComboBox::from_id_salt("time column")
-            .selected_text(&chosen)
-            .show_ui(ui, |ui| {
-                for c in &columns {
-                    ui.selectable_value(&mut chosen, (*c).to_owned(), *c);
-                }
-            })
-            .response
-            .on_hover_text("Column over time");
-        if chosen != column {
+        if let Some(chosen) =
+            super::slices::pick(ui, "time column", "Column over time", &column, &columns)
+        {
             commands.push(AppCommand::SelectFeature(chosen));
         }
         ui.separator();
@@ -117,18 +109,14 @@ pub fn time_ui(
             .map(|m| m.column.as_str())
             .collect();
         let current = p.view.segment.clone().unwrap_or_default();
-        let mut seg = current.clone();
-        egui::ComboBox::from_id_salt("time segment")
-            .selected_text(&seg)
-            .show_ui(ui, |ui| {
-                for s in &segments {
-                    ui.selectable_value(&mut seg, (*s).to_owned(), *s);
-                }
-            })
-            .response
-            .on_hover_text("Segment column of the lines");
-        if seg != current {
-            commands.push(AppCommand::SetSegment(seg));
+        if let Some(chosen) = super::slices::pick(
+            ui,
+            "time segment",
+            "Segment column of the lines",
+            &current,
+            &segments,
+        ) {
+            commands.push(AppCommand::SetSegment(chosen));
         }
         ui.separator();
         ui.label(format!(

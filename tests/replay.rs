@@ -97,6 +97,8 @@ fn the_model_inspector_shows_inputs_outputs_and_metadata() {
         .find(|o| o.name == "output_probability")
         .unwrap();
     assert_eq!(proba.describe(), "sequence of maps (int64 -> float32)");
+    // Only what the file declares: not the tensor added to read the probabilities.
+    assert_eq!(info.outputs.len(), 2);
     assert_eq!(
         info.feature_order().unwrap()[..3],
         ["amount", "account_age_days", "hour"]

@@ -50,6 +50,37 @@ pub fn render(chart: &Chart) -> String {
     }
 }
 
+use plotters::coord::types::RangedCoordf64;
+
+type Chart2d<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The titled chart area every chart shares: x from 0 to `x_end`, y from 0 to `top`.
+fn frame<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    x_end: f64,
+    top: f64,
+) -> Result<Chart2d<'a, 'b>, String> {
+    ChartBuilder::on(root)
+        .caption(shorten(title, 90), ("sans-serif", 15))
+        .margin(8)
+        .x_label_area_size(44)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..x_end, 0f64..top)
+        .map_err(|e| e.to_string())
+}
+
+/// The series names in a box at the upper left.
+fn legend<'a, 'b: 'a>(c: &mut Chart2d<'a, 'b>) -> Result<(), String> {
+    c.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 fn draw(
     root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     chart: &Chart,
@@ -69,13 +100,7 @@ fn draw(
                 .fold(0.0f64, f64::max)
                 .max(1e-9)
                 * 1.15;
-            let mut c = ChartBuilder::on(root)
-                .caption(shorten(title, 90), ("sans-serif", 15))
-                .margin(8)
-                .x_label_area_size(44)
-                .y_label_area_size(48)
-                .build_cartesian_2d(0f64..n as f64, 0f64..top)
-                .map_err(err)?;
+            let mut c = frame(root, title, n as f64, top)?;
             let labels = categories.clone();
             c.configure_mesh()
                 .disable_x_mesh()
@@ -100,12 +125,7 @@ fn draw(
                 .label(shorten(name, 60))
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], col.filled()));
             }
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()
-                .map_err(err)?;
+            legend(&mut c)?;
         }
         Chart::Lines {
             title,
@@ -121,13 +141,7 @@ fn draw(
                 .fold(0.0f64, f64::max)
                 .max(1e-9)
                 * 1.15;
-            let mut c = ChartBuilder::on(root)
-                .caption(shorten(title, 90), ("sans-serif", 15))
-                .margin(8)
-                .x_label_area_size(44)
-                .y_label_area_size(48)
-                .build_cartesian_2d(0f64..(n - 1) as f64, 0f64..top)
-                .map_err(err)?;
+            let mut c = frame(root, title, (n - 1) as f64, top)?;
             let labels = x.clone();
             c.configure_mesh()
                 .x_labels(n.min(10))
@@ -168,12 +182,7 @@ fn draw(
                 .label(shorten(name, 60))
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], RED));
             }
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()
-                .map_err(err)?;
+            legend(&mut c)?;
         }
     }
     root.present().map_err(err)?;

@@ -176,14 +176,19 @@ impl Model {
         // leave the model's folder before the runtime follows them.
         external::check(path, &bytes)?;
         let (_, runtime) = runtime::environment(runtime_path)?;
-        let session = new_session(path, 1, None)?;
-        // Models without external data can be loaded from memory, edited to skip their ZipMap;
-        // should the edited model not load, the file is used as it is.
-        let unzipped = external::locations(&bytes)
+        // Models without external data are loaded from memory, edited to skip their ZipMap;
+        // should the edited model not load, the file is used as it is. One load either way.
+        let edited = external::locations(&bytes)
             .is_empty()
             .then(|| super::zipmap::unzip(&bytes))
             .flatten()
-            .filter(|u| new_session(path, 1, Some(u)).is_ok());
+            .and_then(|u| new_session(path, 1, Some(&u)).ok().map(|s| (u, s)));
+        let (unzipped, session) = match edited {
+            Some((u, s)) => (Some(u), s),
+            None => (None, new_session(path, 1, None)?),
+        };
+        // The inspector shows what the file declares, not the output added for reading.
+        let added = unzipped.as_ref().map(|u| u.probabilities.as_str());
         let metadata = session
             .metadata()
             .map_err(|e| format!("{}: cannot read the model's metadata: {e}", path.display()))?;
@@ -213,6 +218,7 @@ impl Model {
             outputs: session
                 .outputs()
                 .iter()
+                .filter(|o| Some(o.name()) != added)
                 .map(|o| io_info(o.name(), o.dtype()))
                 .collect(),
             runtime: runtime.clone(),

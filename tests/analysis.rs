@@ -7,8 +7,8 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use driftscope::analysis::Reference;
 use driftscope::analysis::quality::QualityKind;
-use driftscope::analysis::report::Reference;
 use driftscope::analysis::{DriftParams, DriftReport, run_drift_report};
 use driftscope::data::{OverrideLayers, load_inputs};
 use driftscope::jobs::JobState;

@@ -8,9 +8,10 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use driftscope::analysis::report::{DriftReport, Workspace};
-use driftscope::analysis::slice::{self, Predicate, Side, SliceDef};
+use driftscope::analysis::report::DriftReport;
+use driftscope::analysis::slice::{self, Predicate, SliceDef};
 use driftscope::analysis::{DriftParams, Reference, run_drift_report_with_workspace};
+use driftscope::analysis::{Side, Workspace};
 use driftscope::data::timestamps::parse_iso_micros;
 use driftscope::data::{Inputs, OverrideLayers, load_inputs};
 use driftscope::jobs::JobState;

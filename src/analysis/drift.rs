@@ -77,6 +77,15 @@ impl Method {
         }
     }
 
+    /// The largest value the statistic can take, for the bounded ones.
+    pub fn upper_bound(self) -> Option<f64> {
+        match self {
+            Method::JensenShannon | Method::Hellinger | Method::LInfinity => Some(1.0),
+            Method::Ks | Method::Chi2 => Some(1.0),
+            Method::Psi | Method::WassersteinNormed | Method::Kl => None,
+        }
+    }
+
     /// p-value methods drift when the value is *below* the threshold.
     pub fn is_pvalue(self) -> bool {
         matches!(self, Method::Ks | Method::Chi2)
@@ -253,6 +262,14 @@ pub struct DriftStats {
     pub l_infinity: Option<f64>,
     pub null_rate_baseline: f64,
     pub null_rate_current: f64,
+    /// Share of rows holding +inf or −inf: counted apart and left out of every other statistic.
+    #[serde(default)]
+    pub non_finite_rate_baseline: f64,
+    #[serde(default)]
+    pub non_finite_rate_current: f64,
+    /// `None` when every statistic is exact; from a profile, the intervals of those that are not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<StatIntervals>,
     pub out_of_range_rate: Option<f64>,
     pub new_category_rate: Option<f64>,
     /// Inner bin edges (numbers): bins are (-inf, e1), [e1, e2), …, [ek, +inf).
@@ -265,6 +282,33 @@ pub struct DriftStats {
     pub missing_categories: Vec<String>,
     pub baseline_summary: Option<summary::Summary>,
     pub current_summary: Option<summary::Summary>,
+}
+
+/// Statistics known only to lie in an interval, when they were evaluated from a profile whose
+/// grid does not resolve them (see `stats::profile`); `[lo, hi]`, `None` where exact.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatIntervals {
+    pub ks_statistic: Option<[f64; 2]>,
+    pub ks_pvalue: Option<[f64; 2]>,
+    pub wasserstein: Option<[f64; 2]>,
+    pub wasserstein_normed: Option<[f64; 2]>,
+    /// The current side's quartiles are estimated inside their buckets.
+    pub quantiles_estimated: bool,
+}
+
+impl StatIntervals {
+    /// The interval of the statistic a method decides by, when it is not exact.
+    pub fn of_method(&self, method: Method) -> Option<[f64; 2]> {
+        match method {
+            Method::Ks => self.ks_pvalue,
+            Method::WassersteinNormed => self.wasserstein_normed,
+            _ => None,
+        }
+    }
+}
+
+fn exact_default() -> bool {
+    true
 }
 
 /// One column compared between two samples.
@@ -284,6 +328,13 @@ pub struct ColumnDrift {
     pub drifted: bool,
     /// Why there is no verdict, when there is none.
     pub note: Option<String>,
+    /// Every statistic is exact: computed from the rows, or from a profile that resolves it.
+    #[serde(default = "exact_default")]
+    pub exact: bool,
+    /// The deciding score's interval when it is not exact; the verdict is then given only when
+    /// the whole interval lies on one side of the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_interval: Option<[f64; 2]>,
     pub stats: DriftStats,
 }
 
@@ -303,6 +354,8 @@ impl ColumnDrift {
 pub struct NumericReference {
     pub sorted: Vec<f64>,
     pub rows: usize,
+    /// Rows holding ±inf (not in `sorted`).
+    pub non_finite: usize,
     pub cuts: Vec<f64>,
     pub counts: Vec<u64>,
     pub std0: Option<f64>,
@@ -315,6 +368,8 @@ pub struct NumericReference {
 impl NumericReference {
     pub fn new(values: &[Option<f64>], settings: &ColumnSettings, default_bins: usize) -> Self {
         let present: Vec<f64> = values.iter().flatten().copied().collect();
+        let non_finite = present.iter().filter(|v| v.is_infinite()).count();
+        let present: Vec<f64> = present.into_iter().filter(|v| v.is_finite()).collect();
         let sorted = sorted(&present);
         let cuts = match &settings.edges {
             Some(edges) => {
@@ -330,6 +385,7 @@ impl NumericReference {
             std0: summary::std(&sorted, 0),
             summary: summary::summarize_sorted(&sorted),
             rows: values.len(),
+            non_finite,
             sorted,
             cuts,
             counts,
@@ -362,7 +418,7 @@ pub fn count_codes(codes: &[Option<u32>], dict_len: usize) -> Vec<u64> {
     counts
 }
 
-fn rate(part: usize, whole: usize) -> f64 {
+pub(crate) fn rate(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         0.0
     } else {
@@ -370,7 +426,7 @@ fn rate(part: usize, whole: usize) -> f64 {
     }
 }
 
-fn bin_label(cuts: &[f64], i: usize) -> String {
+pub(crate) fn bin_label(cuts: &[f64], i: usize) -> String {
     let fmt = |x: f64| format!("{}", (x * 1e6).round() / 1e6);
     match (i.checked_sub(1).and_then(|j| cuts.get(j)), cuts.get(i)) {
         (None, Some(hi)) => format!("< {}", fmt(*hi)),
@@ -402,7 +458,7 @@ fn score_of(method: Method, s: &DriftStats) -> Option<f64> {
     }
 }
 
-fn finish(
+pub(crate) fn finish(
     column: &str,
     kind: ColumnKind,
     n_baseline: usize,
@@ -434,6 +490,8 @@ fn finish(
                 lower_is_drift: v.test.is_pvalue(),
                 drifted: v.drifted,
                 note: None,
+                exact: true,
+                score_interval: None,
                 stats,
             },
             None => ColumnDrift {
@@ -447,6 +505,8 @@ fn finish(
                 lower_is_drift: false,
                 drifted: false,
                 note: Some("no values on one side".to_owned()),
+                exact: true,
+                score_interval: None,
                 stats,
             },
         };
@@ -474,8 +534,51 @@ fn finish(
         lower_is_drift: method.is_pvalue(),
         drifted: note.is_none() && decide(method, score, threshold),
         note,
+        exact: true,
+        score_interval: None,
         stats,
     }
+}
+
+/// [`finish`] for statistics that may hold intervals (from a profile): `exact` says whether all
+/// are exact, and when the deciding score is an interval the verdict is given only when the whole
+/// interval lies on one side of the threshold — otherwise there is none, and the note says why.
+pub(crate) fn finish_bounded(
+    column: &str,
+    kind: ColumnKind,
+    n_baseline: usize,
+    n_current: usize,
+    settings: &DriftSettings,
+    stats: DriftStats,
+) -> ColumnDrift {
+    let intervals = stats.intervals.clone();
+    let mut d = finish(column, kind, n_baseline, n_current, settings, stats, None);
+    let Some(iv) = intervals else {
+        return d;
+    };
+    d.exact = false;
+    let Ok(method) = d.method.parse::<Method>() else {
+        return d;
+    };
+    if let Some([lo, hi]) = iv.of_method(method) {
+        d.score_interval = Some([lo, hi]);
+        if d.note.is_none() {
+            let (a, b) = (
+                decide(method, Some(lo), d.threshold),
+                decide(method, Some(hi), d.threshold),
+            );
+            if a == b {
+                d.drifted = a;
+            } else {
+                d.drifted = false;
+                d.note = Some(format!(
+                    "undecided from the profile: the score lies in [{lo:.4}, {hi:.4}], across the threshold {}",
+                    d.threshold
+                ));
+            }
+        }
+    }
+    d
 }
 
 /// An enum's serde name (`KlDiv` → `kl_div`).
@@ -503,14 +606,19 @@ pub struct NumericSample {
     pub sorted: Vec<f64>,
     /// All rows, missing ones included.
     pub rows: usize,
+    /// Rows holding ±inf (not in `sorted`).
+    pub non_finite: usize,
 }
 
 impl NumericSample {
     pub fn new(values: &[Option<f64>]) -> Self {
         let present: Vec<f64> = values.iter().flatten().copied().collect();
+        let non_finite = present.iter().filter(|v| v.is_infinite()).count();
+        let present: Vec<f64> = present.into_iter().filter(|v| v.is_finite()).collect();
         Self {
             sorted: sorted(&present),
             rows: values.len(),
+            non_finite,
         }
     }
 }
@@ -525,8 +633,13 @@ pub fn numeric_drift_sample(
     let cur = &current.sorted;
     let b = &reference.sorted;
     let mut stats = DriftStats {
-        null_rate_baseline: rate(reference.rows - b.len(), reference.rows),
-        null_rate_current: rate(current.rows - cur.len(), current.rows),
+        null_rate_baseline: rate(
+            reference.rows - b.len() - reference.non_finite,
+            reference.rows,
+        ),
+        null_rate_current: rate(current.rows - cur.len() - current.non_finite, current.rows),
+        non_finite_rate_baseline: rate(reference.non_finite, reference.rows),
+        non_finite_rate_current: rate(current.non_finite, current.rows),
         baseline_summary: reference.summary.clone(),
         current_summary: summary::summarize_sorted(cur),
         bin_edges: Some(reference.cuts.clone()),
@@ -575,7 +688,7 @@ pub fn numeric_drift_sample(
     )
 }
 
-fn fill_binned(stats: &mut DriftStats, pb: &[f64], pc: &[f64]) {
+pub(crate) fn fill_binned(stats: &mut DriftStats, pb: &[f64], pc: &[f64]) {
     stats.psi = Some(divergence::psi(pb, pc));
     stats.kl_current_baseline = Some(divergence::kl(pc, pb));
     stats.kl_baseline_current = Some(divergence::kl(pb, pc));
@@ -593,23 +706,46 @@ pub fn categorical_drift(
     settings: &DriftSettings,
 ) -> ColumnDrift {
     let cur_counts = count_codes(current, labels.len());
+    categorical_drift_counts(
+        column,
+        &reference.counts,
+        reference.rows,
+        &cur_counts,
+        current.len(),
+        labels,
+        settings,
+    )
+}
+
+/// [`categorical_drift`] from counts per dictionary code (`*_rows` include missing values): the
+/// one path for rows and for profiles.
+pub fn categorical_drift_counts(
+    column: &str,
+    reference_counts: &[u64],
+    reference_rows: usize,
+    cur_counts: &[u64],
+    current_rows: usize,
+    labels: &[String],
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    let count_at = |c: &[u64], i: usize| c.get(i).copied().unwrap_or(0);
     // Only labels seen on either side, ordered by label.
     let mut order: Vec<usize> = (0..labels.len())
-        .filter(|&i| reference.counts.get(i).copied().unwrap_or(0) + cur_counts[i] > 0)
+        .filter(|&i| count_at(reference_counts, i) + count_at(cur_counts, i) > 0)
         .collect();
     order.sort_by(|&a, &b| labels[a].cmp(&labels[b]));
     let cb: Vec<u64> = order
         .iter()
-        .map(|&i| reference.counts.get(i).copied().unwrap_or(0))
+        .map(|&i| count_at(reference_counts, i))
         .collect();
-    let cc: Vec<u64> = order.iter().map(|&i| cur_counts[i]).collect();
+    let cc: Vec<u64> = order.iter().map(|&i| count_at(cur_counts, i)).collect();
     let (nb, nc) = (
         cb.iter().sum::<u64>() as usize,
         cc.iter().sum::<u64>() as usize,
     );
     let mut stats = DriftStats {
-        null_rate_baseline: rate(reference.rows - nb, reference.rows),
-        null_rate_current: rate(current.len() - nc, current.len()),
+        null_rate_baseline: rate(reference_rows.saturating_sub(nb), reference_rows),
+        null_rate_current: rate(current_rows.saturating_sub(nc), current_rows),
         bin_labels: order.iter().map(|&i| labels[i].clone()).collect(),
         ..DriftStats::default()
     };

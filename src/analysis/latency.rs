@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::columns;
-use super::report::{SegmentRef, SegmentSlice};
+use super::workspace::{SegmentRef, SegmentSlice};
 use crate::data::{Inputs, Role};
 use crate::stats::{sorted, summary::quantile_sorted};
 

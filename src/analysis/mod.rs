@@ -7,14 +7,14 @@ pub mod drift;
 pub mod evidently;
 pub mod latency;
 pub mod performance;
+pub mod profiles;
 pub mod quality;
 pub mod report;
 pub mod slice;
 pub mod windows;
+pub mod workspace;
 
 pub use drift::{ColumnDrift, ColumnKind, ColumnSettings, DriftSettings, Method, Preset};
-pub use report::{
-    DriftParams, DriftReport, Reference, Workspace, run_drift_report,
-    run_drift_report_with_workspace,
-};
-pub use slice::{Predicate, Side, SliceDef};
+pub use report::{DriftParams, DriftReport, run_drift_report, run_drift_report_with_workspace};
+pub use slice::{Predicate, SliceDef};
+pub use workspace::{Reference, SegmentRef, Side, Workspace};

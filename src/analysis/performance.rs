@@ -9,8 +9,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, Dictionary};
-use super::report::{DriftParams, Prepared, SegmentRef, SegmentSlice};
+use super::report::DriftParams;
 use super::windows::WindowsReport;
+use super::workspace::{Prepared, SegmentRef, SegmentSlice};
 use crate::data::{Inputs, Role};
 use crate::stats::summary;
 

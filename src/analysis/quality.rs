@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::drift::{ColumnKind, DriftSettings};
-use super::report::{FeatureDrift, Reference, SegmentMix, SegmentRef};
+use super::report::{FeatureDrift, SegmentMix};
 use super::windows::WindowsReport;
+use super::workspace::{Reference, SegmentRef};
 use crate::data::{Inputs, Role};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -2,19 +2,15 @@
 //! and against the same segment of the baseline), the segment mix, the dataset verdict, data
 //! quality, time windows, performance and latency — everything `driftscope report` writes.
 
-use std::collections::HashSet;
-
-use polars::prelude::DataFrame;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::columns::{self, Dictionary, Groups};
-use super::drift::{
-    self, CategoricalReference, ColumnDrift, ColumnKind, DriftSettings, NumericReference,
-};
-use super::slice::Side;
+use super::columns::Groups;
+use super::drift::{ColumnDrift, DriftSettings, Preset};
+use super::profiles::drift_from_profiles;
+use super::workspace::{Reference, SegmentRef, SegmentSlice, Side, Workspace};
 use super::{latency, performance, quality, windows};
-use crate::data::{Inputs, Role, ValueKind};
+use crate::data::{Inputs, Role};
 use crate::jobs::JobState;
 use crate::stats::{binning, divergence};
 
@@ -43,23 +39,6 @@ impl Default for DriftParams {
             dataset_share: 0.5,
         }
     }
-}
-
-/// A segment value: the current-side slice `column = value`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SegmentRef {
-    pub column: String,
-    pub value: String,
-}
-
-/// What the current side is compared against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reference {
-    /// The whole baseline.
-    Baseline,
-    /// The same segment value in the baseline.
-    BaselineSegment,
 }
 
 /// One column's drift for one slice, as listed in the report's `features`.
@@ -134,331 +113,15 @@ pub struct DriftReport {
     pub data_quality: Vec<quality::QualityAlert>,
     pub performance: Option<performance::PerformanceReport>,
     pub latency: Option<latency::LatencyReport>,
+    /// What could not be measured, or was folded, and why.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl DriftReport {
     /// The overall (unsliced) entries.
     pub fn overall(&self) -> impl Iterator<Item = &FeatureDrift> {
         self.features.iter().filter(|f| f.segment.is_none())
-    }
-}
-
-/// Values of one analysed column on both sides.
-pub(crate) enum ColumnData {
-    Numeric {
-        baseline: Vec<Option<f64>>,
-        current: Vec<Option<f64>>,
-        /// Integer dtype on both sides.
-        integer: bool,
-    },
-    Categorical {
-        labels: Vec<String>,
-        baseline: Vec<Option<u32>>,
-        current: Vec<Option<u32>>,
-    },
-}
-
-pub(crate) struct Prepared {
-    pub name: String,
-    pub role: Role,
-    pub data: ColumnData,
-}
-
-impl Prepared {
-    pub fn kind(&self) -> ColumnKind {
-        match self.data {
-            ColumnData::Numeric { .. } => ColumnKind::Numeric,
-            ColumnData::Categorical { .. } => ColumnKind::Categorical,
-        }
-    }
-
-    /// The reference prepared from some baseline rows (all rows when `rows` is `None`).
-    pub fn reference(&self, rows: Option<&[usize]>, settings: &DriftSettings) -> PreparedRef {
-        self.reference_on(Side::Baseline, rows, settings)
-    }
-
-    /// The reference prepared from some rows of either side (all rows when `rows` is `None`).
-    pub fn reference_on(
-        &self,
-        side: Side,
-        rows: Option<&[usize]>,
-        settings: &DriftSettings,
-    ) -> PreparedRef {
-        match &self.data {
-            ColumnData::Numeric {
-                baseline,
-                current,
-                integer,
-            } => {
-                let all = if side == Side::Baseline {
-                    baseline
-                } else {
-                    current
-                };
-                let values = rows.map_or_else(|| all.clone(), |r| columns::take(all, r));
-                let mut reference =
-                    NumericReference::new(&values, &settings.column(&self.name), settings.bins);
-                reference.integer = *integer && values.iter().all(Option::is_some);
-                PreparedRef::Numeric(reference)
-            }
-            ColumnData::Categorical {
-                labels,
-                baseline,
-                current,
-            } => {
-                let all = if side == Side::Baseline {
-                    baseline
-                } else {
-                    current
-                };
-                let codes = rows.map_or_else(|| all.clone(), |r| columns::take(all, r));
-                PreparedRef::Categorical(CategoricalReference::new(&codes, labels.len()))
-            }
-        }
-    }
-
-    /// A numeric column's values on one side (all rows when `rows` is `None`); empty for a
-    /// categorical column.
-    pub fn values_on(&self, side: Side, rows: Option<&[usize]>) -> Vec<Option<f64>> {
-        match &self.data {
-            ColumnData::Numeric {
-                baseline, current, ..
-            } => {
-                let all = if side == Side::Baseline {
-                    baseline
-                } else {
-                    current
-                };
-                rows.map_or_else(|| all.clone(), |r| columns::take(all, r))
-            }
-            ColumnData::Categorical { .. } => Vec::new(),
-        }
-    }
-
-    /// This column's drift for some current rows (all when `rows` is `None`).
-    pub fn drift(
-        &self,
-        reference: &PreparedRef,
-        rows: Option<&[usize]>,
-        settings: &DriftSettings,
-    ) -> ColumnDrift {
-        self.drift_on(reference, Side::Log, rows, settings)
-    }
-
-    /// This column's drift for some current rows against the whole baseline and, when given, a
-    /// baseline segment — the slice's values taken and sorted once for both.
-    pub fn drift_pair(
-        &self,
-        whole: &PreparedRef,
-        segment: Option<&PreparedRef>,
-        rows: &[usize],
-        settings: &DriftSettings,
-    ) -> (ColumnDrift, Option<ColumnDrift>) {
-        match (&self.data, whole) {
-            (ColumnData::Numeric { current, .. }, PreparedRef::Numeric(w)) => {
-                let sample = drift::NumericSample::new(&columns::take(current, rows));
-                let one = |r: &NumericReference| {
-                    drift::numeric_drift_sample(&self.name, r, &sample, settings)
-                };
-                let second = match segment {
-                    Some(PreparedRef::Numeric(seg)) => Some(one(seg)),
-                    Some(other) => Some(self.drift(other, Some(rows), settings)),
-                    None => None,
-                };
-                (one(w), second)
-            }
-            _ => (
-                self.drift(whole, Some(rows), settings),
-                segment.map(|seg| self.drift(seg, Some(rows), settings)),
-            ),
-        }
-    }
-
-    /// The drift of some *baseline* rows against a reference (for data-driven thresholds).
-    pub fn drift_of_baseline_rows(
-        &self,
-        reference: &PreparedRef,
-        rows: &[usize],
-        settings: &DriftSettings,
-    ) -> ColumnDrift {
-        self.drift_on(reference, Side::Baseline, Some(rows), settings)
-    }
-
-    /// This column's drift for some rows of either side (all when `rows` is `None`).
-    pub fn drift_on(
-        &self,
-        reference: &PreparedRef,
-        side: Side,
-        rows: Option<&[usize]>,
-        settings: &DriftSettings,
-    ) -> ColumnDrift {
-        match (&self.data, reference) {
-            (
-                ColumnData::Numeric {
-                    baseline, current, ..
-                },
-                PreparedRef::Numeric(r),
-            ) => {
-                let side = if side == Side::Baseline {
-                    baseline
-                } else {
-                    current
-                };
-                let values = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
-                drift::numeric_drift(&self.name, r, &values, settings)
-            }
-            (
-                ColumnData::Categorical {
-                    labels,
-                    baseline,
-                    current,
-                },
-                PreparedRef::Categorical(r),
-            ) => {
-                let side = if side == Side::Baseline {
-                    baseline
-                } else {
-                    current
-                };
-                let codes = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
-                drift::categorical_drift(&self.name, r, &codes, labels, settings)
-            }
-            _ => unreachable_drift(&self.name),
-        }
-    }
-}
-
-fn unreachable_drift(name: &str) -> ColumnDrift {
-    // References are built from the column they are used with, so kinds always agree; should
-    // that ever break, the column is reported without a verdict rather than panicking.
-    ColumnDrift {
-        column: name.to_owned(),
-        kind: ColumnKind::Numeric,
-        n_baseline: 0,
-        n_current: 0,
-        method: drift::Method::JensenShannon.as_str().to_owned(),
-        score: None,
-        threshold: 0.0,
-        lower_is_drift: false,
-        drifted: false,
-        note: Some("internal error: reference of another kind".to_owned()),
-        stats: drift::DriftStats::default(),
-    }
-}
-
-pub(crate) enum PreparedRef {
-    Numeric(NumericReference),
-    Categorical(CategoricalReference),
-}
-
-/// Roles whose columns get a drift verdict.
-fn analysed(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Feature | Role::Prediction | Role::Score | Role::ClassProbability | Role::Label
-    )
-}
-
-/// Numbers with few whole values in a prediction or label column are classes, not quantities.
-fn looks_like_classes(values: &[Option<f64>]) -> bool {
-    let mut seen = HashSet::new();
-    for v in values.iter().flatten() {
-        if v.fract() != 0.0 {
-            return false;
-        }
-        seen.insert(*v as i64);
-        if seen.len() > 50 {
-            return false;
-        }
-    }
-    true
-}
-
-fn prepare(inputs: &Inputs) -> Vec<Prepared> {
-    let (b, c) = (&inputs.baseline.frame, &inputs.current.frame);
-    inputs
-        .roles
-        .columns
-        .par_iter()
-        .filter(|col| {
-            analysed(col.role) && b.column(&col.column).is_ok() && c.column(&col.column).is_ok()
-        })
-        .filter_map(|col| {
-            let categorical = |b: &DataFrame, c: &DataFrame| {
-                let mut dict = Dictionary::default();
-                let baseline = columns::label_codes(b, &col.column, &mut dict).ok()?;
-                let current = columns::label_codes(c, &col.column, &mut dict).ok()?;
-                Some(ColumnData::Categorical {
-                    labels: dict.labels,
-                    baseline,
-                    current,
-                })
-            };
-            let data = match col.kind {
-                ValueKind::Numeric => {
-                    let baseline = columns::numeric_values(b, &col.column).ok()?;
-                    let current = columns::numeric_values(c, &col.column).ok()?;
-                    let classes = matches!(col.role, Role::Prediction | Role::Label)
-                        && looks_like_classes(&baseline)
-                        && looks_like_classes(&current);
-                    if classes {
-                        categorical(b, c)?
-                    } else {
-                        let int = |f: &DataFrame| {
-                            f.column(&col.column).is_ok_and(|c| c.dtype().is_integer())
-                        };
-                        ColumnData::Numeric {
-                            integer: int(b) && int(c),
-                            baseline,
-                            current,
-                        }
-                    }
-                }
-                ValueKind::Categorical => categorical(b, c)?,
-                ValueKind::Datetime | ValueKind::Other => return None,
-            };
-            Some(Prepared {
-                name: col.column.clone(),
-                role: col.role,
-                data,
-            })
-        })
-        .collect()
-}
-
-/// The analysed columns of a pair of inputs, each column's values taken out of the frames once
-/// and its whole-baseline reference (sorted values, bins) built once — shared by the report and
-/// by every slice analysis afterwards, so that changing a slice costs only the slice's own work.
-pub struct Workspace {
-    pub(crate) prepared: Vec<Prepared>,
-    pub(crate) whole: Vec<PreparedRef>,
-    pub settings: DriftSettings,
-    pub window: Option<windows::WindowSpec>,
-    /// Row groups by segment column, filled by the report and by slices.
-    pub groups: super::slice::GroupCache,
-}
-
-impl Workspace {
-    pub fn new(inputs: &Inputs, params: &DriftParams) -> Self {
-        let prepared = prepare(inputs);
-        let whole = prepared
-            .par_iter()
-            .map(|p| p.reference(None, &params.settings))
-            .collect();
-        Self {
-            prepared,
-            whole,
-            settings: params.settings.clone(),
-            window: params.window.clone(),
-            groups: super::slice::GroupCache::default(),
-        }
-    }
-
-    /// The analysed columns: name, role and kind, in column order.
-    pub fn columns(&self) -> impl Iterator<Item = (&str, Role, ColumnKind)> {
-        self.prepared
-            .iter()
-            .map(|p| (p.name.as_str(), p.role, p.kind()))
     }
 }
 
@@ -553,13 +216,16 @@ pub fn run_drift_report_with_workspace(
                     value: value.clone(),
                 };
                 let mut out = Vec::new();
-                for (p, whole_ref) in prepared.iter().zip(whole) {
+                for (i, (p, whole_ref)) in prepared.iter().zip(whole).enumerate() {
                     if p.name == *seg {
                         continue;
                     }
-                    let seg_ref = base_rows.as_ref().map(|b| p.reference(Some(b), settings));
-                    let (vs_whole, vs_segment) =
-                        p.drift_pair(whole_ref, seg_ref.as_ref(), rows, settings);
+                    let from_cells =
+                        segment_from_profiles(&workspace, i, seg, value, base_rows.is_some());
+                    let (vs_whole, vs_segment) = from_cells.unwrap_or_else(|| {
+                        let seg_ref = base_rows.as_ref().map(|b| p.reference(Some(b), settings));
+                        p.drift_pair(whole_ref, seg_ref.as_ref(), rows, settings)
+                    });
                     out.push(FeatureDrift {
                         drift: vs_whole,
                         role: p.role,
@@ -604,10 +270,15 @@ pub fn run_drift_report_with_workspace(
         return None;
     }
     state.stage("time windows", 0);
-    let windows = params
-        .window
+    let windows = windows::run_windows(&workspace, state);
+    let mut notes = Vec::new();
+    if let Some(e) = workspace
+        .cells
         .as_ref()
-        .and_then(|spec| windows::run_windows(inputs, prepared, whole, spec, settings));
+        .and_then(|c| c.window_error.clone())
+    {
+        notes.push(format!("no time windows: {e}"));
+    }
     state.stage("performance", 0);
     let performance = performance::run_performance(
         inputs,
@@ -634,15 +305,57 @@ pub fn run_drift_report_with_workspace(
         data_quality,
         performance,
         latency,
+        notes,
     };
     Some((report, workspace))
 }
 
-/// One segment value of the log: the slice, its column's role and its rows.
-pub(crate) struct SegmentSlice {
-    pub segment: SegmentRef,
-    pub role: Role,
-    pub rows: Vec<usize>,
+/// Column `i` in the log's segment `seg = value` against the whole baseline and (when
+/// `with_segment`) the same segment of the baseline, from the cell profiles. `None` when the
+/// cells cannot answer — not cut by `seg`, the Evidently preset (its tests need the values), or a
+/// verdict the profile leaves undecided — and the rows decide instead.
+fn segment_from_profiles(
+    ws: &Workspace,
+    i: usize,
+    seg: &str,
+    value: &str,
+    with_segment: bool,
+) -> Option<(ColumnDrift, Option<ColumnDrift>)> {
+    let settings = &ws.settings;
+    if settings.preset == Preset::Evidently {
+        return None;
+    }
+    let cells = ws.cells.as_ref()?;
+    let p = &ws.prepared[i];
+    let grid = cells.grids[i].as_ref();
+    let log = &cells.log;
+    let k = log.index.segments.iter().position(|s| s == seg)?;
+    let current = log.merged(i, |t, _| log.index.tuples[t][k].as_deref() == Some(value))?;
+    let vs_whole = drift_from_profiles(p, grid, None, &cells.whole_baseline[i], &current, settings);
+    let undecided = |d: &ColumnDrift| {
+        d.note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("undecided"))
+    };
+    if undecided(&vs_whole) {
+        return None;
+    }
+    if !with_segment {
+        return Some((vs_whole, None));
+    }
+    let base = &cells.baseline;
+    let kb = base.index.segments.iter().position(|s| s == seg)?;
+    let reference = base.merged(i, |t, _| base.index.tuples[t][kb].as_deref() == Some(value))?;
+    let key = (seg.to_owned(), value.to_owned());
+    let bins = match grid {
+        Some(g) => Some(g.segments.get(&key)?),
+        None => None,
+    };
+    let vs_segment = drift_from_profiles(p, grid, bins, &reference, &current, settings);
+    if undecided(&vs_segment) {
+        return None;
+    }
+    Some((vs_whole, Some(vs_segment)))
 }
 
 fn segment_mix(

@@ -9,33 +9,15 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::columns::{self, Groups};
+use super::columns;
 use super::drift::{self, ColumnDrift, ColumnKind};
-use super::report::{PreparedRef, Reference, Workspace};
+use super::profiles;
 use super::windows::{self, Window, WindowSpec};
-use crate::data::roles::closest;
+use super::workspace::{GroupCache, PreparedRef, Reference, Side, Workspace, no_column, table};
 use crate::data::timestamps::format_micros;
-use crate::data::{Inputs, Role, Table};
+use crate::data::{Inputs, Role};
 use crate::jobs::JobState;
 use crate::stats::{sorted, summary::quantile_sorted};
-
-/// Which file a slice takes its rows from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    Baseline,
-    #[default]
-    Log,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Baseline => "baseline",
-            Side::Log => "log",
-        }
-    }
-}
 
 /// One condition on a row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -153,63 +135,6 @@ impl SliceDef {
         }
         let parts: Vec<String> = self.predicates.iter().map(Predicate::describe).collect();
         format!("{} where {}", self.side.as_str(), parts.join(" and "))
-    }
-}
-
-fn table(inputs: &Inputs, side: Side) -> &Table {
-    match side {
-        Side::Baseline => &inputs.baseline,
-        Side::Log => &inputs.current,
-    }
-}
-
-fn no_column(inputs: &Inputs, side: Side, column: &str) -> String {
-    let names: Vec<&str> = table(inputs, side)
-        .frame
-        .get_column_names()
-        .into_iter()
-        .map(|n| n.as_str())
-        .collect();
-    let hint = closest(column, &names)
-        .map(|s| format!(" (did you mean `{s}`?)"))
-        .unwrap_or_default();
-    format!("no column `{column}` in the {}{hint}", side.as_str())
-}
-
-/// Rows grouped by the value of a column, per side, computed once per workspace: grouping ten
-/// million rows by a text column is most of what a new slice would otherwise cost.
-#[derive(Default)]
-pub struct GroupCache(
-    std::sync::Mutex<std::collections::HashMap<(Side, String), std::sync::Arc<Groups>>>,
-);
-
-impl GroupCache {
-    pub fn insert(&self, side: Side, column: &str, groups: std::sync::Arc<Groups>) {
-        if let Ok(mut map) = self.0.lock() {
-            map.insert((side, column.to_owned()), groups);
-        }
-    }
-
-    /// The groups of `column` on `side`, from the cache or computed (and kept).
-    pub fn get(
-        &self,
-        inputs: &Inputs,
-        side: Side,
-        column: &str,
-    ) -> Result<std::sync::Arc<Groups>, String> {
-        let key = (side, column.to_owned());
-        if let Some(g) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return Ok(g);
-        }
-        let t = table(inputs, side);
-        if t.frame.column(column).is_err() {
-            return Err(no_column(inputs, side, column));
-        }
-        let g = std::sync::Arc::new(
-            Groups::of(&t.frame, column).map_err(|e| format!("`{column}`: {e}"))?,
-        );
-        self.insert(side, column, g.clone());
-        Ok(g)
     }
 }
 
@@ -551,6 +476,11 @@ pub fn heatmap(
     reference: Reference,
     state: &JobState,
 ) -> Result<Option<Heatmap>, String> {
+    if reference == Reference::Baseline
+        && let Some(h) = heatmap_from_profiles(ws, inputs, within, segment, state)
+    {
+        return Ok((!state.is_cancelled()).then_some(h));
+    }
     let within_rows = slice_rows_cached(inputs, within, &ws.groups)?;
     let log = table(inputs, Side::Log);
     if log.frame.column(segment).is_err() {
@@ -641,6 +571,104 @@ pub fn heatmap(
     }))
 }
 
+/// Which of the log's time slots (windows, then the rows outside every window) a slice's time
+/// condition keeps; `None` when it cuts through a window (then the rows decide).
+fn slots_of(cells: &super::workspace::Cells, slice: &SliceDef) -> Option<Vec<bool>> {
+    let slots = cells.log.index.slots;
+    let Some((t0, t1)) = slice.time() else {
+        return Some(vec![true; slots]);
+    };
+    let windows = &cells.windows.as_ref()?.windows;
+    let mut keep = vec![false; slots];
+    for (k, w) in keep.iter_mut().zip(windows) {
+        let (start, end) = (w.start_micros?, w.end_micros?);
+        if start >= t0 && end <= t1 {
+            *k = true;
+        } else if start < t1 && end > t0 && w.rows > 0 {
+            return None;
+        }
+    }
+    Some(keep)
+}
+
+/// The heatmap against the whole baseline from the cell profiles, when `within` is a union of
+/// cells and the cells are cut by `segment`; `None` otherwise.
+fn heatmap_from_profiles(
+    ws: &Workspace,
+    inputs: &Inputs,
+    within: &SliceDef,
+    segment: &str,
+    state: &JobState,
+) -> Option<Heatmap> {
+    let cells = ws.cells.as_ref()?;
+    if within.side != Side::Log {
+        return None;
+    }
+    let index = &cells.log.index;
+    let k = index.segments.iter().position(|s| s == segment)?;
+    let keep_tuples = tuples_of(index, within)?;
+    let keep_slots = slots_of(cells, within)?;
+    let groups = ws.groups.get(inputs, Side::Log, segment).ok()?;
+    let cols: Vec<usize> = (0..ws.prepared.len())
+        .filter(|&i| ws.prepared[i].name != segment)
+        .collect();
+    state.stage(format!("heatmap of {segment}"), groups.values.len() as u64);
+    let settings = &ws.settings;
+    let rows_and_cells: Vec<(usize, Vec<HeatCell>)> = groups
+        .values
+        .par_iter()
+        .map(|value| {
+            let keep = |t: usize, s: usize| {
+                keep_tuples[t] && keep_slots[s] && index.tuples[t][k].as_deref() == Some(value)
+            };
+            let mut rows = 0usize;
+            let row = cols
+                .iter()
+                .map(|&i| {
+                    let p = &ws.prepared[i];
+                    let current = cells.log.merged(i, keep);
+                    let d = match &current {
+                        Some(cur) => profiles::drift_from_profiles(
+                            p,
+                            cells.grids[i].as_ref(),
+                            None,
+                            &cells.whole_baseline[i],
+                            cur,
+                            settings,
+                        ),
+                        None => absent_from_baseline(&p.name, 0),
+                    };
+                    rows = current.as_ref().map_or(0, |c| c.rows() as usize);
+                    HeatCell {
+                        severity: if d.note.is_some() { -1.0 } else { severity(&d) },
+                        score: d.score.filter(|_| d.note.is_none()),
+                        threshold: d.threshold,
+                        method: d.method,
+                        drifted: d.drifted,
+                        rows,
+                        note: d.note,
+                    }
+                })
+                .collect();
+            state.advance(1);
+            (rows, row)
+        })
+        .collect();
+    Some(Heatmap {
+        segment: segment.to_owned(),
+        reference: Reference::Baseline,
+        within: within.clone(),
+        values: groups
+            .values
+            .iter()
+            .cloned()
+            .zip(rows_and_cells.iter().map(|(r, _)| *r))
+            .collect(),
+        columns: cols.iter().map(|&i| ws.prepared[i].name.clone()).collect(),
+        cells: rows_and_cells.into_iter().map(|(_, c)| c).collect(),
+    })
+}
+
 fn absent_from_baseline(column: &str, rows: usize) -> ColumnDrift {
     ColumnDrift {
         column: column.to_owned(),
@@ -653,6 +681,8 @@ fn absent_from_baseline(column: &str, rows: usize) -> ColumnDrift {
         lower_is_drift: false,
         drifted: false,
         note: Some("this segment value never appears in the baseline".to_owned()),
+        exact: true,
+        score_interval: None,
         stats: drift::DriftStats::default(),
     }
 }
@@ -685,6 +715,26 @@ pub struct Timeline {
     pub latency: Vec<Option<[f64; 2]>>,
 }
 
+/// The log's cell tuples inside a slice, when the slice is a union of cells: its conditions are
+/// all on segment columns the cells are cut by (a time condition is left to the caller).
+/// `None` otherwise.
+pub(crate) fn tuples_of(index: &profiles::CellIndex, slice: &SliceDef) -> Option<Vec<bool>> {
+    let mut keep = vec![true; index.tuples.len()];
+    for p in &slice.predicates {
+        match p {
+            Predicate::OneOf { column, values } => {
+                let inside = index.tuples_where(column, values)?;
+                for (k, i) in keep.iter_mut().zip(inside) {
+                    *k = *k && i;
+                }
+            }
+            Predicate::Time { .. } => {}
+            Predicate::Range { .. } => return None,
+        }
+    }
+    Some(keep)
+}
+
 /// At most this many segment values get their own line (the largest ones).
 const TIMELINE_SEGMENTS: usize = 8;
 
@@ -703,9 +753,15 @@ pub fn timeline(
         return Err(format!("`{column}` is not an analysed column"));
     };
     let (p, whole) = (&ws.prepared[i], &ws.whole[i]);
-    let (assigned, windows, _) = windows::assign_windows(inputs, spec).ok_or_else(|| {
-        "the log has no timestamp to cut into periods: give a column the timestamp role, or use windows of rows (e.g. 1000rows)".to_owned()
-    })?;
+    let own;
+    let assignment = match ws.cells.as_ref().and_then(|c| c.windows.as_ref()) {
+        Some(a) if ws.window.as_ref() == Some(spec) => a,
+        _ => {
+            own = windows::assign_windows(inputs, spec)?;
+            &own
+        }
+    };
+    let (assigned, windows) = (&assignment.assigned, assignment.windows.clone());
     let within = within.without_time();
     let inside = slice_rows_cached(inputs, &within, &ws.groups)?;
     let mut per_window = vec![Vec::new(); windows.len()];
@@ -720,7 +776,14 @@ pub fn timeline(
     }
     state.stage(format!("{column} over time"), 0);
     let settings = &ws.settings;
-    let line = |label: String, rows_per_window: &[Vec<usize>]| {
+    // From the cell profiles when the windows are the workspace's and the slice is a union of
+    // cells; from the rows otherwise.
+    let profiled = ws
+        .cells
+        .as_ref()
+        .filter(|c| c.windows.is_some() && ws.window.as_ref() == Some(spec))
+        .and_then(|c| Some((c, tuples_of(&c.log.index, &within)?)));
+    let from_rows = |label: String, rows_per_window: &[Vec<usize>]| {
         let results: Vec<ColumnDrift> = rows_per_window
             .par_iter()
             .map(|rows| p.drift(whole, Some(rows), settings))
@@ -739,7 +802,45 @@ pub fn timeline(
             rows: rows_per_window.iter().map(Vec::len).collect(),
         }
     };
-    let mut lines = vec![line("all rows".to_owned(), &per_window)];
+    let from_profiles = |label: String, keep: &[bool]| {
+        let (c, _) = profiled.as_ref()?;
+        let per_slot = c.log.per_slot(i, keep);
+        let grid = c.grids[i].as_ref();
+        let results: Vec<(ColumnDrift, u64)> = per_slot
+            .iter()
+            .take(windows.len())
+            .map(|cur| {
+                (
+                    profiles::drift_from_profiles(
+                        p,
+                        grid,
+                        None,
+                        &c.whole_baseline[i],
+                        cur,
+                        settings,
+                    ),
+                    cur.rows(),
+                )
+            })
+            .collect();
+        Some(TimelineLine {
+            label,
+            scores: results
+                .iter()
+                .map(|(d, _)| d.score.filter(|_| d.note.is_none()))
+                .collect(),
+            null_rates: results
+                .iter()
+                .map(|(d, r)| (*r > 0).then_some(d.stats.null_rate_current))
+                .collect(),
+            rows: results.iter().map(|(_, r)| *r as usize).collect(),
+        })
+    };
+    let mut lines = vec![match &profiled {
+        Some((_, keep)) => from_profiles("all rows".to_owned(), keep)
+            .unwrap_or_else(|| from_rows("all rows".to_owned(), &per_window)),
+        None => from_rows("all rows".to_owned(), &per_window),
+    }];
     let (method, _) = settings.verdict_rule(column, p.kind());
     if let Some(seg) = segment.filter(|s| *s != column) {
         let log = &inputs.current.frame;
@@ -747,23 +848,57 @@ pub fn timeline(
             return Err(no_column(inputs, Side::Log, seg));
         }
         let groups = ws.groups.get(inputs, Side::Log, seg)?;
-        let mut split: Vec<Vec<Vec<usize>>> =
-            vec![vec![Vec::new(); windows.len()]; groups.values.len()];
-        for (w, rows) in per_window.iter().enumerate() {
-            for &r in rows {
-                if let Some(g) = groups.row_group[r] {
-                    split[g as usize][w].push(r);
+        let by_cells = profiled.as_ref().and_then(|(c, keep)| {
+            let k = c.log.index.segments.iter().position(|s| s == seg)?;
+            Some((c, keep, k))
+        });
+        if let Some((c, keep, k)) = by_cells {
+            let per_value: Vec<Vec<bool>> = groups
+                .values
+                .iter()
+                .map(|v| {
+                    c.log
+                        .index
+                        .tuples
+                        .iter()
+                        .zip(keep.iter())
+                        .map(|(t, &kept)| kept && t[k].as_deref() == Some(v.as_str()))
+                        .collect()
+                })
+                .collect();
+            let mut built: Vec<TimelineLine> = Vec::new();
+            for (g, keep_v) in per_value.iter().enumerate() {
+                if state.is_cancelled() {
+                    return Ok(None);
+                }
+                if let Some(l) = from_profiles(format!("{seg} = {}", groups.values[g]), keep_v) {
+                    built.push(l);
                 }
             }
-        }
-        let mut order: Vec<usize> = (0..groups.values.len()).collect();
-        let size = |g: usize| split[g].iter().map(Vec::len).sum::<usize>();
-        order.sort_by_key(|&g| std::cmp::Reverse(size(g)));
-        for g in order.into_iter().take(TIMELINE_SEGMENTS) {
-            if state.is_cancelled() {
-                return Ok(None);
+            built.sort_by_key(|l| std::cmp::Reverse(l.rows.iter().sum::<usize>()));
+            lines.extend(built.into_iter().take(TIMELINE_SEGMENTS));
+        } else {
+            let mut split: Vec<Vec<Vec<usize>>> =
+                vec![vec![Vec::new(); windows.len()]; groups.values.len()];
+            for (w, rows) in per_window.iter().enumerate() {
+                for &r in rows {
+                    if let Some(g) = groups.row_group[r] {
+                        split[g as usize][w].push(r);
+                    }
+                }
             }
-            lines.push(line(format!("{seg} = {}", groups.values[g]), &split[g]));
+            let mut order: Vec<usize> = (0..groups.values.len()).collect();
+            let size = |g: usize| split[g].iter().map(Vec::len).sum::<usize>();
+            order.sort_by_key(|&g| std::cmp::Reverse(size(g)));
+            for g in order.into_iter().take(TIMELINE_SEGMENTS) {
+                if state.is_cancelled() {
+                    return Ok(None);
+                }
+                lines.push(from_rows(
+                    format!("{seg} = {}", groups.values[g]),
+                    &split[g],
+                ));
+            }
         }
     }
     let numeric_per_window = |col: &str| -> Option<Vec<Vec<f64>>> {

@@ -1,17 +1,23 @@
 //! Drift over time: the log cut into windows (by period on the timestamp, or by row count), each
 //! column's drift score per window against the whole baseline, with two thresholds side by side —
 //! the fixed one of the method, and a data-driven one in the manner of NannyML: the baseline cut
-//! into chunks of the same size, each scored against the whole baseline, threshold = mean + 3σ of
-//! those scores (mean − 3σ for p-values). The first window over a threshold is "since when".
+//! into chunks of a typical window's size, each scored against the rest of the baseline,
+//! threshold = mean + 3σ of those scores (mean − 3σ for p-values). The first window over a
+//! threshold is "since when". Scores come from the workspace's cell profiles
+//! (`analysis::profiles`), so a year of daily windows costs merges of counts, not sorts of rows.
+//! The number of windows is bounded ([`MAX_WINDOWS`]); stray timestamps far from the rest are
+//! counted and left out of the grid, with a note.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns;
-use super::drift::{ColumnKind, DriftSettings, Method};
-use super::report::{Prepared, PreparedRef};
+use super::drift::{ColumnDrift, ColumnKind, Method};
+use super::profiles::drift_from_profiles;
+use super::workspace::Workspace;
 use crate::data::timestamps::format_micros;
 use crate::data::{Inputs, Role};
+use crate::jobs::JobState;
 use crate::stats::summary;
 
 /// How the log is cut into windows.
@@ -105,18 +111,49 @@ pub struct WindowsReport {
     pub series: Vec<ColumnSeries>,
     /// Rows left out because their timestamp is missing.
     pub rows_without_time: usize,
+    /// Rows left out because their timestamp lies far from the rest (a stray year 1970 or 9999).
+    #[serde(default)]
+    pub rows_outside: usize,
+    /// What was left out or folded, in words.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// The baseline chunk size the data-driven thresholds were learnt on.
+    #[serde(default)]
+    pub chunk_rows: usize,
 }
 
-/// Which window each log row falls in (`None`: no timestamp), the windows, and the timestamp
-/// column used.
-pub type WindowAssignment = (Vec<Option<usize>>, Vec<Window>, Option<String>);
+/// At most this many windows: a log whose span needs more is cut into fewer by the caller
+/// (with a message) instead of creating millions of windows.
+pub const MAX_WINDOWS: usize = 10_000;
 
-/// The window of every log row, and the windows.
-pub fn assign_windows(inputs: &Inputs, spec: &WindowSpec) -> Option<WindowAssignment> {
+/// Which window each log row falls in, and the windows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowAssignment {
+    /// Per log row: its window (`None`: no timestamp, or one far from the rest).
+    pub assigned: Vec<Option<usize>>,
+    pub windows: Vec<Window>,
+    /// The timestamp column (period windows).
+    pub timestamp: Option<String>,
+    pub rows_without_time: usize,
+    pub rows_outside: usize,
+    pub notes: Vec<String>,
+}
+
+/// The window of every log row, and the windows; an error says why there are none.
+pub fn assign_windows(inputs: &Inputs, spec: &WindowSpec) -> Result<WindowAssignment, String> {
     let n = inputs.current.rows();
     match spec {
         WindowSpec::Rows(size) => {
-            let count = n.div_ceil(*size);
+            let size = (*size).max(n.div_ceil(MAX_WINDOWS)).max(1);
+            let count = n.div_ceil(size);
+            let mut notes = Vec::new();
+            if let WindowSpec::Rows(asked) = spec
+                && *asked != size
+            {
+                notes.push(format!(
+                    "windows of {asked} rows would make more than {MAX_WINDOWS} windows: windows of {size} rows are used"
+                ));
+            }
             let windows = (0..count)
                 .map(|i| Window {
                     index: i,
@@ -124,37 +161,73 @@ pub fn assign_windows(inputs: &Inputs, spec: &WindowSpec) -> Option<WindowAssign
                     end: None,
                     start_micros: None,
                     end_micros: None,
-                    rows: (*size).min(n - i * size),
+                    rows: size.min(n - i * size),
                 })
                 .collect();
-            Some(((0..n).map(|r| Some(r / size)).collect(), windows, None))
+            Ok(WindowAssignment {
+                assigned: (0..n).map(|r| Some(r / size)).collect(),
+                windows,
+                timestamp: None,
+                rows_without_time: 0,
+                rows_outside: 0,
+                notes,
+            })
         }
-        WindowSpec::Period { seconds, .. } => {
+        WindowSpec::Period { seconds, label } => {
             let ts = inputs
                 .roles
                 .with_role(Role::Timestamp)
                 .first()
-                .map(|s| (*s).to_owned())?;
-            let micros = columns::numeric_values(&inputs.current.frame, &ts).ok()?;
-            let period = *seconds as f64 * 1e6;
+                .map(|s| (*s).to_owned())
+                .ok_or_else(|| {
+                    format!(
+                        "windows of {label} need a timestamp, and the log has no column with the timestamp role: give one that role, or use windows of rows (e.g. 10000rows)"
+                    )
+                })?;
+            let micros = columns::numeric_values(&inputs.current.frame, &ts)
+                .map_err(|e| format!("the timestamp column `{ts}` cannot be read: {e}"))?;
+            let period = (*seconds).max(1) as f64 * 1e6;
             let buckets: Vec<Option<i64>> = micros
                 .iter()
-                .map(|m| m.map(|m| (m / period).floor() as i64))
+                .map(|m| {
+                    m.filter(|m| m.is_finite())
+                        .map(|m| (m / period).floor() as i64)
+                })
                 .collect();
-            let first = buckets.iter().flatten().min().copied()?;
-            let last = buckets.iter().flatten().max().copied()?;
+            let rows_without_time = buckets.iter().filter(|b| b.is_none()).count();
+            let (first, last, rows_outside) = window_range(&buckets).ok_or_else(|| {
+                format!("the timestamp column `{ts}` has no value: the log cannot be cut into windows of {label}")
+            })?;
             let count = (last - first + 1) as usize;
             let mut rows = vec![0usize; count];
             let assigned: Vec<Option<usize>> = buckets
                 .iter()
                 .map(|b| {
-                    b.map(|b| {
-                        let i = (b - first) as usize;
-                        rows[i] += 1;
-                        i
-                    })
+                    let b = (*b)?;
+                    if b < first || b > last {
+                        return None;
+                    }
+                    let i = (b - first) as usize;
+                    rows[i] += 1;
+                    Some(i)
                 })
                 .collect();
+            let mut notes = Vec::new();
+            if rows_outside > 0 {
+                let first_out = buckets
+                    .iter()
+                    .zip(&micros)
+                    .find_map(|(b, m)| b.filter(|b| *b < first || *b > last).and(*m));
+                notes.push(format!(
+                    "{rows_outside} rows have a timestamp far from the rest of the log (the first: {}) and are left out of the windows",
+                    first_out.map_or_else(String::new, |m| format_micros(m as i64))
+                ));
+            }
+            if rows_without_time > 0 {
+                notes.push(format!(
+                    "{rows_without_time} rows have no timestamp and are left out of the windows"
+                ));
+            }
             let windows = (0..count)
                 .map(|i| {
                     let start = ((first + i as i64) as f64 * period) as i64;
@@ -169,12 +242,52 @@ pub fn assign_windows(inputs: &Inputs, spec: &WindowSpec) -> Option<WindowAssign
                     }
                 })
                 .collect();
-            Some((assigned, windows, Some(ts)))
+            Ok(WindowAssignment {
+                assigned,
+                windows,
+                timestamp: Some(ts),
+                rows_without_time,
+                rows_outside,
+                notes,
+            })
         }
     }
 }
 
-fn rows_by_window(assigned: &[Option<usize>], count: usize) -> Vec<Vec<usize>> {
+/// The first and last window to make, and the rows left outside. Every window between the
+/// first and the last timestamp is made when that is at most [`MAX_WINDOWS`]; otherwise the
+/// windows cover the central 99 % of the rows widened by its own span on each side (so a stray
+/// timestamp in 1970 or 9999 does not stretch the grid), cut to [`MAX_WINDOWS`] around its
+/// middle.
+fn window_range(buckets: &[Option<i64>]) -> Option<(i64, i64, usize)> {
+    let present: Vec<i64> = buckets.iter().flatten().copied().collect();
+    let first = *present.iter().min()?;
+    let last = *present.iter().max()?;
+    let max = MAX_WINDOWS as i64;
+    if last.saturating_sub(first) < max {
+        return Some((first, last, 0));
+    }
+    let mut sorted = present;
+    sorted.sort_unstable();
+    let n = sorted.len();
+    let lo = sorted[n / 200];
+    let hi = sorted[(n - 1) - n / 200];
+    let span = hi.saturating_sub(lo).saturating_add(1);
+    let (mut a, mut b) = (
+        lo.saturating_sub(span).max(first),
+        hi.saturating_add(span).min(last),
+    );
+    if b.saturating_sub(a) >= max {
+        let mid = lo / 2 + hi / 2;
+        a = mid.saturating_sub(max / 2).max(first);
+        b = a.saturating_add(max - 1).min(last);
+    }
+    let outside = sorted.iter().filter(|&&x| x < a || x > b).count();
+    Some((a, b, outside))
+}
+
+/// The rows of every window, in one pass.
+pub(crate) fn rows_by_window(assigned: &[Option<usize>], count: usize) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::new(); count];
     for (row, w) in assigned.iter().enumerate() {
         if let Some(w) = w {
@@ -184,44 +297,45 @@ fn rows_by_window(assigned: &[Option<usize>], count: usize) -> Vec<Vec<usize>> {
     out
 }
 
+/// Each column's drift per window from the workspace's cell profiles, against the whole
+/// baseline, with the data-driven threshold learnt on the baseline's chunks. When the deciding
+/// score is only an interval that straddles its threshold, that window is measured from its
+/// rows (they are at hand).
 pub(crate) fn run_windows(
-    inputs: &Inputs,
-    prepared: &[Prepared],
-    whole: &[PreparedRef],
-    spec: &WindowSpec,
-    settings: &DriftSettings,
+    ws: &Workspace,
+    state: &JobState,
 ) -> Option<(WindowsReport, Vec<Vec<usize>>)> {
-    let (assigned, windows, timestamp) = assign_windows(inputs, spec)?;
-    let rows_without_time = assigned.iter().filter(|w| w.is_none()).count();
-    let per_window = rows_by_window(&assigned, windows.len());
-    // Baseline chunks as large as a typical window.
-    let mut sizes: Vec<f64> = windows
-        .iter()
-        .filter(|w| w.rows > 0)
-        .map(|w| w.rows as f64)
-        .collect();
-    sizes.sort_by(f64::total_cmp);
-    let chunk = summary::quantile_sorted(&sizes, 0.5)
-        .map_or(0, |m| m as usize)
-        .max(settings.min_rows);
-    let base_rows = inputs.baseline.rows();
-    let chunks: Vec<Vec<usize>> = match base_rows.checked_div(chunk) {
-        Some(count) => (0..count)
-            .map(|i| (i * chunk..(i + 1) * chunk).collect())
-            .collect(),
-        None => Vec::new(),
-    };
-
-    let series = prepared
+    let cells = ws.cells.as_ref()?;
+    let assignment = cells.windows.as_ref()?;
+    let spec = ws.window.as_ref()?;
+    let settings = &ws.settings;
+    let windows = &assignment.windows;
+    let per_window = rows_by_window(&assignment.assigned, windows.len());
+    let all_tuples = vec![true; cells.log.index.tuples.len()];
+    state.stage("time windows", ws.prepared.len() as u64);
+    let series = ws
+        .prepared
         .par_iter()
-        .zip(whole)
-        .map(|(p, reference)| {
-            let results: Vec<_> = per_window
-                .iter()
-                .map(|rows| p.drift(reference, Some(rows), settings))
+        .enumerate()
+        .map(|(i, p)| {
+            let grid = cells.grids[i].as_ref();
+            let whole = &cells.whole_baseline[i];
+            let per_slot = cells.log.per_slot(i, &all_tuples);
+            let results: Vec<ColumnDrift> = (0..windows.len())
+                .map(|w| {
+                    let d = drift_from_profiles(p, grid, None, whole, &per_slot[w], settings);
+                    if d.note
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with("undecided"))
+                    {
+                        p.drift(&ws.whole[i], Some(&per_window[w]), settings)
+                    } else {
+                        d
+                    }
+                })
                 .collect();
             let (method, threshold) = settings.verdict_rule(&p.name, p.kind());
-            let data_threshold = data_driven_threshold(p, &chunks, base_rows, settings, method);
+            let data_threshold = data_driven_threshold(ws, i, method);
             let scores: Vec<Option<f64>> = results
                 .iter()
                 .map(|d| if d.note.is_none() { d.score } else { None })
@@ -237,6 +351,7 @@ pub(crate) fn run_windows(
                     _ => false,
                 })
                 .collect();
+            state.advance(1);
             ColumnSeries {
                 column: p.name.clone(),
                 role: p.role,
@@ -253,12 +368,22 @@ pub(crate) fn run_windows(
             }
         })
         .collect();
+    let mut notes = assignment.notes.clone();
+    if !cells.log.index.folded.is_empty() {
+        notes.push(format!(
+            "the log's cells are not cut by {} (too many segment combinations × windows)",
+            cells.log.index.folded.join(", ")
+        ));
+    }
     let report = WindowsReport {
         spec: spec.clone(),
-        timestamp,
-        windows,
+        timestamp: assignment.timestamp.clone(),
+        windows: windows.clone(),
         series,
-        rows_without_time,
+        rows_without_time: assignment.rows_without_time,
+        rows_outside: assignment.rows_outside,
+        notes,
+        chunk_rows: cells.chunk_rows,
     };
     // The rows of each window go back with the report, so later analyses need not cut again.
     Some((report, per_window))
@@ -272,26 +397,31 @@ fn over(method: Method, score: f64, threshold: f64) -> bool {
     }
 }
 
-/// mean + 3σ (distances) or mean − 3σ (p-values) of the scores of baseline chunks, each against
-/// the rest of the baseline (leaving the chunk out, so that its score is not biased low by
-/// comparing it with itself).
-fn data_driven_threshold(
-    p: &Prepared,
-    chunks: &[Vec<usize>],
-    base_rows: usize,
-    settings: &DriftSettings,
-    method: Method,
-) -> Option<f64> {
-    if chunks.len() < 2 {
+/// mean + 3σ (distances, clipped to the method's range) or mean − 3σ (p-values, at least 0) of
+/// the scores of the baseline's chunks, each against the rest of the baseline (leaving the chunk
+/// out, so that its score is not biased low by comparing it with itself) on the whole baseline's
+/// bins — the bins the windows are scored on. From the cell profiles: the rest is the whole
+/// baseline's profile minus the chunk's, so no chunk re-sorts the baseline.
+fn data_driven_threshold(ws: &Workspace, column: usize, method: Method) -> Option<f64> {
+    let cells = ws.cells.as_ref()?;
+    let base = &cells.baseline;
+    // The last slot holds the rows after the last whole chunk.
+    let chunks = base.index.slots.saturating_sub(1);
+    if chunks < 2 {
         return None;
     }
-    let scores: Vec<f64> = chunks
+    let p = &ws.prepared[column];
+    let grid = cells.grids[column].as_ref();
+    let whole = &cells.whole_baseline[column];
+    let all = vec![true; base.index.tuples.len()];
+    let per_chunk = base.per_slot(column, &all);
+    let scores: Vec<f64> = per_chunk
         .iter()
-        .filter_map(|rows| {
-            let (lo, hi) = (rows.first()?, rows.last()?);
-            let rest: Vec<usize> = (0..base_rows).filter(|r| r < lo || r > hi).collect();
-            let reference = p.reference(Some(&rest), settings);
-            p.drift_of_baseline_rows(&reference, rows, settings).score
+        .take(chunks)
+        .filter_map(|chunk| {
+            let rest = whole.without(chunk, grid);
+            let d = drift_from_profiles(p, grid, None, &rest, chunk, &ws.settings);
+            d.score
         })
         .collect();
     let mean = summary::mean(&scores);
@@ -299,7 +429,8 @@ fn data_driven_threshold(
     Some(if method.is_pvalue() {
         (mean - 3.0 * sd).max(0.0)
     } else {
-        mean + 3.0 * sd
+        let t = mean + 3.0 * sd;
+        method.upper_bound().map_or(t, |b| t.min(b))
     })
 }
 

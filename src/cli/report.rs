@@ -285,6 +285,7 @@ pub fn build_report_json(inputs: &Inputs, analysis: Option<&DriftReport>) -> Res
         );
         map.insert("performance".into(), serde_json::to_value(&a.performance)?);
         map.insert("latency".into(), serde_json::to_value(&a.latency)?);
+        map.insert("notes".into(), serde_json::to_value(&a.notes)?);
     }
     Ok(out)
 }

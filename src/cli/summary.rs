@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use super::FailOn;
 use crate::analysis::DriftReport;
+use crate::analysis::Reference;
 use crate::analysis::quality::Severity;
-use crate::analysis::report::Reference;
 use crate::format::{pct, score};
 
 fn num(x: Option<f64>) -> String {
@@ -132,6 +132,15 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
                 v.value,
                 pct(v.current_share)
             );
+        }
+    }
+
+    let window_notes = r.windows.iter().flat_map(|w| w.notes.iter());
+    let notes: Vec<&String> = r.notes.iter().chain(window_notes).collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\nnotes:");
+        for n in notes {
+            let _ = writeln!(out, "  {n}");
         }
     }
 

@@ -11,7 +11,7 @@ use crate::replay::analysis::Comparison;
 use crate::session::findings::{Chart, Finding, FindingSeverity, now};
 
 /// The log rows of one segment value.
-fn segment_slice(s: &crate::analysis::report::SegmentRef) -> SliceDef {
+fn segment_slice(s: &crate::analysis::SegmentRef) -> SliceDef {
     SliceDef::default().with(Predicate::OneOf {
         column: s.column.clone(),
         values: vec![s.value.clone()],

@@ -68,12 +68,27 @@ pub fn ks_2samp(a: &[f64], b: &[f64]) -> Option<KsResult> {
         }
     }
     let min_s = (-min_s).clamp(0.0, 1.0);
-    let (mut d, location) = if min_s > max_s {
+    let (d, location) = if min_s > max_s {
         (min_s, loc_min)
     } else {
         (max_s, loc_max)
     };
-    let g = gcd(n1, n2);
+    let (statistic, pvalue, method) = pvalue_of_statistic(n1, n2, d);
+    Some(KsResult {
+        statistic,
+        pvalue,
+        method,
+        location,
+    })
+}
+
+/// The p-value of a two-sample D between samples of `n1` and `n2` values, as `ks_2samp` computes
+/// it from D alone (its p-value depends on nothing else): (D as scipy returns it — rounded to the
+/// lattice h / lcm(n1, n2) when the exact method is used —, p, method). The profile path, which
+/// knows D (or an interval for it) but not the values, uses this too.
+pub fn pvalue_of_statistic(n1: usize, n2: usize, d: f64) -> (f64, f64, KsMethod) {
+    let mut d = d;
+    let g = gcd(n1.max(1), n2.max(1));
     let mut method = if n1.max(n2) <= MAX_EXACT_N {
         KsMethod::Exact
     } else {
@@ -97,12 +112,7 @@ pub fn ks_2samp(a: &[f64], b: &[f64]) -> Option<KsResult> {
         let en = m * n / (m + n);
         pvalue = kolmogn_sf(en.round_ties_even() as u64, d);
     }
-    Some(KsResult {
-        statistic: d,
-        pvalue: pvalue.clamp(0.0, 1.0),
-        method,
-        location,
-    })
+    (d, pvalue.clamp(0.0, 1.0), method)
 }
 
 fn gcd(mut a: usize, mut b: usize) -> usize {

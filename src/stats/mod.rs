@@ -6,6 +6,7 @@ pub mod binning;
 pub mod chi2;
 pub mod divergence;
 pub mod ks;
+pub mod profile;
 pub mod summary;
 pub mod wasserstein;
 

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
 
-use crate::analysis::report::Workspace;
+use crate::analysis::Workspace;
 use crate::analysis::slice::{self, Heatmap, SliceComparison, Timeline};
 use crate::analysis::{
     DriftParams, DriftReport, Predicate, Reference, Side, SliceDef, run_drift_report_with_workspace,

@@ -7,8 +7,8 @@ use eframe::egui::{self, RichText};
 use super::slices::{TableRow, drift_table};
 use super::{AppCommand, PanelCtx, Tab};
 use crate::analysis::Predicate;
+use crate::analysis::SegmentRef;
 use crate::analysis::quality::Severity;
-use crate::analysis::report::SegmentRef;
 use crate::format::{pct, score};
 
 fn num(x: Option<f64>) -> String {

@@ -1,0 +1,536 @@
+//! Cell profiles: every analysed column profiled (`stats::profile`) per **cell** — a combination
+//! of segment values (every segment column and the model version) × a time window on the log,
+//! × a chunk of rows on the baseline. Any slice that is a union of cells (a window, a segment
+//! value, a segment value within a window range, a baseline chunk or everything but one) is
+//! measured by merging the cells' profiles, without touching a row: the report's windows and
+//! data-driven thresholds, the heatmap and the timelines are evaluated this way, at a cost that
+//! depends on the number of cells and the grid, not on the rows.
+//!
+//! Sizes are bounded: at most [`MAX_CELLS`] cells a side (segment columns are folded, the one
+//! with the most values first, until the cells fit, and the report says which), and a grid of at
+//! most [`MAX_EDGES`] edges a column, fewer when many cells must share a memory budget of
+//! [`SLOT_BUDGET`] slots.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::columns::Groups;
+use super::drift::{
+    self, ColumnDrift, ColumnKind, DriftSettings, DriftStats, NumericReference, StatIntervals,
+};
+use super::workspace::{ColumnData, Prepared, PreparedRef};
+use crate::stats::profile::{
+    CategoricalProfile, Grid, NumericProfile, ks_from_profiles, wasserstein_from_profiles,
+};
+use crate::stats::{binning, wasserstein};
+
+/// At most this many cells on one side.
+pub const MAX_CELLS: usize = 100_000;
+/// At most this many edges in a column's grid (the exact case when the baseline has no more
+/// distinct values).
+pub const MAX_EDGES: usize = 4096;
+/// Slots (a count and a sum each, 16 bytes) shared by every numeric cell profile of both sides:
+/// 8 M slots = 128 MB.
+pub const SLOT_BUDGET: usize = 8 << 20;
+
+/// A reference's bins: its cut points and where they fall in the grid's slot order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bins {
+    pub cuts: Vec<f64>,
+    pub boundaries: Vec<usize>,
+}
+
+/// The grid of a numeric column and where the bins of every reference fall on it: the whole
+/// baseline's, and each baseline segment value's own (its deciles), so that a segment of the log
+/// is measured against the same segment of the baseline on the bins the row path would use.
+#[derive(Clone, Debug)]
+pub struct ColumnGrid {
+    pub grid: Grid,
+    pub whole: Bins,
+    /// `(segment column, value)` → that baseline segment's bins.
+    pub segments: HashMap<(String, String), Bins>,
+}
+
+impl ColumnGrid {
+    pub fn new(
+        reference: &NumericReference,
+        segment_cuts: HashMap<(String, String), Vec<f64>>,
+        max_edges: usize,
+    ) -> Self {
+        let mut all_cuts = reference.cuts.clone();
+        all_cuts.extend(segment_cuts.values().flatten().copied());
+        let grid = Grid::new(&reference.sorted, &all_cuts, max_edges);
+        // Every cut was added as an edge, so every boundary exists; an empty baseline has none.
+        let bins = |cuts: Vec<f64>| Bins {
+            boundaries: grid.bin_boundaries(&cuts).unwrap_or_default(),
+            cuts,
+        };
+        let whole = bins(reference.cuts.clone());
+        let segments = segment_cuts
+            .into_iter()
+            .map(|(k, cuts)| (k, bins(cuts)))
+            .collect();
+        Self {
+            grid,
+            whole,
+            segments,
+        }
+    }
+}
+
+/// One column's profile over some rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnProfile {
+    Numeric(NumericProfile),
+    Categorical(CategoricalProfile),
+}
+
+impl ColumnProfile {
+    pub fn merge(&mut self, other: &ColumnProfile) {
+        match (self, other) {
+            (ColumnProfile::Numeric(a), ColumnProfile::Numeric(b)) => a.merge(b),
+            (ColumnProfile::Categorical(a), ColumnProfile::Categorical(b)) => a.merge(b),
+            // Profiles of one column always share a kind.
+            _ => {}
+        }
+    }
+
+    pub fn without(&self, part: &ColumnProfile, grid: Option<&ColumnGrid>) -> ColumnProfile {
+        match (self, part, grid) {
+            (ColumnProfile::Numeric(a), ColumnProfile::Numeric(b), Some(g)) => {
+                ColumnProfile::Numeric(a.without(b, &g.grid))
+            }
+            (ColumnProfile::Categorical(a), ColumnProfile::Categorical(b), _) => {
+                ColumnProfile::Categorical(a.without(b))
+            }
+            _ => self.clone(),
+        }
+    }
+
+    pub fn rows(&self) -> u64 {
+        match self {
+            ColumnProfile::Numeric(p) => p.rows,
+            ColumnProfile::Categorical(p) => p.rows,
+        }
+    }
+}
+
+/// Which cell each row of one side is in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellIndex {
+    /// The segment columns the cells are cut by.
+    pub segments: Vec<String>,
+    /// Per tuple, per segment column: its value (`None`: missing, or no such column here).
+    pub tuples: Vec<Vec<Option<String>>>,
+    /// Time slots per tuple: the windows plus one for rows outside every window (log), or the
+    /// baseline's chunks plus one for the rows after the last whole chunk.
+    pub slots: usize,
+    /// Segment columns left out of the cells to keep them under [`MAX_CELLS`].
+    pub folded: Vec<String>,
+    #[serde(skip)]
+    pub cell_of_row: Vec<u32>,
+}
+
+impl CellIndex {
+    pub fn cells(&self) -> usize {
+        self.tuples.len() * self.slots
+    }
+
+    pub fn cell(&self, tuple: usize, slot: usize) -> usize {
+        tuple * self.slots + slot
+    }
+
+    /// The tuples whose value of `column` is one of `values` (`None` when the cells are not cut
+    /// by that column).
+    pub fn tuples_where(&self, column: &str, values: &[String]) -> Option<Vec<bool>> {
+        let k = self.segments.iter().position(|s| s == column)?;
+        Some(
+            self.tuples
+                .iter()
+                .map(|t| t[k].as_ref().is_some_and(|v| values.contains(v)))
+                .collect(),
+        )
+    }
+
+    /// Builds the index from each segment column's row groups and each row's time slot.
+    pub fn build(
+        segments: Vec<(String, Arc<Groups>)>,
+        slot_of_row: &[usize],
+        slots: usize,
+    ) -> Self {
+        let rows = slot_of_row.len();
+        let mut segments = segments;
+        let mut folded = Vec::new();
+        loop {
+            let index = Self::try_build(&segments, slot_of_row, slots, rows);
+            if index.cells() <= MAX_CELLS || segments.is_empty() {
+                let mut index = index;
+                index.folded = folded;
+                return index;
+            }
+            // Fold the segment column with the most values.
+            if let Some((i, _)) = segments
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, (_, g))| g.values.len())
+            {
+                folded.push(segments.remove(i).0);
+            }
+        }
+    }
+
+    fn try_build(
+        segments: &[(String, Arc<Groups>)],
+        slot_of_row: &[usize],
+        slots: usize,
+        rows: usize,
+    ) -> Self {
+        let mut key_to_tuple: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut tuples: Vec<Vec<Option<String>>> = Vec::new();
+        let mut cell_of_row = Vec::with_capacity(rows);
+        let mut key = vec![0u32; segments.len()];
+        let mut last: Option<(Vec<u32>, u32)> = None;
+        for (row, &slot) in slot_of_row.iter().enumerate() {
+            for (k, (_, g)) in segments.iter().enumerate() {
+                key[k] = g.row_group.get(row).copied().flatten().map_or(0, |c| c + 1);
+            }
+            let tuple = match &last {
+                Some((k, t)) if *k == key => *t,
+                _ => {
+                    let next = tuples.len() as u32;
+                    let t = *key_to_tuple.entry(key.clone()).or_insert(next);
+                    if t == next {
+                        tuples.push(
+                            segments
+                                .iter()
+                                .zip(&key)
+                                .map(|((_, g), &c)| {
+                                    c.checked_sub(1)
+                                        .and_then(|c| g.values.get(c as usize).cloned())
+                                })
+                                .collect(),
+                        );
+                    }
+                    last = Some((key.clone(), t));
+                    t
+                }
+            };
+            cell_of_row.push((tuple as usize * slots + slot.min(slots - 1)) as u32);
+            if tuples.len() * slots > MAX_CELLS && !segments.is_empty() {
+                break;
+            }
+        }
+        if tuples.is_empty() {
+            tuples.push(vec![None; segments.len()]);
+        }
+        Self {
+            segments: segments.iter().map(|(s, _)| s.clone()).collect(),
+            tuples,
+            slots,
+            folded: Vec::new(),
+            cell_of_row,
+        }
+    }
+}
+
+/// Every analysed column's profile in every cell of one side: `columns[column][cell]`.
+#[derive(Clone, Debug)]
+pub struct CellProfiles {
+    pub index: CellIndex,
+    pub columns: Vec<Vec<ColumnProfile>>,
+}
+
+impl CellProfiles {
+    /// Profiles the rows of one side (`baseline` or not) cell by cell, every column in parallel.
+    pub(crate) fn build(
+        prepared: &[Prepared],
+        grids: &[Option<ColumnGrid>],
+        baseline: bool,
+        index: CellIndex,
+    ) -> Self {
+        let cells = index.cells();
+        let columns = prepared
+            .par_iter()
+            .zip(grids)
+            .map(|(p, grid)| {
+                let cell_of_row = &index.cell_of_row;
+                match (&p.data, grid) {
+                    (
+                        ColumnData::Numeric {
+                            baseline: b,
+                            current: c,
+                            ..
+                        },
+                        Some(g),
+                    ) => {
+                        let values = if baseline { b } else { c };
+                        let mut out = vec![NumericProfile::empty(&g.grid); cells];
+                        for (v, &cell) in values.iter().zip(cell_of_row) {
+                            out[cell as usize].update(&g.grid, *v);
+                        }
+                        out.into_iter().map(ColumnProfile::Numeric).collect()
+                    }
+                    (
+                        ColumnData::Categorical {
+                            labels,
+                            baseline: b,
+                            current: c,
+                        },
+                        _,
+                    ) => {
+                        let codes = if baseline { b } else { c };
+                        let mut out = vec![CategoricalProfile::empty(labels.len()); cells];
+                        for (v, &cell) in codes.iter().zip(cell_of_row) {
+                            out[cell as usize].update(*v);
+                        }
+                        out.into_iter().map(ColumnProfile::Categorical).collect()
+                    }
+                    // A numeric column always has a grid.
+                    _ => Vec::new(),
+                }
+            })
+            .collect();
+        Self { index, columns }
+    }
+
+    /// The merged profile of column `column` over the cells for which `keep(tuple, slot)`.
+    pub fn merged(
+        &self,
+        column: usize,
+        mut keep: impl FnMut(usize, usize) -> bool,
+    ) -> Option<ColumnProfile> {
+        let cells = self.columns.get(column)?;
+        let mut out: Option<ColumnProfile> = None;
+        for t in 0..self.index.tuples.len() {
+            for s in 0..self.index.slots {
+                if !keep(t, s) {
+                    continue;
+                }
+                let p = &cells[self.index.cell(t, s)];
+                match &mut out {
+                    Some(o) => o.merge(p),
+                    None => out = Some(p.clone()),
+                }
+            }
+        }
+        out.or_else(|| cells.first().map(empty_like))
+    }
+
+    /// Per time slot, the merged profile of `column` over the tuples for which `keep_tuple`.
+    pub fn per_slot(&self, column: usize, keep_tuple: &[bool]) -> Vec<ColumnProfile> {
+        (0..self.index.slots)
+            .filter_map(|s| {
+                self.merged(column, |t, slot| {
+                    slot == s && keep_tuple.get(t).copied().unwrap_or(true)
+                })
+            })
+            .collect()
+    }
+}
+
+fn empty_like(p: &ColumnProfile) -> ColumnProfile {
+    match p {
+        ColumnProfile::Numeric(n) => {
+            let mut e = n.clone();
+            e.counts.iter_mut().for_each(|c| *c = 0);
+            e.sums.iter_mut().for_each(|s| *s = 0.0);
+            e.rows = 0;
+            e.missing = 0;
+            e.non_finite = 0;
+            e.values = 0;
+            e.min = f64::INFINITY;
+            e.max = f64::NEG_INFINITY;
+            e.mean = 0.0;
+            e.m2 = 0.0;
+            ColumnProfile::Numeric(e)
+        }
+        ColumnProfile::Categorical(c) => {
+            ColumnProfile::Categorical(CategoricalProfile::empty(c.counts.len()))
+        }
+    }
+}
+
+/// The grid size that keeps every numeric cell profile of both sides within [`SLOT_BUDGET`].
+pub fn max_edges_for(cells: usize, numeric_columns: usize) -> usize {
+    let per_profile = SLOT_BUDGET / (cells.max(1) * numeric_columns.max(1));
+    (per_profile / 2).clamp(32, MAX_EDGES)
+}
+
+/// One segment column of the baseline: its name and the baseline rows of each of its values.
+pub(crate) type BaselineSegment = (String, Vec<(String, Vec<usize>)>);
+
+/// The grid of every numeric column (`None` for categorical ones): the whole baseline's cuts and
+/// every baseline segment value's cuts as edges, plus at most `max_edges` baseline values.
+/// `baseline_segments` holds, per segment column, the baseline rows of each of its values.
+pub(crate) fn grids_for(
+    prepared: &[Prepared],
+    whole: &[PreparedRef],
+    baseline_segments: &[BaselineSegment],
+    settings: &DriftSettings,
+    max_edges: usize,
+) -> Vec<Option<ColumnGrid>> {
+    prepared
+        .par_iter()
+        .zip(whole)
+        .map(|(p, r)| match (&p.data, r) {
+            (ColumnData::Numeric { baseline, .. }, PreparedRef::Numeric(r)) => {
+                let column = settings.column(&p.name);
+                let mut cuts = HashMap::new();
+                for (segment, values) in baseline_segments {
+                    if *segment == p.name {
+                        continue;
+                    }
+                    for (value, rows) in values {
+                        let values: Vec<Option<f64>> = rows.iter().map(|&i| baseline[i]).collect();
+                        let reference = NumericReference::new(&values, &column, settings.bins);
+                        cuts.insert((segment.clone(), value.clone()), reference.cuts);
+                    }
+                }
+                Some(ColumnGrid::new(r, cuts, max_edges))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// One column's drift of a current profile against a reference profile, every statistic of
+/// the row path evaluated from counts: exact where the grid resolves it, an interval where it
+/// does not (see `stats::profile`), and the verdict given only when the deciding score's
+/// interval lies on one side of the threshold. Bins are the whole baseline's.
+pub(crate) fn drift_from_profiles(
+    p: &Prepared,
+    grid: Option<&ColumnGrid>,
+    bins: Option<&Bins>,
+    reference: &ColumnProfile,
+    current: &ColumnProfile,
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    match (&p.data, reference, current, grid) {
+        (
+            ColumnData::Categorical { labels, .. },
+            ColumnProfile::Categorical(r),
+            ColumnProfile::Categorical(c),
+            _,
+        ) => drift::categorical_drift_counts(
+            &p.name,
+            &r.counts,
+            r.rows as usize,
+            &c.counts,
+            c.rows as usize,
+            labels,
+            settings,
+        ),
+        (_, ColumnProfile::Numeric(r), ColumnProfile::Numeric(c), Some(g)) => {
+            numeric_from_profiles(&p.name, &g.grid, bins.unwrap_or(&g.whole), r, c, settings)
+        }
+        _ => drift::finish(
+            &p.name,
+            p.kind(),
+            0,
+            0,
+            settings,
+            DriftStats::default(),
+            None,
+        ),
+    }
+}
+
+fn numeric_from_profiles(
+    column: &str,
+    grid: &Grid,
+    g: &Bins,
+    r: &NumericProfile,
+    c: &NumericProfile,
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    let (nb, nc) = (r.n(), c.n());
+    let rate = |part: u64, whole: u64| drift::rate(part as usize, whole as usize);
+    let baseline_summary = r.summary(grid);
+    let current_summary = c.summary(grid);
+    let mut intervals = StatIntervals {
+        quantiles_estimated: !baseline_summary.as_ref().is_none_or(|s| s.1)
+            || !current_summary.as_ref().is_none_or(|s| s.1),
+        ..StatIntervals::default()
+    };
+    let mut stats = DriftStats {
+        null_rate_baseline: rate(r.missing, r.rows),
+        null_rate_current: rate(c.missing, c.rows),
+        non_finite_rate_baseline: rate(r.non_finite, r.rows),
+        non_finite_rate_current: rate(c.non_finite, c.rows),
+        baseline_summary: baseline_summary.map(|s| s.0),
+        current_summary: current_summary.map(|s| s.0),
+        bin_edges: Some(g.cuts.clone()),
+        bin_labels: (0..=g.cuts.len())
+            .map(|i| drift::bin_label(&g.cuts, i))
+            .collect(),
+        baseline_counts: r.bin_counts(&g.boundaries),
+        current_counts: c.bin_counts(&g.boundaries),
+        ..DriftStats::default()
+    };
+    if nb > 0 && nc > 0 {
+        if let Some(ks) = ks_from_profiles(grid, r, c) {
+            stats.ks_statistic = Some(ks.statistic.value);
+            stats.ks_pvalue = Some(ks.pvalue.value);
+            stats.ks_method = Some(ks.method);
+            stats.ks_location = Some(ks.location);
+            if !ks.statistic.is_exact() {
+                intervals.ks_statistic = Some([ks.statistic.lo, ks.statistic.hi]);
+                intervals.ks_pvalue = Some([ks.pvalue.lo, ks.pvalue.hi]);
+            }
+        }
+        if let Some(w) = wasserstein_from_profiles(grid, r, c) {
+            stats.wasserstein = Some(w.value);
+            if let Some(s0) = r.std(0) {
+                stats.wasserstein_normed = Some(wasserstein::wasserstein_normed(w.value, s0));
+                if !w.is_exact() {
+                    intervals.wasserstein_normed = Some([
+                        wasserstein::wasserstein_normed(w.lo, s0),
+                        wasserstein::wasserstein_normed(w.hi, s0),
+                    ]);
+                }
+            }
+            if !w.is_exact() {
+                intervals.wasserstein = Some([w.lo, w.hi]);
+            }
+        }
+        let pb = binning::proportions(&stats.baseline_counts);
+        let pc = binning::proportions(&stats.current_counts);
+        drift::fill_binned(&mut stats, &pb, &pc);
+        stats.out_of_range_rate = Some(out_of_range(grid, r, c) as f64 / nc as f64);
+    }
+    if intervals != StatIntervals::default() {
+        stats.intervals = Some(intervals);
+    }
+    drift::finish_bounded(
+        column,
+        ColumnKind::Numeric,
+        nb as usize,
+        nc as usize,
+        settings,
+        stats,
+    )
+}
+
+/// Current values below the reference's minimum or above its maximum. Exact when the
+/// reference's extremes are edges (the whole baseline's always are); otherwise the values in the
+/// gap that holds an extreme count as inside.
+fn out_of_range(grid: &Grid, r: &NumericProfile, c: &NumericProfile) -> u64 {
+    let (lo, hi) = (grid.slot(r.min), grid.slot(r.max));
+    let below: u64 = c.counts[..lo.min(c.counts.len())].iter().sum();
+    let above: u64 = c.counts[(hi + 1).min(c.counts.len())..].iter().sum();
+    below + above
+}
+
+/// Quantiles of one side's values from its profile (for timelines: the score's percentiles per
+/// window), estimated inside buckets where the grid does not resolve them.
+pub fn quantiles(p: &ColumnProfile, grid: Option<&ColumnGrid>, qs: &[f64]) -> Option<Vec<f64>> {
+    let (ColumnProfile::Numeric(p), Some(g)) = (p, grid) else {
+        return None;
+    };
+    qs.iter()
+        .map(|&q| p.quantile(&g.grid, q).map(|(v, _)| v))
+        .collect()
+}

@@ -1,0 +1,556 @@
+//! The shared ground of every analysis: the two sides, the analysed columns taken out of the
+//! frames once (`Prepared`), their whole-baseline references, the row groups of segment columns,
+//! and the cell profiles (`profiles`) — built once per pair of inputs and settings and used by the
+//! report, the slices, the heatmap and the timelines.
+
+use std::collections::HashSet;
+
+use polars::prelude::DataFrame;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::columns::{self, Dictionary, Groups};
+use super::drift::{
+    self, CategoricalReference, ColumnDrift, ColumnKind, DriftSettings, NumericReference,
+};
+use super::profiles::{self, CellIndex, CellProfiles, ColumnGrid, ColumnProfile};
+use super::report::DriftParams;
+use super::windows;
+use crate::data::roles::closest;
+use crate::data::{Inputs, Role, Table, ValueKind};
+
+/// Which file a slice takes its rows from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Baseline,
+    #[default]
+    Log,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Baseline => "baseline",
+            Side::Log => "log",
+        }
+    }
+}
+
+/// A segment value: the current-side slice `column = value`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRef {
+    pub column: String,
+    pub value: String,
+}
+
+/// What the current side is compared against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reference {
+    /// The whole baseline.
+    Baseline,
+    /// The same segment value in the baseline.
+    BaselineSegment,
+}
+
+/// Values of one analysed column on both sides.
+pub(crate) enum ColumnData {
+    Numeric {
+        baseline: Vec<Option<f64>>,
+        current: Vec<Option<f64>>,
+        /// Integer dtype on both sides.
+        integer: bool,
+    },
+    Categorical {
+        labels: Vec<String>,
+        baseline: Vec<Option<u32>>,
+        current: Vec<Option<u32>>,
+    },
+}
+
+pub(crate) struct Prepared {
+    pub name: String,
+    pub role: Role,
+    pub data: ColumnData,
+}
+
+impl Prepared {
+    pub fn kind(&self) -> ColumnKind {
+        match self.data {
+            ColumnData::Numeric { .. } => ColumnKind::Numeric,
+            ColumnData::Categorical { .. } => ColumnKind::Categorical,
+        }
+    }
+
+    /// The reference prepared from some baseline rows (all rows when `rows` is `None`).
+    pub fn reference(&self, rows: Option<&[usize]>, settings: &DriftSettings) -> PreparedRef {
+        self.reference_on(Side::Baseline, rows, settings)
+    }
+
+    /// The reference prepared from some rows of either side (all rows when `rows` is `None`).
+    pub fn reference_on(
+        &self,
+        side: Side,
+        rows: Option<&[usize]>,
+        settings: &DriftSettings,
+    ) -> PreparedRef {
+        match &self.data {
+            ColumnData::Numeric {
+                baseline,
+                current,
+                integer,
+            } => {
+                let all = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
+                let values = rows.map_or_else(|| all.clone(), |r| columns::take(all, r));
+                let mut reference =
+                    NumericReference::new(&values, &settings.column(&self.name), settings.bins);
+                reference.integer = *integer && values.iter().all(Option::is_some);
+                PreparedRef::Numeric(reference)
+            }
+            ColumnData::Categorical {
+                labels,
+                baseline,
+                current,
+            } => {
+                let all = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
+                let codes = rows.map_or_else(|| all.clone(), |r| columns::take(all, r));
+                PreparedRef::Categorical(CategoricalReference::new(&codes, labels.len()))
+            }
+        }
+    }
+
+    /// A numeric column's values on one side (all rows when `rows` is `None`); empty for a
+    /// categorical column.
+    pub fn values_on(&self, side: Side, rows: Option<&[usize]>) -> Vec<Option<f64>> {
+        match &self.data {
+            ColumnData::Numeric {
+                baseline, current, ..
+            } => {
+                let all = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
+                rows.map_or_else(|| all.clone(), |r| columns::take(all, r))
+            }
+            ColumnData::Categorical { .. } => Vec::new(),
+        }
+    }
+
+    /// This column's drift for some current rows (all when `rows` is `None`).
+    pub fn drift(
+        &self,
+        reference: &PreparedRef,
+        rows: Option<&[usize]>,
+        settings: &DriftSettings,
+    ) -> ColumnDrift {
+        self.drift_on(reference, Side::Log, rows, settings)
+    }
+
+    /// This column's drift for some current rows against the whole baseline and, when given, a
+    /// baseline segment — the slice's values taken and sorted once for both.
+    pub fn drift_pair(
+        &self,
+        whole: &PreparedRef,
+        segment: Option<&PreparedRef>,
+        rows: &[usize],
+        settings: &DriftSettings,
+    ) -> (ColumnDrift, Option<ColumnDrift>) {
+        match (&self.data, whole) {
+            (ColumnData::Numeric { current, .. }, PreparedRef::Numeric(w)) => {
+                let sample = drift::NumericSample::new(&columns::take(current, rows));
+                let one = |r: &NumericReference| {
+                    drift::numeric_drift_sample(&self.name, r, &sample, settings)
+                };
+                let second = match segment {
+                    Some(PreparedRef::Numeric(seg)) => Some(one(seg)),
+                    Some(other) => Some(self.drift(other, Some(rows), settings)),
+                    None => None,
+                };
+                (one(w), second)
+            }
+            _ => (
+                self.drift(whole, Some(rows), settings),
+                segment.map(|seg| self.drift(seg, Some(rows), settings)),
+            ),
+        }
+    }
+
+    /// This column's drift for some rows of either side (all when `rows` is `None`).
+    pub fn drift_on(
+        &self,
+        reference: &PreparedRef,
+        side: Side,
+        rows: Option<&[usize]>,
+        settings: &DriftSettings,
+    ) -> ColumnDrift {
+        match (&self.data, reference) {
+            (
+                ColumnData::Numeric {
+                    baseline, current, ..
+                },
+                PreparedRef::Numeric(r),
+            ) => {
+                let side = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
+                let values = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
+                drift::numeric_drift(&self.name, r, &values, settings)
+            }
+            (
+                ColumnData::Categorical {
+                    labels,
+                    baseline,
+                    current,
+                },
+                PreparedRef::Categorical(r),
+            ) => {
+                let side = if side == Side::Baseline {
+                    baseline
+                } else {
+                    current
+                };
+                let codes = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
+                drift::categorical_drift(&self.name, r, &codes, labels, settings)
+            }
+            _ => unreachable_drift(&self.name),
+        }
+    }
+}
+
+fn unreachable_drift(name: &str) -> ColumnDrift {
+    // References are built from the column they are used with, so kinds always agree; should
+    // that ever break, the column is reported without a verdict rather than panicking.
+    ColumnDrift {
+        column: name.to_owned(),
+        kind: ColumnKind::Numeric,
+        n_baseline: 0,
+        n_current: 0,
+        method: drift::Method::JensenShannon.as_str().to_owned(),
+        score: None,
+        threshold: 0.0,
+        lower_is_drift: false,
+        drifted: false,
+        note: Some("internal error: reference of another kind".to_owned()),
+        exact: true,
+        score_interval: None,
+        stats: drift::DriftStats::default(),
+    }
+}
+
+pub(crate) enum PreparedRef {
+    Numeric(NumericReference),
+    Categorical(CategoricalReference),
+}
+
+/// Roles whose columns get a drift verdict.
+fn analysed(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Feature | Role::Prediction | Role::Score | Role::ClassProbability | Role::Label
+    )
+}
+
+/// Numbers with few whole values in a prediction or label column are classes, not quantities.
+fn looks_like_classes(values: &[Option<f64>]) -> bool {
+    let mut seen = HashSet::new();
+    for v in values.iter().flatten() {
+        if v.fract() != 0.0 {
+            return false;
+        }
+        seen.insert(*v as i64);
+        if seen.len() > 50 {
+            return false;
+        }
+    }
+    true
+}
+
+fn prepare(inputs: &Inputs) -> Vec<Prepared> {
+    let (b, c) = (&inputs.baseline.frame, &inputs.current.frame);
+    inputs
+        .roles
+        .columns
+        .par_iter()
+        .filter(|col| {
+            analysed(col.role) && b.column(&col.column).is_ok() && c.column(&col.column).is_ok()
+        })
+        .filter_map(|col| {
+            let categorical = |b: &DataFrame, c: &DataFrame| {
+                let mut dict = Dictionary::default();
+                let baseline = columns::label_codes(b, &col.column, &mut dict).ok()?;
+                let current = columns::label_codes(c, &col.column, &mut dict).ok()?;
+                Some(ColumnData::Categorical {
+                    labels: dict.labels,
+                    baseline,
+                    current,
+                })
+            };
+            let data = match col.kind {
+                ValueKind::Numeric => {
+                    let baseline = columns::numeric_values(b, &col.column).ok()?;
+                    let current = columns::numeric_values(c, &col.column).ok()?;
+                    let classes = matches!(col.role, Role::Prediction | Role::Label)
+                        && looks_like_classes(&baseline)
+                        && looks_like_classes(&current);
+                    if classes {
+                        categorical(b, c)?
+                    } else {
+                        let int = |f: &DataFrame| {
+                            f.column(&col.column).is_ok_and(|c| c.dtype().is_integer())
+                        };
+                        ColumnData::Numeric {
+                            integer: int(b) && int(c),
+                            baseline,
+                            current,
+                        }
+                    }
+                }
+                ValueKind::Categorical => categorical(b, c)?,
+                ValueKind::Datetime | ValueKind::Other => return None,
+            };
+            Some(Prepared {
+                name: col.column.clone(),
+                role: col.role,
+                data,
+            })
+        })
+        .collect()
+}
+
+/// The analysed columns of a pair of inputs, each column's values taken out of the frames once
+/// and its whole-baseline reference (sorted values, bins) built once — shared by the report and
+/// by every slice analysis afterwards, so that changing a slice costs only the slice's own work.
+pub struct Workspace {
+    pub(crate) prepared: Vec<Prepared>,
+    pub(crate) whole: Vec<PreparedRef>,
+    pub settings: DriftSettings,
+    pub window: Option<windows::WindowSpec>,
+    /// Row groups by segment column, filled by the report and by slices.
+    pub groups: GroupCache,
+    /// Every analysed column profiled per cell of both sides.
+    pub(crate) cells: Option<Cells>,
+}
+
+/// The cell profiles of both sides and what they were cut by.
+pub struct Cells {
+    pub grids: Vec<Option<ColumnGrid>>,
+    pub log: CellProfiles,
+    pub baseline: CellProfiles,
+    /// Per column: the whole baseline's profile (every baseline cell merged).
+    pub whole_baseline: Vec<ColumnProfile>,
+    /// The log's windows (`None` without a window spec, or when they cannot be made).
+    pub windows: Option<windows::WindowAssignment>,
+    /// Why there are no windows although a spec was given.
+    pub window_error: Option<String>,
+    /// Rows per baseline chunk (the data-driven thresholds' unit).
+    pub chunk_rows: usize,
+}
+
+impl Cells {
+    fn build(
+        inputs: &Inputs,
+        prepared: &[Prepared],
+        whole: &[PreparedRef],
+        params: &DriftParams,
+        groups: &GroupCache,
+    ) -> Self {
+        let (windows, window_error) = match params
+            .window
+            .as_ref()
+            .map(|spec| windows::assign_windows(inputs, spec))
+        {
+            Some(Ok(a)) => (Some(a), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
+        let (n_log, n_base) = (inputs.current.rows(), inputs.baseline.rows());
+        let (log_slot, log_slots): (Vec<usize>, usize) = match &windows {
+            Some(a) => (
+                a.assigned
+                    .iter()
+                    .map(|w| w.unwrap_or(a.windows.len()))
+                    .collect(),
+                a.windows.len() + 1,
+            ),
+            None => (vec![0; n_log], 1),
+        };
+        // Baseline chunks as large as a typical window.
+        let chunk_rows = match &windows {
+            Some(a) => {
+                let mut sizes: Vec<usize> = a
+                    .windows
+                    .iter()
+                    .map(|w| w.rows)
+                    .filter(|&r| r > 0)
+                    .collect();
+                sizes.sort_unstable();
+                sizes
+                    .get(sizes.len() / 2)
+                    .copied()
+                    .unwrap_or(0)
+                    .max(params.settings.min_rows)
+                    .max(1)
+            }
+            None => n_base.max(1),
+        };
+        let chunks = n_base / chunk_rows;
+        let base_slot: Vec<usize> = (0..n_base).map(|r| (r / chunk_rows).min(chunks)).collect();
+        let segments: Vec<&str> = inputs
+            .roles
+            .columns
+            .iter()
+            .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
+            .map(|c| c.column.as_str())
+            .collect();
+        let groups_of = |side: Side| -> Vec<(String, std::sync::Arc<Groups>)> {
+            segments
+                .iter()
+                .filter_map(|s| {
+                    groups
+                        .get(inputs, side, s)
+                        .ok()
+                        .map(|g| ((*s).to_owned(), g))
+                })
+                .collect()
+        };
+        let log_index = CellIndex::build(groups_of(Side::Log), &log_slot, log_slots);
+        let base_index = CellIndex::build(groups_of(Side::Baseline), &base_slot, chunks + 1);
+        let numeric = prepared
+            .iter()
+            .filter(|p| p.kind() == ColumnKind::Numeric)
+            .count();
+        let max_edges = profiles::max_edges_for(log_index.cells() + base_index.cells(), numeric);
+        // The baseline rows of every segment value, for the segments' own bins.
+        let baseline_segments: Vec<profiles::BaselineSegment> = groups_of(Side::Baseline)
+            .into_iter()
+            .map(|(s, g)| {
+                let rows = g.rows_by_group();
+                (s, g.values.iter().cloned().zip(rows).collect())
+            })
+            .collect();
+        let grids = profiles::grids_for(
+            prepared,
+            whole,
+            &baseline_segments,
+            &params.settings,
+            max_edges,
+        );
+        let log = CellProfiles::build(prepared, &grids, false, log_index);
+        let baseline = CellProfiles::build(prepared, &grids, true, base_index);
+        let whole_baseline = (0..prepared.len())
+            .filter_map(|i| baseline.merged(i, |_, _| true))
+            .collect();
+        Self {
+            grids,
+            log,
+            baseline,
+            whole_baseline,
+            windows,
+            window_error,
+            chunk_rows,
+        }
+    }
+}
+
+impl Workspace {
+    pub fn new(inputs: &Inputs, params: &DriftParams) -> Self {
+        let prepared = prepare(inputs);
+        let whole: Vec<PreparedRef> = prepared
+            .par_iter()
+            .map(|p| p.reference(None, &params.settings))
+            .collect();
+        let groups = GroupCache::default();
+        let cells = Some(Cells::build(inputs, &prepared, &whole, params, &groups));
+        Self {
+            prepared,
+            whole,
+            settings: params.settings.clone(),
+            window: params.window.clone(),
+            groups,
+            cells,
+        }
+    }
+
+    /// The analysed columns: name, role and kind, in column order.
+    pub fn columns(&self) -> impl Iterator<Item = (&str, Role, ColumnKind)> {
+        self.prepared
+            .iter()
+            .map(|p| (p.name.as_str(), p.role, p.kind()))
+    }
+}
+
+/// One segment value of the log: the slice, its column's role and its rows.
+pub(crate) struct SegmentSlice {
+    pub segment: SegmentRef,
+    pub role: Role,
+    pub rows: Vec<usize>,
+}
+
+pub(crate) fn table(inputs: &Inputs, side: Side) -> &Table {
+    match side {
+        Side::Baseline => &inputs.baseline,
+        Side::Log => &inputs.current,
+    }
+}
+
+pub(crate) fn no_column(inputs: &Inputs, side: Side, column: &str) -> String {
+    let names: Vec<&str> = table(inputs, side)
+        .frame
+        .get_column_names()
+        .into_iter()
+        .map(|n| n.as_str())
+        .collect();
+    let hint = closest(column, &names)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    format!("no column `{column}` in the {}{hint}", side.as_str())
+}
+
+/// Rows grouped by the value of a column, per side, computed once per workspace: grouping ten
+/// million rows by a text column is most of what a new slice would otherwise cost.
+#[derive(Default)]
+pub struct GroupCache(
+    std::sync::Mutex<std::collections::HashMap<(Side, String), std::sync::Arc<Groups>>>,
+);
+
+impl GroupCache {
+    pub fn insert(&self, side: Side, column: &str, groups: std::sync::Arc<Groups>) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert((side, column.to_owned()), groups);
+        }
+    }
+
+    /// The groups of `column` on `side`, from the cache or computed (and kept).
+    pub fn get(
+        &self,
+        inputs: &Inputs,
+        side: Side,
+        column: &str,
+    ) -> Result<std::sync::Arc<Groups>, String> {
+        let key = (side, column.to_owned());
+        if let Some(g) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(g);
+        }
+        let t = table(inputs, side);
+        if t.frame.column(column).is_err() {
+            return Err(no_column(inputs, side, column));
+        }
+        let g = std::sync::Arc::new(
+            Groups::of(&t.frame, column).map_err(|e| format!("`{column}`: {e}"))?,
+        );
+        self.insert(side, column, g.clone());
+        Ok(g)
+    }
+}

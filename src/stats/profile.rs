@@ -1,0 +1,693 @@
+//! Mergeable profiles of one column: what a set of rows holds, as counts on a bucket grid fixed
+//! by the baseline, so that any union of rows is measured by adding counts — the accumulator
+//! pattern of a query engine (`update` per value or batch, `merge` of partial states, `evaluate`
+//! at the end; DataFusion's `Accumulator`).
+//!
+//! **The grid.** A numeric column's grid is a sorted list of distinct edges `e_0 < … < e_{k-1}`:
+//! every cut point any reference bins on, the baseline's minimum and maximum, and either every
+//! distinct baseline value (when there are few enough) or baseline order statistics at evenly
+//! spaced ranks. A value falls in one of `2k + 1` slots: the open gaps `(-inf, e_0)`,
+//! `(e_0, e_1)`, …, `(e_{k-1}, +inf)` and the points `e_i` themselves (slot `2i + 1`). Each slot
+//! holds a count and a sum.
+//!
+//! **What is exact.** Every binned statistic (PSI, both KLs, Jensen–Shannon, Hellinger, L∞, the
+//! bin counts) is exact from the profile, since every cut is an edge. The ECDFs of both sides are
+//! exact at every edge, so the Kolmogorov–Smirnov D is exact unless both sides have values inside
+//! the same gap, where it can lie above what the edges show; then D is an interval, and so is its
+//! p-value (which depends on D, n and m alone). Wasserstein-1 is exact on every gap where the two
+//! ECDFs do not cross (the integral of an ECDF over a gap follows from the count and sum of the
+//! values in it), an interval elsewhere. When the grid holds every distinct baseline value, the
+//! baseline has no value inside a gap, so KS is always exact, and Wasserstein is exact except on
+//! gaps where the current ECDF crosses the baseline's level. Quantiles are exact when the order
+//! statistic lies on an edge, at the extremes, or alone in its gap; otherwise they are estimated
+//! inside their gap and said to be. Mean, standard deviation (Chan et al.'s pairwise update),
+//! minimum, maximum, missing and non-finite counts are exact (up to rounding order).
+
+use serde::{Deserialize, Serialize};
+
+use super::ks;
+use super::summary::Summary;
+
+/// The bucket grid of one numeric column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Grid {
+    /// Sorted, distinct, finite edges.
+    pub edges: Vec<f64>,
+    /// Every distinct baseline value is an edge.
+    pub every_baseline_value: bool,
+}
+
+impl Grid {
+    /// A grid for a sorted baseline: `cuts` (every reference's cut points) plus at most
+    /// `max_edges` baseline values (all distinct values when there are no more than that).
+    pub fn new(baseline_sorted: &[f64], cuts: &[f64], max_edges: usize) -> Self {
+        let finite: Vec<f64> = baseline_sorted
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        let mut distinct = finite.clone();
+        distinct.dedup();
+        let every = distinct.len() <= max_edges.max(2);
+        let mut edges: Vec<f64> = if every {
+            distinct
+        } else {
+            // Order statistics at evenly spaced ranks, the extremes included.
+            let n = finite.len();
+            let k = max_edges.max(2);
+            (0..k).map(|i| finite[(i * (n - 1)) / (k - 1)]).collect()
+        };
+        edges.extend(cuts.iter().copied().filter(|c| c.is_finite()));
+        edges.sort_by(f64::total_cmp);
+        edges.dedup();
+        Self {
+            edges,
+            every_baseline_value: every,
+        }
+    }
+
+    /// Number of slots: the gaps and the points.
+    pub fn slots(&self) -> usize {
+        2 * self.edges.len() + 1
+    }
+
+    /// The slot of a finite value.
+    pub fn slot(&self, x: f64) -> usize {
+        let i = self.edges.partition_point(|&e| e < x);
+        if i < self.edges.len() && self.edges[i] == x {
+            2 * i + 1
+        } else {
+            2 * i
+        }
+    }
+
+    /// Where the bin boundaries of `cuts` (each an edge) fall in slot order: bin `j` holds the
+    /// slots from `boundaries[j-1]` (or 0) up to, not including, `boundaries[j]` — a value on a
+    /// cut belongs to the bin above it, as `searchsorted(cuts, x, side='right')` puts it.
+    /// `None` when a cut is not an edge of this grid.
+    pub fn bin_boundaries(&self, cuts: &[f64]) -> Option<Vec<usize>> {
+        cuts.iter()
+            .map(|&c| {
+                let i = self.edges.partition_point(|&e| e < c);
+                (i < self.edges.len() && self.edges[i] == c).then_some(2 * i + 1)
+            })
+            .collect()
+    }
+
+    /// The open interval of a gap slot (`-inf`/`+inf` at the ends), or the point of a point slot.
+    fn bounds(&self, slot: usize) -> (f64, f64) {
+        let k = self.edges.len();
+        if slot % 2 == 1 {
+            let e = self.edges[slot / 2];
+            return (e, e);
+        }
+        let i = slot / 2;
+        let lo = if i == 0 {
+            f64::NEG_INFINITY
+        } else {
+            self.edges[i - 1]
+        };
+        let hi = if i == k { f64::INFINITY } else { self.edges[i] };
+        (lo, hi)
+    }
+}
+
+/// One numeric column over some rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NumericProfile {
+    /// All rows, missing ones included.
+    pub rows: u64,
+    /// Null or NaN.
+    pub missing: u64,
+    /// +inf or −inf: counted, and left out of every other statistic.
+    pub non_finite: u64,
+    /// Finite values (the sum of `counts`).
+    pub values: u64,
+    /// Per slot of the grid: how many finite values, and their sum.
+    pub counts: Vec<u64>,
+    pub sums: Vec<f64>,
+    /// Of the finite values (`+inf`/`-inf` when there are none).
+    pub min: f64,
+    pub max: f64,
+    /// Mean and sum of squared deviations of the finite values.
+    pub mean: f64,
+    pub m2: f64,
+}
+
+impl NumericProfile {
+    pub fn empty(grid: &Grid) -> Self {
+        Self {
+            rows: 0,
+            missing: 0,
+            non_finite: 0,
+            values: 0,
+            counts: vec![0; grid.slots()],
+            sums: vec![0.0; grid.slots()],
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            mean: 0.0,
+            m2: 0.0,
+        }
+    }
+
+    /// Finite values profiled.
+    pub fn n(&self) -> u64 {
+        self.values
+    }
+
+    /// Adds one row (`None` = missing).
+    pub fn update(&mut self, grid: &Grid, value: Option<f64>) {
+        self.rows += 1;
+        match value {
+            None => self.missing += 1,
+            Some(x) if x.is_nan() => self.missing += 1,
+            Some(x) if !x.is_finite() => self.non_finite += 1,
+            Some(x) => {
+                let s = grid.slot(x);
+                self.counts[s] += 1;
+                self.sums[s] += x;
+                self.min = self.min.min(x);
+                self.max = self.max.max(x);
+                self.values += 1;
+                // Welford's update.
+                let n = self.values as f64;
+                let delta = x - self.mean;
+                self.mean += delta / n;
+                self.m2 += delta * (x - self.mean);
+            }
+        }
+    }
+
+    /// Adds another profile on the same grid.
+    pub fn merge(&mut self, other: &NumericProfile) {
+        let (na, nb) = (self.n() as f64, other.n() as f64);
+        if nb > 0.0 {
+            // Chan, Golub and LeVeque's pairwise combination.
+            let n = na + nb;
+            let delta = other.mean - self.mean;
+            self.mean += delta * nb / n;
+            self.m2 += other.m2 + delta * delta * na * nb / n;
+        }
+        self.rows += other.rows;
+        self.missing += other.missing;
+        self.non_finite += other.non_finite;
+        self.values += other.values;
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            *a += b;
+        }
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    /// This profile without the rows of `part` (a profile of a subset of its rows): counts,
+    /// sums and moments subtract exactly; the extremes are taken from the slots that remain.
+    pub fn without(&self, part: &NumericProfile, grid: &Grid) -> NumericProfile {
+        let mut out = self.clone();
+        let (n, nb) = (self.n() as f64, part.n() as f64);
+        out.rows -= part.rows.min(out.rows);
+        out.missing -= part.missing.min(out.missing);
+        out.non_finite -= part.non_finite.min(out.non_finite);
+        for (a, b) in out.counts.iter_mut().zip(&part.counts) {
+            *a -= (*b).min(*a);
+        }
+        out.values = out.counts.iter().sum();
+        for ((a, b), c) in out.sums.iter_mut().zip(&part.sums).zip(&out.counts) {
+            *a = if *c == 0 { 0.0 } else { *a - b };
+        }
+        let na = n - nb;
+        if na > 0.0 {
+            let mean_a = (self.mean * n - part.mean * nb) / na;
+            let delta = part.mean - mean_a;
+            out.mean = mean_a;
+            out.m2 = (self.m2 - part.m2 - delta * delta * na * nb / n).max(0.0);
+        } else {
+            out.mean = 0.0;
+            out.m2 = 0.0;
+        }
+        // Extremes: an edge bounds them; where the slot that held the extreme is gone, the
+        // nearest remaining slot's bound is used (exact on points, a bound in gaps).
+        let first = out.counts.iter().position(|&c| c > 0);
+        let last = out.counts.iter().rposition(|&c| c > 0);
+        match (first, last) {
+            (Some(f), Some(l)) => {
+                let (flo, fhi) = grid.bounds(f);
+                let (llo, lhi) = grid.bounds(l);
+                out.min = if f % 2 == 1 {
+                    flo
+                } else {
+                    self.min.max(flo).min(fhi)
+                };
+                out.max = if l % 2 == 1 {
+                    lhi
+                } else {
+                    self.max.min(lhi).max(llo)
+                };
+            }
+            _ => {
+                out.min = f64::INFINITY;
+                out.max = f64::NEG_INFINITY;
+            }
+        }
+        out
+    }
+
+    /// Counts on the bins whose boundaries [`Grid::bin_boundaries`] gave.
+    pub fn bin_counts(&self, boundaries: &[usize]) -> Vec<u64> {
+        let mut out = Vec::with_capacity(boundaries.len() + 1);
+        let mut start = 0usize;
+        for &b in boundaries {
+            out.push(self.counts[start..b.max(start)].iter().sum());
+            start = b.max(start);
+        }
+        out.push(self.counts[start..].iter().sum());
+        out
+    }
+
+    /// Sample standard deviation (ddof = 1) and population one (ddof = 0).
+    pub fn std(&self, ddof: u64) -> Option<f64> {
+        let n = self.n();
+        (n > ddof).then(|| (self.m2 / (n - ddof) as f64).sqrt())
+    }
+
+    /// The summary (mean, std, extremes, quartiles); quartiles exact or estimated, see
+    /// [`Self::quantile`]. `None` without values. The flag says whether all of it is exact.
+    pub fn summary(&self, grid: &Grid) -> Option<(Summary, bool)> {
+        let n = self.n();
+        if n == 0 {
+            return None;
+        }
+        let q = |p: f64| self.quantile(grid, p);
+        let (q25, e25) = q(0.25)?;
+        let (median, e50) = q(0.5)?;
+        let (q75, e75) = q(0.75)?;
+        Some((
+            Summary {
+                count: n as usize,
+                mean: self.mean,
+                std: self.std(1),
+                min: self.min,
+                max: self.max,
+                q25,
+                median,
+                q75,
+            },
+            e25 && e50 && e75,
+        ))
+    }
+
+    /// The `k`-th smallest finite value (0-based) and whether it is exact: exact on a point slot,
+    /// at the extremes, or alone in its gap (its sum is the value); otherwise the `j`-th of `g`
+    /// values in a gap `(a, b)` is placed at `a + (b − a)(j + ½)/g`, clamped to the extremes.
+    pub fn order_statistic(&self, grid: &Grid, k: u64) -> Option<(f64, bool)> {
+        let n = self.n();
+        if k >= n {
+            return None;
+        }
+        if k == 0 {
+            return Some((self.min, true));
+        }
+        if k == n - 1 {
+            return Some((self.max, true));
+        }
+        let mut before = 0u64;
+        for (slot, &c) in self.counts.iter().enumerate() {
+            if k < before + c {
+                let (lo, hi) = grid.bounds(slot);
+                if slot % 2 == 1 {
+                    return Some((lo, true));
+                }
+                if c == 1 {
+                    return Some((self.sums[slot], true));
+                }
+                let (lo, hi) = (lo.max(self.min), hi.min(self.max));
+                let j = (k - before) as f64;
+                let x = lo + (hi - lo) * (j + 0.5) / c as f64;
+                return Some((x.clamp(self.min, self.max), false));
+            }
+            before += c;
+        }
+        None
+    }
+
+    /// `numpy.quantile(values, q)` (linear), from the order statistics it interpolates.
+    pub fn quantile(&self, grid: &Grid, q: f64) -> Option<(f64, bool)> {
+        let n = self.n();
+        if n == 0 {
+            return None;
+        }
+        let h = q * (n - 1) as f64;
+        let lo = h.floor();
+        let lo_idx = (lo as u64).min(n - 1);
+        let hi_idx = (lo_idx + 1).min(n - 1);
+        let t = h - lo;
+        let (a, ea) = self.order_statistic(grid, lo_idx)?;
+        let (b, eb) = self.order_statistic(grid, hi_idx)?;
+        let diff = b - a;
+        let v = if t >= 0.5 {
+            b - diff * (1.0 - t)
+        } else {
+            a + diff * t
+        };
+        Some((v, ea && (eb || t == 0.0)))
+    }
+}
+
+/// A value that is known exactly, or only to lie in `[lo, hi]`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bounded {
+    /// The value when exact; the interval's midpoint otherwise.
+    pub value: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Bounded {
+    pub fn exact(value: f64) -> Self {
+        Self {
+            value,
+            lo: value,
+            hi: value,
+        }
+    }
+
+    pub fn between(lo: f64, hi: f64) -> Self {
+        if lo == hi {
+            return Self::exact(lo);
+        }
+        Self {
+            value: 0.5 * (lo + hi),
+            lo,
+            hi,
+        }
+    }
+
+    pub fn is_exact(&self) -> bool {
+        self.lo == self.hi
+    }
+}
+
+/// The two-sample KS test from two profiles on one grid, as `ks_2samp(baseline, current)` would
+/// give from the rows: D, its p-value, and the location of D (an edge; within a gap, its upper
+/// edge). `None` when a side has no values.
+pub struct KsBounds {
+    pub statistic: Bounded,
+    pub pvalue: Bounded,
+    pub method: ks::KsMethod,
+    pub location: f64,
+}
+
+pub fn ks_from_profiles(
+    grid: &Grid,
+    baseline: &NumericProfile,
+    current: &NumericProfile,
+) -> Option<KsBounds> {
+    let (n1, n2) = (baseline.n(), current.n());
+    if n1 == 0 || n2 == 0 {
+        return None;
+    }
+    let (fa, fb) = (n1 as f64, n2 as f64);
+    let diff = |i: u64, j: u64| i as f64 / fa - j as f64 / fb;
+    let (mut i, mut j) = (0u64, 0u64);
+    let mut d_lo = 0.0f64;
+    let mut d_hi = 0.0f64;
+    let mut location = grid.edges.first().copied().unwrap_or(0.0);
+    for (slot, (&cb, &cc)) in baseline.counts.iter().zip(&current.counts).enumerate() {
+        if cb == 0 && cc == 0 {
+            continue;
+        }
+        let (i0, j0) = (i, j);
+        i += cb;
+        j += cc;
+        let d = diff(i, j).abs();
+        if d > d_lo {
+            d_lo = d;
+            let (_, hi) = grid.bounds(slot);
+            location = if hi.is_finite() {
+                hi
+            } else {
+                current.max.max(baseline.max)
+            };
+        }
+        if slot % 2 == 0 && cb > 0 && cc > 0 {
+            // Both sides inside one gap: the ECDFs may part further between the edges.
+            let up = (diff(i, j0)).max(-diff(i0, j));
+            d_hi = d_hi.max(up);
+        }
+    }
+    let d_hi = d_hi.max(d_lo).min(1.0);
+    let (n1, n2) = (n1 as usize, n2 as usize);
+    let (lo_d, p_at_lo, method) = ks::pvalue_of_statistic(n1, n2, d_lo);
+    if d_hi == d_lo {
+        return Some(KsBounds {
+            statistic: Bounded::exact(lo_d),
+            pvalue: Bounded::exact(p_at_lo),
+            method,
+            location,
+        });
+    }
+    let (hi_d, p_at_hi, _) = ks::pvalue_of_statistic(n1, n2, d_hi);
+    Some(KsBounds {
+        statistic: Bounded::between(lo_d, hi_d),
+        pvalue: Bounded::between(p_at_hi, p_at_lo),
+        method,
+        location,
+    })
+}
+
+/// Wasserstein-1 between two profiles on one grid: the area between the ECDFs, exact on every
+/// gap where they do not cross, bounded elsewhere. `None` when a side has no values.
+pub fn wasserstein_from_profiles(
+    grid: &Grid,
+    baseline: &NumericProfile,
+    current: &NumericProfile,
+) -> Option<Bounded> {
+    let (n1, n2) = (baseline.n(), current.n());
+    if n1 == 0 || n2 == 0 {
+        return None;
+    }
+    let (fa, fb) = (n1 as f64, n2 as f64);
+    let lowest = baseline.min.min(current.min);
+    let highest = baseline.max.max(current.max);
+    let (mut i, mut j) = (0u64, 0u64);
+    let (mut lo_terms, mut hi_terms) = (Vec::new(), Vec::new());
+    for slot in 0..grid.slots() {
+        let (cb, cc) = (baseline.counts[slot], current.counts[slot]);
+        if slot % 2 == 1 {
+            i += cb;
+            j += cc;
+            continue;
+        }
+        let (a, b) = grid.bounds(slot);
+        let (a, b) = (a.max(lowest), b.min(highest));
+        let (b0, c0) = (i as f64 / fa, j as f64 / fb);
+        i += cb;
+        j += cc;
+        if b <= a {
+            continue;
+        }
+        let width = b - a;
+        let (b1, c1) = (i as f64 / fa, j as f64 / fb);
+        // ∫ over the gap of each ECDF: its level at the start times the width, plus (b − v)/n
+        // for every value v inside.
+        let area_b = b0 * width + (cb as f64 * b - baseline.sums[slot]) / fa;
+        let area_c = c0 * width + (cc as f64 * b - current.sums[slot]) / fb;
+        let signed = area_b - area_c;
+        let no_crossing = (b0 >= c1) || (c0 >= b1);
+        if no_crossing {
+            lo_terms.push(signed.abs());
+            hi_terms.push(signed.abs());
+        } else {
+            lo_terms.push(signed.abs());
+            let spread_b = area_b - b0 * width;
+            let spread_c = area_c - c0 * width;
+            let by_parts = width * (b0 - c0).abs() + spread_b + spread_c;
+            let by_box = width * (b1 - c0).max(c1 - b0);
+            hi_terms.push(by_parts.min(by_box).max(signed.abs()));
+        }
+    }
+    let lo = super::summary::pairwise_sum(&lo_terms);
+    let hi = super::summary::pairwise_sum(&hi_terms);
+    Some(Bounded::between(lo, hi.max(lo)))
+}
+
+/// One categorical column over some rows: counts per dictionary code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalProfile {
+    pub rows: u64,
+    pub missing: u64,
+    pub counts: Vec<u64>,
+}
+
+impl CategoricalProfile {
+    pub fn empty(codes: usize) -> Self {
+        Self {
+            rows: 0,
+            missing: 0,
+            counts: vec![0; codes],
+        }
+    }
+
+    pub fn update(&mut self, code: Option<u32>) {
+        self.rows += 1;
+        match code {
+            Some(c) if (c as usize) < self.counts.len() => self.counts[c as usize] += 1,
+            Some(_) => {
+                // A code past the dictionary this profile was sized for: grow (bounded by the
+                // dictionary's own cap upstream).
+                let c = code.map_or(0, |c| c as usize);
+                self.counts.resize(c + 1, 0);
+                self.counts[c] += 1;
+            }
+            None => self.missing += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: &CategoricalProfile) {
+        self.rows += other.rows;
+        self.missing += other.missing;
+        if other.counts.len() > self.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+    }
+
+    pub fn without(&self, part: &CategoricalProfile) -> CategoricalProfile {
+        let mut out = self.clone();
+        out.rows -= part.rows.min(out.rows);
+        out.missing -= part.missing.min(out.missing);
+        for (a, b) in out.counts.iter_mut().zip(&part.counts) {
+            *a -= (*b).min(*a);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{sorted, summary, wasserstein};
+
+    fn profile(grid: &Grid, values: &[f64]) -> NumericProfile {
+        let mut p = NumericProfile::empty(grid);
+        for &v in values {
+            p.update(grid, Some(v));
+        }
+        p
+    }
+
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn ks_and_wasserstein_are_exact_when_every_baseline_value_is_an_edge() {
+        let mut seed = 7;
+        let base: Vec<f64> = (0..3000).map(|_| (lcg(&mut seed) * 50.0).round()).collect();
+        let cur: Vec<f64> = (0..2500).map(|_| lcg(&mut seed) * 55.0 - 2.0).collect();
+        let (bs, cs) = (sorted(&base), sorted(&cur));
+        let grid = Grid::new(&bs, &[], 10_000);
+        assert!(grid.every_baseline_value);
+        let (pb, pc) = (profile(&grid, &base), profile(&grid, &cur));
+        let want = ks::ks_2samp(&bs, &cs).unwrap();
+        let got = ks_from_profiles(&grid, &pb, &pc).unwrap();
+        assert!(got.statistic.is_exact());
+        assert_eq!(got.statistic.value, want.statistic);
+        assert_eq!(got.pvalue.value, want.pvalue);
+        let w = wasserstein::wasserstein_sorted(&bs, &cs).unwrap();
+        let gw = wasserstein_from_profiles(&grid, &pb, &pc).unwrap();
+        assert!(
+            gw.lo <= w * (1.0 + 1e-12) && w <= gw.hi * (1.0 + 1e-12),
+            "{gw:?} {w}"
+        );
+    }
+
+    #[test]
+    fn intervals_contain_the_exact_values_on_a_coarse_grid() {
+        let mut seed = 11;
+        for shift in [0.0, 0.05, 0.3] {
+            let base: Vec<f64> = (0..4000).map(|_| lcg(&mut seed)).collect();
+            let cur: Vec<f64> = (0..3000).map(|_| lcg(&mut seed) + shift).collect();
+            let (bs, cs) = (sorted(&base), sorted(&cur));
+            let grid = Grid::new(&bs, &[0.25, 0.5], 40);
+            assert!(!grid.every_baseline_value);
+            let (pb, pc) = (profile(&grid, &base), profile(&grid, &cur));
+            let want = ks::ks_2samp(&bs, &cs).unwrap();
+            let got = ks_from_profiles(&grid, &pb, &pc).unwrap();
+            assert!(
+                got.statistic.lo <= want.statistic + 1e-12
+                    && want.statistic <= got.statistic.hi + 1e-12,
+                "shift {shift}: D {} not in {:?}",
+                want.statistic,
+                got.statistic
+            );
+            assert!(got.pvalue.lo <= want.pvalue * (1.0 + 1e-9) + 1e-300);
+            assert!(want.pvalue <= got.pvalue.hi * (1.0 + 1e-9) + 1e-300);
+            let w = wasserstein::wasserstein_sorted(&bs, &cs).unwrap();
+            let gw = wasserstein_from_profiles(&grid, &pb, &pc).unwrap();
+            assert!(
+                gw.lo <= w + 1e-12 && w <= gw.hi + 1e-12,
+                "shift {shift}: W {w} not in {gw:?}"
+            );
+            for q in [0.1, 0.25, 0.5, 0.9] {
+                let (v, _) = pc.quantile(&grid, q).unwrap();
+                let exact = summary::quantile_sorted(&cs, q).unwrap();
+                // An estimate stays inside the gap that holds the true order statistic.
+                let (a, b) = grid.bounds(grid.slot(exact));
+                assert!(v >= a.min(exact) - 1e-12 && v <= b.max(exact) + 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn merged_profiles_equal_the_profile_of_the_union() {
+        let mut seed = 3;
+        let base: Vec<f64> = (0..1000).map(|_| lcg(&mut seed) * 10.0).collect();
+        let grid = Grid::new(&sorted(&base), &[2.5, 5.0], 64);
+        for split in [1usize, 10, 333, 999] {
+            let all: Vec<f64> = (0..1000).map(|_| lcg(&mut seed) * 12.0 - 1.0).collect();
+            let whole = profile(&grid, &all);
+            let mut a = profile(&grid, &all[..split]);
+            let b = profile(&grid, &all[split..]);
+            a.merge(&b);
+            assert_eq!(a.counts, whole.counts);
+            assert_eq!((a.rows, a.min, a.max), (whole.rows, whole.min, whole.max));
+            assert!((a.mean - whole.mean).abs() < 1e-12);
+            assert!((a.m2 - whole.m2).abs() < 1e-9 * whole.m2);
+            let back = whole.without(&b, &grid);
+            assert_eq!(back.counts, profile(&grid, &all[..split]).counts);
+        }
+    }
+
+    #[test]
+    fn a_value_on_a_cut_falls_in_the_bin_above() {
+        let grid = Grid::new(&[0.0, 1.0, 2.0, 3.0], &[1.5], 10);
+        let p = profile(&grid, &[0.5, 1.5, 1.6, 3.0, 9.0]);
+        let bounds = grid.bin_boundaries(&[1.5]).unwrap();
+        assert_eq!(p.bin_counts(&bounds), [1, 4]);
+        assert!(grid.bin_boundaries(&[1.7]).is_none());
+    }
+
+    #[test]
+    fn non_finite_and_missing_values_are_counted_apart() {
+        let grid = Grid::new(&[0.0, 1.0], &[], 10);
+        let mut p = NumericProfile::empty(&grid);
+        for v in [
+            Some(0.5),
+            None,
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(-1.0),
+        ] {
+            p.update(&grid, v);
+        }
+        assert_eq!((p.rows, p.missing, p.non_finite, p.n()), (5, 2, 1, 2));
+    }
+}

@@ -1,0 +1,149 @@
+//! One test per fixed bug, named after it (as ripgrep's `tests/regression.rs`).
+
+// Tests panic on purpose when something is off.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs the binary with a time limit: a hang is a failure, not a stuck test run.
+fn driftscope_within(limit: Duration, args: &[&str]) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_driftscope"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().unwrap() {
+            break;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("driftscope {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A baseline and a log of `days` days with `per_day` rows a day, plus extra timestamps.
+fn write_pair(dir: &Path, days: usize, per_day: usize, extra_ts: &[&str]) -> (String, String) {
+    let mut base = String::from("amount,channel\n");
+    for i in 0..2000 {
+        writeln!(
+            base,
+            "{},{}",
+            (i * 37 % 1000) as f64 / 10.0,
+            ["web", "app"][i % 2]
+        )
+        .unwrap();
+    }
+    let mut log = String::from("ts,amount,channel\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for d in 0..days {
+        let day = start + chrono::Days::new(d as u64);
+        for k in 0..per_day {
+            let i = d * per_day + k;
+            writeln!(
+                log,
+                "{}T{:02}:{:02}:00Z,{},{}",
+                day,
+                (k * 24 / per_day.max(1)) % 24,
+                k % 60,
+                (i * 53 % 1000) as f64 / 10.0,
+                ["web", "app"][i % 2]
+            )
+            .unwrap();
+        }
+    }
+    for ts in extra_ts {
+        writeln!(log, "{ts},50.0,web").unwrap();
+    }
+    let (b, l) = (dir.join("baseline.csv"), dir.join("log.csv"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&l, log).unwrap();
+    (
+        b.to_string_lossy().into_owned(),
+        l.to_string_lossy().into_owned(),
+    )
+}
+
+fn report_json(dir: &Path, baseline: &str, log: &str) -> serde_json::Value {
+    let json = dir.join("report.json");
+    let (ok, _, stderr) = driftscope_within(
+        Duration::from_secs(60),
+        &[
+            "report",
+            "--baseline",
+            baseline,
+            "--current",
+            log,
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
+}
+
+#[test]
+fn a_stray_timestamp_in_9999_or_1970_no_longer_makes_millions_of_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = write_pair(
+        dir.path(),
+        7,
+        300,
+        &["9999-12-31T23:00:00Z", "1970-01-01T00:00:00Z"],
+    );
+    let r = report_json(dir.path(), &b, &l);
+    let w = &r["windows"];
+    let count = w["windows"].as_array().unwrap().len();
+    assert!(count <= 30, "{count} windows for a week of logs");
+    assert_eq!(w["rows_outside"], 2);
+    let notes = w["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("far from the rest")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_data_driven_threshold_never_exceeds_the_range_of_a_bounded_distance() {
+    // A year with a couple of dozen rows a day: every window is small, the chunk scores noisy.
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = write_pair(dir.path(), 365, 24, &[]);
+    let r = report_json(dir.path(), &b, &l);
+    for s in r["windows"]["series"].as_array().unwrap() {
+        if let Some(t) = s["data_threshold"].as_f64() {
+            assert!(t <= 1.0, "{}: threshold {t}", s["column"]);
+        }
+    }
+}
+
+#[test]
+fn windows_that_cannot_be_made_are_said_not_silently_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, _) = write_pair(dir.path(), 1, 10, &[]);
+    let log = dir.path().join("no_time.csv");
+    std::fs::write(&log, "amount,channel\n1.0,web\n2.0,app\n").unwrap();
+    let r = report_json(dir.path(), &b, log.to_str().unwrap());
+    assert!(r["windows"].is_null());
+    let notes = r["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("no time windows")),
+        "{notes:?}"
+    );
+}

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use driftscope::analysis::drift::{DriftSettings, Method};
+use driftscope::analysis::drift::{ColumnDrift, DriftSettings, Method};
 use driftscope::analysis::report::DriftReport;
 use driftscope::analysis::slice::{self, Predicate, SliceDef};
 use driftscope::analysis::{
@@ -57,7 +57,7 @@ fn window_scores_from_profiles_equal_the_rows() {
             start_micros: win.start_micros.unwrap(),
             end_micros: win.end_micros.unwrap(),
         });
-        let rows = slice::compare(&s.ws, &s.inputs, &a, &whole, &JobState::default())
+        let rows = slice::compare_rows(&s.ws, &s.inputs, &a, &whole, &JobState::default())
             .unwrap()
             .unwrap();
         for series in &w.series {
@@ -143,7 +143,7 @@ fn heatmap_from_profiles_equals_the_rows() {
                 column: "region".into(),
                 values: vec![value.clone()],
             });
-            let by_rows = slice::compare(
+            let by_rows = slice::compare_rows(
                 &s.ws,
                 &s.inputs,
                 &a,
@@ -202,7 +202,7 @@ fn timeline_lines_from_profiles_equal_the_rows() {
                     start_micros: win.start_micros.unwrap(),
                     end_micros: win.end_micros.unwrap(),
                 });
-            let by_rows = slice::compare(
+            let by_rows = slice::compare_rows(
                 &s.ws,
                 &s.inputs,
                 &a,
@@ -244,7 +244,7 @@ fn ks_windows_are_refined_from_the_rows_where_the_profile_cannot_decide() {
             start_micros: win.start_micros.unwrap(),
             end_micros: win.end_micros.unwrap(),
         });
-        let rows = slice::compare(
+        let rows = slice::compare_rows(
             &ws,
             &s.inputs,
             &a,
@@ -261,4 +261,179 @@ fn ks_windows_are_refined_from_the_rows_where_the_profile_cannot_decide() {
             win.index
         );
     }
+}
+
+/// Every statistic of one entry from profiles against the same comparison by the rows.
+fn assert_same(what: &str, p: &ColumnDrift, r: &ColumnDrift) {
+    assert!(p.exact, "{what}: not exact ({:?})", p.stats.intervals);
+    assert_eq!(p.drifted, r.drifted, "{what}: verdict");
+    assert_eq!(
+        (p.n_baseline, p.n_current),
+        (r.n_baseline, r.n_current),
+        "{what}"
+    );
+    let (a, b) = (&p.stats, &r.stats);
+    let opt = |name: &str, x: Option<f64>, y: Option<f64>, tol: f64| match (x, y) {
+        (Some(x), Some(y)) => assert!(
+            (x - y).abs() <= tol * x.abs().max(y.abs()).max(1e-300) || x == y,
+            "{what}: {name} {x:e} vs rows {y:e}"
+        ),
+        (None, None) => {}
+        other => panic!("{what}: {name} {other:?}"),
+    };
+    opt("score", p.score, r.score, 1e-9);
+    match (a.ks_statistic, b.ks_statistic) {
+        (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-12, "{what}: D {x} vs {y}"),
+        other => assert_eq!(other.0, other.1, "{what}: D"),
+    }
+    opt("ks_pvalue", a.ks_pvalue, b.ks_pvalue, 1e-6);
+    opt("wasserstein", a.wasserstein, b.wasserstein, 1e-9);
+    opt(
+        "wasserstein_normed",
+        a.wasserstein_normed,
+        b.wasserstein_normed,
+        1e-9,
+    );
+    opt("psi", a.psi, b.psi, 1e-9);
+    opt("js", a.js_distance, b.js_distance, 1e-9);
+    opt("chi2_pvalue", a.chi2_pvalue, b.chi2_pvalue, 1e-6);
+    opt(
+        "out_of_range",
+        a.out_of_range_rate,
+        b.out_of_range_rate,
+        1e-12,
+    );
+    assert_eq!(
+        a.baseline_counts, b.baseline_counts,
+        "{what}: baseline bins"
+    );
+    assert_eq!(a.current_counts, b.current_counts, "{what}: current bins");
+    assert!(close(a.null_rate_current, b.null_rate_current), "{what}");
+    for (side, x, y) in [
+        ("baseline", &a.baseline_summary, &b.baseline_summary),
+        ("current", &a.current_summary, &b.current_summary),
+    ] {
+        match (x, y) {
+            (Some(x), Some(y)) => {
+                assert_eq!(
+                    (x.min, x.q25, x.median, x.q75, x.max),
+                    (y.min, y.q25, y.median, y.q75, y.max),
+                    "{what}: {side} quartiles"
+                );
+                opt("mean", Some(x.mean), Some(y.mean), 1e-9);
+                opt("std", x.std, y.std, 1e-9);
+            }
+            (None, None) => {}
+            other => panic!("{what}: {side} summary {other:?}"),
+        }
+    }
+}
+
+/// The report's overall and per-segment entries (from profiles, made exact by one gathering
+/// pass) against the row path's comparison of the same rows.
+fn entries_equal_the_rows(inputs: &Inputs, report: &DriftReport, ws: &Workspace) {
+    let compare = |a: &SliceDef, b: &SliceDef| {
+        slice::compare_rows(ws, inputs, a, b, &JobState::default())
+            .unwrap()
+            .unwrap()
+    };
+    let whole = compare(
+        &SliceDef::whole(Side::Log),
+        &SliceDef::whole(Side::Baseline),
+    );
+    let mut segments = 0;
+    for f in &report.features {
+        let by_rows = match &f.segment {
+            None => whole.column(&f.drift.column).unwrap().drift.clone(),
+            Some(seg) => {
+                segments += 1;
+                let only = |side| {
+                    SliceDef::whole(side).with(Predicate::OneOf {
+                        column: seg.column.clone(),
+                        values: vec![seg.value.clone()],
+                    })
+                };
+                let reference = match f.reference {
+                    Reference::Baseline => SliceDef::whole(Side::Baseline),
+                    _ => only(Side::Baseline),
+                };
+                let c = compare(&only(Side::Log), &reference);
+                c.column(&f.drift.column).unwrap().drift.clone()
+            }
+        };
+        let what = format!(
+            "{} {:?} vs {:?}",
+            f.drift.column,
+            f.segment.as_ref().map(|s| &s.value),
+            f.reference
+        );
+        assert_same(&what, &f.drift, &by_rows);
+    }
+    assert!(segments > 0, "segment entries");
+}
+
+#[test]
+fn overall_and_segment_entries_from_profiles_equal_the_rows() {
+    let s = sample();
+    entries_equal_the_rows(&s.inputs, &s.report, &s.ws);
+}
+
+/// The same on continuous values: a baseline with more distinct values than a grid holds, so
+/// every numeric comparison needs the gathering pass.
+#[test]
+fn entries_equal_the_rows_on_continuous_values_past_the_grid() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = 5u64;
+    let mut u = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let regions = ["north", "south", "east", "west"];
+    let mut base = String::from("income,age,region\n");
+    for i in 0..12_000 {
+        let r = i % 4;
+        writeln!(
+            base,
+            "{},{},{}",
+            (u() * 1000.0 + r as f64 * 50.0),
+            u() * 60.0 + 18.0,
+            regions[r]
+        )
+        .unwrap();
+    }
+    let mut log = String::from("timestamp,income,age,region\n");
+    for i in 0..9_000 {
+        let r = i % 4;
+        // East drifts upwards from the fifth day on.
+        let day = i / 1_000;
+        let shift = if r == 2 && day >= 4 { 120.0 } else { 0.0 };
+        writeln!(
+            log,
+            "2026-03-{:02}T{:02}:00:00Z,{},{},{}",
+            day + 1,
+            i % 24,
+            u() * 1000.0 + r as f64 * 50.0 + shift,
+            u() * 60.0 + 18.0,
+            regions[r]
+        )
+        .unwrap();
+    }
+    let (b, l) = (dir.path().join("b.csv"), dir.path().join("l.csv"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&l, log).unwrap();
+    let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
+    let (report, ws) =
+        run_drift_report_with_workspace(&inputs, &DriftParams::default(), &JobState::default())
+            .unwrap();
+    let grid_edges = ws.cells().unwrap().grids[..]
+        .iter()
+        .flatten()
+        .map(|g| g.grid.edges.len())
+        .max()
+        .unwrap();
+    assert!(grid_edges < 12_000, "the grid must not hold every value");
+    entries_equal_the_rows(&inputs, &report, &ws);
 }

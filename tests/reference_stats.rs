@@ -8,6 +8,10 @@
 
 use std::path::Path;
 
+use driftscope::stats::profile::{
+    Gathered, Grid, NumericProfile, SlotValues, exact_needs, ks_from_profiles,
+    wasserstein_from_profiles,
+};
 use driftscope::stats::{binning, chi2, divergence, ks, sorted, summary, wasserstein};
 use serde_json::Value;
 
@@ -165,6 +169,95 @@ fn numeric_statistics_equal_scipy() {
             close("q25", name, s.q25, &e["q25"], 1e-12);
             close("median", name, s.median, &e["median"], 1e-12);
             close("q75", name, s.q75, &e["q75"], 1e-12);
+        }
+    }
+}
+
+/// The same cases through the profile path: counts on a grid fixed by the baseline, on a grid
+/// holding every baseline value and on a coarse one made exact by gathering the values of the
+/// few slots that need them — the same numbers at the same tolerances.
+#[test]
+fn numeric_statistics_from_profiles_equal_scipy() {
+    for case in cases("numeric.json") {
+        let name = case["name"].as_str().unwrap();
+        let exp = &case["expected"];
+        let (b, b_len) = numbers(&case["baseline"]);
+        let (c, c_len) = numbers(&case["current"]);
+        let bs = sorted(&b);
+        let cuts = binning::quantile_cuts(&bs, 10);
+        for max_edges in [usize::MAX, 8] {
+            let name = format!("{name} (grid of at most {max_edges} edges)");
+            let name = name.as_str();
+            let grid = Grid::new(&bs, &cuts, max_edges);
+            let profile = |values: &Value| {
+                let mut p = NumericProfile::empty(&grid);
+                for v in values.as_array().unwrap() {
+                    p.update(&grid, v.as_f64());
+                }
+                p
+            };
+            let (pb, pc) = (profile(&case["baseline"]), profile(&case["current"]));
+            assert_eq!(pb.rows as usize, b_len, "{name}");
+            assert_eq!(pc.rows as usize, c_len, "{name}");
+            close(
+                "null_rate_current",
+                name,
+                pc.missing as f64 / pc.rows as f64,
+                &exp["null_rate_current"],
+                1e-12,
+            );
+            let gathered = exact_needs(&grid, &pb, &pc).map(|(wb, wc)| Gathered {
+                baseline: SlotValues::gather(&grid, &wb, b.iter().copied()),
+                current: SlotValues::gather(&grid, &wc, c.iter().copied()),
+            });
+            let g = gathered.as_ref();
+            let Some(r) = ks_from_profiles(&grid, &pb, &pc, g) else {
+                assert!(exp["ks_statistic"].is_null(), "{name}: KS expected");
+                continue;
+            };
+            assert!(r.statistic.is_exact(), "{name}");
+            let want_d = exp["ks_statistic"].as_f64().unwrap();
+            assert!(
+                (r.statistic.value - want_d).abs() <= 1e-12,
+                "{name}: D {} vs {want_d}",
+                r.statistic.value
+            );
+            close_p("ks_pvalue", name, r.pvalue.value, &exp["ks_pvalue"]);
+            let w = wasserstein_from_profiles(&grid, &pb, &pc, g).unwrap();
+            assert!(w.is_exact(), "{name}: {w:?}");
+            close("wasserstein", name, w.value, &exp["wasserstein"], 1e-9);
+            let normed = wasserstein::wasserstein_normed(w.value, pb.std(0).unwrap());
+            close(
+                "wasserstein_normed",
+                name,
+                normed,
+                &exp["wasserstein_normed"],
+                1e-9,
+            );
+            let bounds = grid.bin_boundaries(&cuts).unwrap();
+            let (cb, cc) = (pb.bin_counts(&bounds), pc.bin_counts(&bounds));
+            assert_eq!(serde_json::json!(cb), exp["baseline_counts"], "{name}");
+            assert_eq!(serde_json::json!(cc), exp["current_counts"], "{name}");
+            let (p_b, p_c) = (binning::proportions(&cb), binning::proportions(&cc));
+            close("psi", name, divergence::psi(&p_b, &p_c), &exp["psi"], 1e-9);
+            for (side, p, values) in [
+                ("baseline", &pb, g.map(|g| &g.baseline)),
+                ("current", &pc, g.map(|g| &g.current)),
+            ] {
+                let (s, exact) = p.summary(&grid, values).unwrap();
+                assert!(exact, "{name}: {side} quartiles");
+                let e = &exp[format!("{side}_summary")];
+                close("mean", name, s.mean, &e["mean"], 1e-9);
+                match s.std {
+                    Some(std) => close("std", name, std, &e["std"], 1e-9),
+                    None => assert!(e["std"].is_null(), "{name}: std"),
+                }
+                close("min", name, s.min, &e["min"], 0.0);
+                close("max", name, s.max, &e["max"], 0.0);
+                close("q25", name, s.q25, &e["q25"], 1e-12);
+                close("median", name, s.median, &e["median"], 1e-12);
+                close("q75", name, s.q75, &e["q75"], 1e-12);
+            }
         }
     }
 }

@@ -292,6 +292,9 @@ pub struct StatIntervals {
     pub ks_pvalue: Option<[f64; 2]>,
     pub wasserstein: Option<[f64; 2]>,
     pub wasserstein_normed: Option<[f64; 2]>,
+    /// The share of current values outside the reference's range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_range_rate: Option<[f64; 2]>,
     /// The current side's quartiles are estimated inside their buckets.
     pub quantiles_estimated: bool,
 }
@@ -338,7 +341,20 @@ pub struct ColumnDrift {
     pub stats: DriftStats,
 }
 
+/// How the note of a verdict a profile's intervals cannot give begins.
+const UNDECIDED: &str = "undecided from the profile";
+
 impl ColumnDrift {
+    /// No verdict because the score's interval from a profile straddles the threshold: the rows
+    /// must decide (see [`finish_bounded`]).
+    pub fn undecided(&self) -> bool {
+        !self.exact
+            && self
+                .note
+                .as_deref()
+                .is_some_and(|n| n.starts_with(UNDECIDED))
+    }
+
     /// The score on one scale where larger means more drifted (p-values flip), for ranking.
     pub fn badness(&self) -> f64 {
         match self.score {
@@ -572,7 +588,7 @@ pub(crate) fn finish_bounded(
             } else {
                 d.drifted = false;
                 d.note = Some(format!(
-                    "undecided from the profile: the score lies in [{lo:.4}, {hi:.4}], across the threshold {}",
+                    "{UNDECIDED}: the score lies in [{lo:.4}, {hi:.4}], across the threshold {}",
                     d.threshold
                 ));
             }

@@ -23,7 +23,8 @@ use super::drift::{
 };
 use super::workspace::{ColumnData, Prepared, PreparedRef};
 use crate::stats::profile::{
-    CategoricalProfile, Grid, NumericProfile, ks_from_profiles, wasserstein_from_profiles,
+    CategoricalProfile, Gathered, Grid, NumericProfile, SlotValues, exact_needs, ks_from_profiles,
+    out_of_range, wasserstein_from_profiles,
 };
 use crate::stats::{binning, wasserstein};
 
@@ -408,6 +409,71 @@ pub(crate) fn drift_from_profiles(
     current: &ColumnProfile,
     settings: &DriftSettings,
 ) -> ColumnDrift {
+    drift_gathered(p, grid, bins, reference, current, None, settings)
+}
+
+/// Which rows of a side a comparison covers (`None`: all of them).
+pub(crate) type RowsOf<'a> = Option<&'a [usize]>;
+
+/// [`drift_from_profiles`] made exact from the rows at hand: the profiles say which few slots an
+/// exact KS D, Wasserstein distance and quartiles need, one extra pass over the rows of each side
+/// gathers the values in them, and the statistics are evaluated again with those values.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn drift_exact(
+    p: &Prepared,
+    grid: Option<&ColumnGrid>,
+    bins: Option<&Bins>,
+    reference: &ColumnProfile,
+    current: &ColumnProfile,
+    reference_rows: RowsOf,
+    current_rows: RowsOf,
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    let gathered = match (&p.data, reference, current, grid) {
+        (
+            ColumnData::Numeric {
+                baseline, current, ..
+            },
+            ColumnProfile::Numeric(r),
+            ColumnProfile::Numeric(c),
+            Some(g),
+        ) => exact_needs(&g.grid, r, c).map(|(wb, wc)| {
+            let gather = |values: &[Option<f64>], wanted: &[bool], rows: RowsOf| match rows {
+                Some(rows) => SlotValues::gather(
+                    &g.grid,
+                    wanted,
+                    rows.iter()
+                        .filter_map(|&i| values.get(i).copied().flatten()),
+                ),
+                None => SlotValues::gather(&g.grid, wanted, values.iter().filter_map(|v| *v)),
+            };
+            Gathered {
+                baseline: gather(baseline, &wb, reference_rows),
+                current: gather(current, &wc, current_rows),
+            }
+        }),
+        _ => None,
+    };
+    drift_gathered(
+        p,
+        grid,
+        bins,
+        reference,
+        current,
+        gathered.as_ref(),
+        settings,
+    )
+}
+
+fn drift_gathered(
+    p: &Prepared,
+    grid: Option<&ColumnGrid>,
+    bins: Option<&Bins>,
+    reference: &ColumnProfile,
+    current: &ColumnProfile,
+    gathered: Option<&Gathered>,
+    settings: &DriftSettings,
+) -> ColumnDrift {
     match (&p.data, reference, current, grid) {
         (
             ColumnData::Categorical { labels, .. },
@@ -424,7 +490,8 @@ pub(crate) fn drift_from_profiles(
             settings,
         ),
         (_, ColumnProfile::Numeric(r), ColumnProfile::Numeric(c), Some(g)) => {
-            numeric_from_profiles(&p.name, &g.grid, bins.unwrap_or(&g.whole), r, c, settings)
+            let bins = bins.unwrap_or(&g.whole);
+            numeric_from_profiles(&p.name, &g.grid, bins, r, c, gathered, settings)
         }
         _ => drift::finish(
             &p.name,
@@ -444,12 +511,13 @@ fn numeric_from_profiles(
     g: &Bins,
     r: &NumericProfile,
     c: &NumericProfile,
+    gathered: Option<&Gathered>,
     settings: &DriftSettings,
 ) -> ColumnDrift {
     let (nb, nc) = (r.n(), c.n());
     let rate = |part: u64, whole: u64| drift::rate(part as usize, whole as usize);
-    let baseline_summary = r.summary(grid);
-    let current_summary = c.summary(grid);
+    let baseline_summary = r.summary(grid, gathered.map(|g| &g.baseline));
+    let current_summary = c.summary(grid, gathered.map(|g| &g.current));
     let mut intervals = StatIntervals {
         quantiles_estimated: !baseline_summary.as_ref().is_none_or(|s| s.1)
             || !current_summary.as_ref().is_none_or(|s| s.1),
@@ -471,7 +539,7 @@ fn numeric_from_profiles(
         ..DriftStats::default()
     };
     if nb > 0 && nc > 0 {
-        if let Some(ks) = ks_from_profiles(grid, r, c) {
+        if let Some(ks) = ks_from_profiles(grid, r, c, gathered) {
             stats.ks_statistic = Some(ks.statistic.value);
             stats.ks_pvalue = Some(ks.pvalue.value);
             stats.ks_method = Some(ks.method);
@@ -481,7 +549,7 @@ fn numeric_from_profiles(
                 intervals.ks_pvalue = Some([ks.pvalue.lo, ks.pvalue.hi]);
             }
         }
-        if let Some(w) = wasserstein_from_profiles(grid, r, c) {
+        if let Some(w) = wasserstein_from_profiles(grid, r, c, gathered) {
             stats.wasserstein = Some(w.value);
             if let Some(s0) = r.std(0) {
                 stats.wasserstein_normed = Some(wasserstein::wasserstein_normed(w.value, s0));
@@ -499,7 +567,11 @@ fn numeric_from_profiles(
         let pb = binning::proportions(&stats.baseline_counts);
         let pc = binning::proportions(&stats.current_counts);
         drift::fill_binned(&mut stats, &pb, &pc);
-        stats.out_of_range_rate = Some(out_of_range(grid, r, c) as f64 / nc as f64);
+        let (lo, hi) = out_of_range(grid, r, c, gathered);
+        stats.out_of_range_rate = Some(lo as f64 / nc as f64);
+        if hi > lo {
+            intervals.out_of_range_rate = Some([lo as f64 / nc as f64, hi as f64 / nc as f64]);
+        }
     }
     if intervals != StatIntervals::default() {
         stats.intervals = Some(intervals);
@@ -514,16 +586,6 @@ fn numeric_from_profiles(
     )
 }
 
-/// Current values below the reference's minimum or above its maximum. Exact when the
-/// reference's extremes are edges (the whole baseline's always are); otherwise the values in the
-/// gap that holds an extreme count as inside.
-fn out_of_range(grid: &Grid, r: &NumericProfile, c: &NumericProfile) -> u64 {
-    let (lo, hi) = (grid.slot(r.min), grid.slot(r.max));
-    let below: u64 = c.counts[..lo.min(c.counts.len())].iter().sum();
-    let above: u64 = c.counts[(hi + 1).min(c.counts.len())..].iter().sum();
-    below + above
-}
-
 /// Quantiles of one side's values from its profile (for timelines: the score's percentiles per
 /// window), estimated inside buckets where the grid does not resolve them.
 pub fn quantiles(p: &ColumnProfile, grid: Option<&ColumnGrid>, qs: &[f64]) -> Option<Vec<f64>> {
@@ -531,6 +593,6 @@ pub fn quantiles(p: &ColumnProfile, grid: Option<&ColumnGrid>, qs: &[f64]) -> Op
         return None;
     };
     qs.iter()
-        .map(|&q| p.quantile(&g.grid, q).map(|(v, _)| v))
+        .map(|&q| p.quantile(&g.grid, q, None).map(|(v, _)| v))
         .collect()
 }

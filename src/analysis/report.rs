@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::Groups;
 use super::drift::{ColumnDrift, DriftSettings, Preset};
-use super::profiles::drift_from_profiles;
+use super::profiles::drift_exact;
 use super::workspace::{Reference, SegmentRef, SegmentSlice, Side, Workspace};
 use super::{latency, performance, quality, windows};
 use crate::data::{Inputs, Role};
@@ -153,10 +153,12 @@ pub fn run_drift_report_with_workspace(
     let mut features: Vec<FeatureDrift> = prepared
         .par_iter()
         .zip(whole)
-        .map(|(p, r)| {
+        .enumerate()
+        .map(|(i, (p, r))| {
             state.advance(1);
             FeatureDrift {
-                drift: p.drift(r, None, settings),
+                drift: overall_from_profiles(&workspace, i)
+                    .unwrap_or_else(|| p.drift(r, None, settings)),
                 role: p.role,
                 segment: None,
                 reference: Reference::Baseline,
@@ -220,8 +222,13 @@ pub fn run_drift_report_with_workspace(
                     if p.name == *seg {
                         continue;
                     }
-                    let from_cells =
-                        segment_from_profiles(&workspace, i, seg, value, base_rows.is_some());
+                    let from_cells = segment_from_profiles(
+                        &workspace,
+                        i,
+                        (seg, value),
+                        rows,
+                        base_rows.as_deref(),
+                    );
                     let (vs_whole, vs_segment) = from_cells.unwrap_or_else(|| {
                         let seg_ref = base_rows.as_ref().map(|b| p.reference(Some(b), settings));
                         p.drift_pair(whole_ref, seg_ref.as_ref(), rows, settings)
@@ -310,16 +317,39 @@ pub fn run_drift_report_with_workspace(
     Some((report, workspace))
 }
 
-/// Column `i` in the log's segment `seg = value` against the whole baseline and (when
-/// `with_segment`) the same segment of the baseline, from the cell profiles. `None` when the
-/// cells cannot answer — not cut by `seg`, the Evidently preset (its tests need the values), or a
-/// verdict the profile leaves undecided — and the rows decide instead.
+/// Column `i` over the whole log against the whole baseline, from the merged cells; `None` where
+/// the rows must decide (the Evidently preset, or a verdict the profile leaves undecided).
+fn overall_from_profiles(ws: &Workspace, i: usize) -> Option<ColumnDrift> {
+    if ws.settings.preset == Preset::Evidently {
+        return None;
+    }
+    let cells = ws.cells.as_ref()?;
+    let current = cells.log.merged(i, |_, _| true)?;
+    let grid = cells.grids[i].as_ref();
+    let d = drift_exact(
+        &ws.prepared[i],
+        grid,
+        None,
+        &cells.whole_baseline[i],
+        &current,
+        None,
+        None,
+        &ws.settings,
+    );
+    (!d.undecided()).then_some(d)
+}
+
+/// Column `i` in the log's segment `seg = value` (its `rows`) against the whole baseline and
+/// (when the baseline has the segment, its `base_rows`) the same segment of the baseline, from
+/// the cell profiles made exact by one pass over those rows. `None` when the cells cannot
+/// answer — not cut by `seg`, the Evidently preset (its tests need the values), or a verdict
+/// left undecided — and the rows decide instead.
 fn segment_from_profiles(
     ws: &Workspace,
     i: usize,
-    seg: &str,
-    value: &str,
-    with_segment: bool,
+    (seg, value): (&str, &str),
+    rows: &[usize],
+    base_rows: Option<&[usize]>,
 ) -> Option<(ColumnDrift, Option<ColumnDrift>)> {
     let settings = &ws.settings;
     if settings.preset == Preset::Evidently {
@@ -331,18 +361,14 @@ fn segment_from_profiles(
     let log = &cells.log;
     let k = log.index.segments.iter().position(|s| s == seg)?;
     let current = log.merged(i, |t, _| log.index.tuples[t][k].as_deref() == Some(value))?;
-    let vs_whole = drift_from_profiles(p, grid, None, &cells.whole_baseline[i], &current, settings);
-    let undecided = |d: &ColumnDrift| {
-        d.note
-            .as_deref()
-            .is_some_and(|n| n.starts_with("undecided"))
-    };
-    if undecided(&vs_whole) {
+    let whole = &cells.whole_baseline[i];
+    let vs_whole = drift_exact(p, grid, None, whole, &current, None, Some(rows), settings);
+    if vs_whole.undecided() {
         return None;
     }
-    if !with_segment {
+    let Some(base_rows) = base_rows else {
         return Some((vs_whole, None));
-    }
+    };
     let base = &cells.baseline;
     let kb = base.index.segments.iter().position(|s| s == seg)?;
     let reference = base.merged(i, |t, _| base.index.tuples[t][kb].as_deref() == Some(value))?;
@@ -351,8 +377,17 @@ fn segment_from_profiles(
         Some(g) => Some(g.segments.get(&key)?),
         None => None,
     };
-    let vs_segment = drift_from_profiles(p, grid, bins, &reference, &current, settings);
-    if undecided(&vs_segment) {
+    let vs_segment = drift_exact(
+        p,
+        grid,
+        bins,
+        &reference,
+        &current,
+        Some(base_rows),
+        Some(rows),
+        settings,
+    );
+    if vs_segment.undecided() {
         return None;
     }
     Some((vs_whole, Some(vs_segment)))

@@ -17,6 +17,7 @@ use super::workspace::{GroupCache, PreparedRef, Reference, Side, Workspace, no_c
 use crate::data::timestamps::format_micros;
 use crate::data::{Inputs, Role};
 use crate::jobs::JobState;
+use crate::stats::profile::{Grid, NumericProfile};
 use crate::stats::{sorted, summary::quantile_sorted};
 
 /// One condition on a row.
@@ -225,6 +226,31 @@ pub struct Ecdf {
 const ECDF_POINTS: usize = 400;
 
 impl Ecdf {
+    /// From a profile: the cumulative share at the end of its slots (the grid's edges), thinned
+    /// the same way.
+    fn of_profile(grid: &Grid, p: &NumericProfile) -> Self {
+        let n = p.n();
+        if n == 0 {
+            return Self::default();
+        }
+        let step = 1.0 / ECDF_POINTS as f64;
+        let mut points = vec![[p.min, 0.0]];
+        let (mut seen, mut next) = (0u64, step);
+        for (slot, &c) in p.counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            seen += c;
+            let share = seen as f64 / n as f64;
+            if share >= next || seen == n {
+                let (_, hi) = grid.bounds(slot);
+                points.push([hi.min(p.max), share]);
+                next = share + step;
+            }
+        }
+        Self { points }
+    }
+
     fn of_sorted(sorted: &[f64]) -> Self {
         let n = sorted.len();
         if n == 0 {
@@ -295,6 +321,28 @@ pub fn compare(
     b: &SliceDef,
     state: &JobState,
 ) -> Result<Option<SliceComparison>, String> {
+    compare_on(ws, inputs, (a, b), true, state)
+}
+
+/// [`compare`] from the rows alone, never the cell profiles: the slow path `compare` falls back
+/// to, and the independent check that the profiles give the rows' numbers.
+pub fn compare_rows(
+    ws: &Workspace,
+    inputs: &Inputs,
+    a: &SliceDef,
+    b: &SliceDef,
+    state: &JobState,
+) -> Result<Option<SliceComparison>, String> {
+    compare_on(ws, inputs, (a, b), false, state)
+}
+
+fn compare_on(
+    ws: &Workspace,
+    inputs: &Inputs,
+    (a, b): (&SliceDef, &SliceDef),
+    profiles: bool,
+    state: &JobState,
+) -> Result<Option<SliceComparison>, String> {
     let a_rows = slice_rows_cached(inputs, a, &ws.groups)?;
     let b_rows = slice_rows_cached(inputs, b, &ws.groups)?;
     let count = |side: Side, rows: &Option<Vec<usize>>| {
@@ -309,43 +357,60 @@ pub fn compare(
         .collect();
     state.stage("comparing slices", ws.prepared.len() as u64);
     let settings = &ws.settings;
-    let mut columns: Vec<SliceColumn> = ws
-        .prepared
-        .par_iter()
-        .zip(&ws.whole)
-        .filter(|(p, _)| !constrained.contains(p.name.as_str()))
-        .filter_map(|(p, whole)| {
-            if state.is_cancelled() {
-                return None;
-            }
-            let own;
-            let reference = if b.side == Side::Baseline && b_rows.is_none() {
-                whole
-            } else {
-                own = p.reference_on(b.side, b_rows.as_deref(), settings);
-                &own
-            };
-            let out = match reference {
-                PreparedRef::Numeric(r) => {
-                    let values = p.values_on(a.side, a_rows.as_deref());
-                    let sample = drift::NumericSample::new(&values);
-                    let d = drift::numeric_drift_sample(&p.name, r, &sample, settings);
-                    SliceColumn {
-                        role: p.role,
-                        drift: d,
-                        ecdf: Some((Ecdf::of_sorted(&r.sorted), Ecdf::of_sorted(&sample.sorted))),
-                    }
-                }
-                PreparedRef::Categorical(_) => SliceColumn {
-                    role: p.role,
-                    drift: p.drift_on(reference, a.side, a_rows.as_deref(), settings),
-                    ecdf: None,
-                },
-            };
-            state.advance(1);
-            Some(out)
+    let from_cells = profiles
+        .then(|| {
+            compare_from_profiles(
+                ws,
+                (a, a_rows.as_deref()),
+                (b, b_rows.as_deref()),
+                &constrained,
+                state,
+            )
         })
-        .collect();
+        .flatten();
+    let mut columns: Vec<SliceColumn> = match from_cells {
+        Some(columns) => columns,
+        None => ws
+            .prepared
+            .par_iter()
+            .zip(&ws.whole)
+            .filter(|(p, _)| !constrained.contains(p.name.as_str()))
+            .filter_map(|(p, whole)| {
+                if state.is_cancelled() {
+                    return None;
+                }
+                let own;
+                let reference = if b.side == Side::Baseline && b_rows.is_none() {
+                    whole
+                } else {
+                    own = p.reference_on(b.side, b_rows.as_deref(), settings);
+                    &own
+                };
+                let out = match reference {
+                    PreparedRef::Numeric(r) => {
+                        let values = p.values_on(a.side, a_rows.as_deref());
+                        let sample = drift::NumericSample::new(&values);
+                        let d = drift::numeric_drift_sample(&p.name, r, &sample, settings);
+                        SliceColumn {
+                            role: p.role,
+                            drift: d,
+                            ecdf: Some((
+                                Ecdf::of_sorted(&r.sorted),
+                                Ecdf::of_sorted(&sample.sorted),
+                            )),
+                        }
+                    }
+                    PreparedRef::Categorical(_) => SliceColumn {
+                        role: p.role,
+                        drift: p.drift_on(reference, a.side, a_rows.as_deref(), settings),
+                        ecdf: None,
+                    },
+                };
+                state.advance(1);
+                Some(out)
+            })
+            .collect(),
+    };
     if state.is_cancelled() {
         return Ok(None);
     }
@@ -366,6 +431,90 @@ pub fn compare(
             .collect(),
         columns,
     }))
+}
+
+/// Every column of [`compare`] from the cell profiles, when slice A is a union of log cells and
+/// B is the whole baseline or one baseline segment value (whose bins the grid holds): the merged
+/// profiles, made exact by one gathering pass over the slices' rows — the numbers the report
+/// gives for the same rows. `None` when the cells cannot answer.
+fn compare_from_profiles(
+    ws: &Workspace,
+    (a, a_rows): (&SliceDef, Option<&[usize]>),
+    (b, b_rows): (&SliceDef, Option<&[usize]>),
+    constrained: &BTreeSet<&str>,
+    state: &JobState,
+) -> Option<Vec<SliceColumn>> {
+    let cells = ws.cells.as_ref()?;
+    let settings = &ws.settings;
+    if settings.preset == drift::Preset::Evidently
+        || a.side != Side::Log
+        || b.side != Side::Baseline
+    {
+        return None;
+    }
+    let log = &cells.log;
+    let keep_tuples = tuples_of(&log.index, a)?;
+    let keep_slots = slots_of(cells, a)?;
+    // B: the whole baseline, or one value of one segment column.
+    let segment = match b.predicates.as_slice() {
+        [] => None,
+        [Predicate::OneOf { column, values }] if values.len() == 1 => {
+            Some((column.clone(), values[0].clone()))
+        }
+        _ => return None,
+    };
+    let base = &cells.baseline;
+    let base_tuples = match &segment {
+        None => None,
+        Some((column, value)) => Some(
+            base.index
+                .tuples_where(column, std::slice::from_ref(value))?,
+        ),
+    };
+    let columns: Option<Vec<SliceColumn>> = ws
+        .prepared
+        .par_iter()
+        .enumerate()
+        .filter(|(_, p)| !constrained.contains(p.name.as_str()))
+        .map(|(i, p)| {
+            if state.is_cancelled() {
+                return None;
+            }
+            let grid = cells.grids[i].as_ref();
+            let current = log.merged(i, |t, s| keep_tuples[t] && keep_slots[s])?;
+            let (reference, bins) = match (&base_tuples, &segment) {
+                (Some(keep), Some(key)) => (
+                    base.merged(i, |t, _| keep[t])?,
+                    match grid {
+                        Some(g) => Some(g.segments.get(key)?),
+                        None => None,
+                    },
+                ),
+                _ => (cells.whole_baseline[i].clone(), None),
+            };
+            let drift = profiles::drift_exact(
+                p, grid, bins, &reference, &current, b_rows, a_rows, settings,
+            );
+            if drift.undecided() {
+                return None;
+            }
+            let ecdf = match (&reference, &current, grid) {
+                (
+                    profiles::ColumnProfile::Numeric(r),
+                    profiles::ColumnProfile::Numeric(c),
+                    Some(g),
+                ) => Some((Ecdf::of_profile(&g.grid, r), Ecdf::of_profile(&g.grid, c))),
+                _ => None,
+            };
+            state.advance(1);
+            Some(SliceColumn {
+                role: p.role,
+                drift,
+                ecdf,
+            })
+        })
+        .collect();
+    columns
 }
 
 fn rank(columns: &mut [SliceColumn]) {

@@ -324,10 +324,7 @@ pub(crate) fn run_windows(
             let results: Vec<ColumnDrift> = (0..windows.len())
                 .map(|w| {
                     let d = drift_from_profiles(p, grid, None, whole, &per_slot[w], settings);
-                    if d.note
-                        .as_deref()
-                        .is_some_and(|n| n.starts_with("undecided"))
-                    {
+                    if d.undecided() {
                         p.drift(&ws.whole[i], Some(&per_window[w]), settings)
                     } else {
                         d

@@ -465,6 +465,11 @@ impl Cells {
 }
 
 impl Workspace {
+    /// The cell profiles of both sides, when the report built them.
+    pub fn cells(&self) -> Option<&Cells> {
+        self.cells.as_ref()
+    }
+
     pub fn new(inputs: &Inputs, params: &DriftParams) -> Self {
         let prepared = prepare(inputs);
         let whole: Vec<PreparedRef> = prepared

@@ -95,7 +95,7 @@ impl Grid {
     }
 
     /// The open interval of a gap slot (`-inf`/`+inf` at the ends), or the point of a point slot.
-    fn bounds(&self, slot: usize) -> (f64, f64) {
+    pub fn bounds(&self, slot: usize) -> (f64, f64) {
         let k = self.edges.len();
         if slot % 2 == 1 {
             let e = self.edges[slot / 2];
@@ -274,12 +274,12 @@ impl NumericProfile {
 
     /// The summary (mean, std, extremes, quartiles); quartiles exact or estimated, see
     /// [`Self::quantile`]. `None` without values. The flag says whether all of it is exact.
-    pub fn summary(&self, grid: &Grid) -> Option<(Summary, bool)> {
+    pub fn summary(&self, grid: &Grid, gathered: Option<&SlotValues>) -> Option<(Summary, bool)> {
         let n = self.n();
         if n == 0 {
             return None;
         }
-        let q = |p: f64| self.quantile(grid, p);
+        let q = |p: f64| self.quantile(grid, p, gathered);
         let (q25, e25) = q(0.25)?;
         let (median, e50) = q(0.5)?;
         let (q75, e75) = q(0.75)?;
@@ -299,9 +299,15 @@ impl NumericProfile {
     }
 
     /// The `k`-th smallest finite value (0-based) and whether it is exact: exact on a point slot,
-    /// at the extremes, or alone in its gap (its sum is the value); otherwise the `j`-th of `g`
-    /// values in a gap `(a, b)` is placed at `a + (b − a)(j + ½)/g`, clamped to the extremes.
-    pub fn order_statistic(&self, grid: &Grid, k: u64) -> Option<(f64, bool)> {
+    /// at the extremes, alone in its gap (its sum is the value), or in a gap whose values were
+    /// gathered; otherwise the `j`-th of `g` values in a gap `(a, b)` is placed at
+    /// `a + (b − a)(j + ½)/g`, clamped to the extremes.
+    pub fn order_statistic(
+        &self,
+        grid: &Grid,
+        k: u64,
+        gathered: Option<&SlotValues>,
+    ) -> Option<(f64, bool)> {
         let n = self.n();
         if k >= n {
             return None;
@@ -322,6 +328,12 @@ impl NumericProfile {
                 if c == 1 {
                     return Some((self.sums[slot], true));
                 }
+                if let Some(v) = gathered
+                    .and_then(|g| g.get(slot))
+                    .and_then(|v| v.get((k - before) as usize))
+                {
+                    return Some((*v, true));
+                }
                 let (lo, hi) = (lo.max(self.min), hi.min(self.max));
                 let j = (k - before) as f64;
                 let x = lo + (hi - lo) * (j + 0.5) / c as f64;
@@ -332,8 +344,25 @@ impl NumericProfile {
         None
     }
 
+    /// The slot that holds the `k`-th smallest finite value (0-based).
+    pub fn slot_of_rank(&self, k: u64) -> Option<usize> {
+        let mut before = 0u64;
+        for (slot, &c) in self.counts.iter().enumerate() {
+            if k < before + c {
+                return Some(slot);
+            }
+            before += c;
+        }
+        None
+    }
+
     /// `numpy.quantile(values, q)` (linear), from the order statistics it interpolates.
-    pub fn quantile(&self, grid: &Grid, q: f64) -> Option<(f64, bool)> {
+    pub fn quantile(
+        &self,
+        grid: &Grid,
+        q: f64,
+        gathered: Option<&SlotValues>,
+    ) -> Option<(f64, bool)> {
         let n = self.n();
         if n == 0 {
             return None;
@@ -343,8 +372,8 @@ impl NumericProfile {
         let lo_idx = (lo as u64).min(n - 1);
         let hi_idx = (lo_idx + 1).min(n - 1);
         let t = h - lo;
-        let (a, ea) = self.order_statistic(grid, lo_idx)?;
-        let (b, eb) = self.order_statistic(grid, hi_idx)?;
+        let (a, ea) = self.order_statistic(grid, lo_idx, gathered)?;
+        let (b, eb) = self.order_statistic(grid, hi_idx, gathered)?;
         let diff = b - a;
         let v = if t >= 0.5 {
             b - diff * (1.0 - t)
@@ -403,6 +432,7 @@ pub fn ks_from_profiles(
     grid: &Grid,
     baseline: &NumericProfile,
     current: &NumericProfile,
+    gathered: Option<&Gathered>,
 ) -> Option<KsBounds> {
     let (n1, n2) = (baseline.n(), current.n());
     if n1 == 0 || n2 == 0 {
@@ -432,9 +462,19 @@ pub fn ks_from_profiles(
             };
         }
         if slot % 2 == 0 && cb > 0 && cc > 0 {
-            // Both sides inside one gap: the ECDFs may part further between the edges.
-            let up = (diff(i, j0)).max(-diff(i0, j));
-            d_hi = d_hi.max(up);
+            // Both sides inside one gap: the ECDFs may part further between the edges — by
+            // how much, the gathered values of the gap say exactly; else it is bounded.
+            match gathered.and_then(|g| g.both(slot)) {
+                Some((vb, vc)) => {
+                    if let Some((d, x)) = gap_sup(vb, vc, i0, j0, &diff)
+                        && d > d_lo
+                    {
+                        d_lo = d;
+                        location = x;
+                    }
+                }
+                None => d_hi = d_hi.max(diff(i, j0)).max(-diff(i0, j)),
+            }
         }
     }
     let d_hi = d_hi.max(d_lo).min(1.0);
@@ -457,12 +497,45 @@ pub fn ks_from_profiles(
     })
 }
 
+/// The largest ECDF distance at the values inside one gap, from both sides' sorted values there
+/// and the counts below the gap, with the value where it is reached.
+fn gap_sup(
+    vb: &[f64],
+    vc: &[f64],
+    i0: u64,
+    j0: u64,
+    diff: &impl Fn(u64, u64) -> f64,
+) -> Option<(f64, f64)> {
+    let (mut a, mut b) = (0usize, 0usize);
+    let mut best: Option<(f64, f64)> = None;
+    while a < vb.len() || b < vc.len() {
+        let x = match (vb.get(a), vc.get(b)) {
+            (Some(&p), Some(&q)) => p.min(q),
+            (Some(&p), None) => p,
+            (None, Some(&q)) => q,
+            (None, None) => break,
+        };
+        while vb.get(a).is_some_and(|&v| v <= x) {
+            a += 1;
+        }
+        while vc.get(b).is_some_and(|&v| v <= x) {
+            b += 1;
+        }
+        let d = diff(i0 + a as u64, j0 + b as u64).abs();
+        if best.is_none_or(|(bd, _)| d > bd) {
+            best = Some((d, x));
+        }
+    }
+    best
+}
+
 /// Wasserstein-1 between two profiles on one grid: the area between the ECDFs, exact on every
 /// gap where they do not cross, bounded elsewhere. `None` when a side has no values.
 pub fn wasserstein_from_profiles(
     grid: &Grid,
     baseline: &NumericProfile,
     current: &NumericProfile,
+    gathered: Option<&Gathered>,
 ) -> Option<Bounded> {
     let (n1, n2) = (baseline.n(), current.n());
     if n1 == 0 || n2 == 0 {
@@ -496,7 +569,11 @@ pub fn wasserstein_from_profiles(
         let area_c = c0 * width + (cc as f64 * b - current.sums[slot]) / fb;
         let signed = area_b - area_c;
         let no_crossing = (b0 >= c1) || (c0 >= b1);
-        if no_crossing {
+        if !no_crossing && let Some((vb, vc)) = gathered.and_then(|g| g.both(slot)) {
+            let exact = gap_area(vb, vc, a, b, b0, c0, fa, fb);
+            lo_terms.push(exact);
+            hi_terms.push(exact);
+        } else if no_crossing {
             lo_terms.push(signed.abs());
             hi_terms.push(signed.abs());
         } else {
@@ -511,6 +588,228 @@ pub fn wasserstein_from_profiles(
     let lo = super::summary::pairwise_sum(&lo_terms);
     let hi = super::summary::pairwise_sum(&hi_terms);
     Some(Bounded::between(lo, hi.max(lo)))
+}
+
+/// How many current values lie below the reference's minimum or above its maximum, as an
+/// interval: exact when the extremes are edges (the whole baseline's always are) or the gaps that
+/// hold them were gathered; otherwise the current values in those gaps may lie on either side.
+pub fn out_of_range(
+    grid: &Grid,
+    reference: &NumericProfile,
+    current: &NumericProfile,
+    gathered: Option<&Gathered>,
+) -> (u64, u64) {
+    if reference.n() == 0 {
+        return (0, 0);
+    }
+    let (lo, hi) = (grid.slot(reference.min), grid.slot(reference.max));
+    let counts = &current.counts;
+    let below: u64 = counts[..lo.min(counts.len())].iter().sum();
+    let above: u64 = counts[(hi + 1).min(counts.len())..].iter().sum();
+    let mut exact = below + above;
+    let mut unsure = 0u64;
+    let outside = |v: f64| v < reference.min || v > reference.max;
+    let gaps = if lo == hi { vec![lo] } else { vec![lo, hi] };
+    for slot in gaps {
+        if slot % 2 == 1 || counts.get(slot).is_none_or(|&c| c == 0) {
+            continue;
+        }
+        match gathered.and_then(|g| g.current.get(slot)) {
+            Some(values) => exact += values.iter().filter(|&&v| outside(v)).count() as u64,
+            None => unsure += counts[slot],
+        }
+    }
+    (exact, exact + unsure)
+}
+
+/// ∫ |F_b − F_c| over the gap `(a, b)` from both sides' sorted values inside it and their ECDF
+/// levels `b0`, `c0` at its start.
+#[allow(clippy::too_many_arguments)]
+fn gap_area(vb: &[f64], vc: &[f64], a: f64, b: f64, b0: f64, c0: f64, fa: f64, fb: f64) -> f64 {
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut x = a;
+    let mut terms = Vec::with_capacity(vb.len() + vc.len() + 1);
+    loop {
+        let next = match (vb.get(i), vc.get(j)) {
+            (Some(&p), Some(&q)) => p.min(q),
+            (Some(&p), None) => p,
+            (None, Some(&q)) => q,
+            (None, None) => b,
+        };
+        let next = next.min(b);
+        let level = (b0 + i as f64 / fa - c0 - j as f64 / fb).abs();
+        terms.push(level * (next - x));
+        if next >= b {
+            break;
+        }
+        while vb.get(i).is_some_and(|&v| v <= next) {
+            i += 1;
+        }
+        while vc.get(j).is_some_and(|&v| v <= next) {
+            j += 1;
+        }
+        x = next;
+    }
+    super::summary::pairwise_sum(&terms)
+}
+
+/// The finite values of some slots of one side, gathered from its rows in one extra pass and
+/// sorted within each slot: what turns a profile's interval into the exact answer.
+#[derive(Clone, Debug, Default)]
+pub struct SlotValues {
+    values: std::collections::HashMap<usize, Vec<f64>>,
+}
+
+impl SlotValues {
+    /// The values of `rows` that fall in the slots `wanted` marks (indexed by slot).
+    pub fn gather(grid: &Grid, wanted: &[bool], rows: impl Iterator<Item = f64>) -> Self {
+        let mut values: std::collections::HashMap<usize, Vec<f64>> = wanted
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w)
+            .map(|(s, _)| (s, Vec::new()))
+            .collect();
+        if values.is_empty() {
+            return Self::default();
+        }
+        // The wanted slots as sorted value ranges: a value is looked up among these few, not
+        // in the whole grid.
+        let mut ranges: Vec<(f64, f64, usize)> = values
+            .keys()
+            .map(|&slot| {
+                let (lo, hi) = grid.bounds(slot);
+                (lo, hi, slot)
+            })
+            .collect();
+        ranges.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut buckets: Vec<Vec<f64>> = vec![Vec::new(); ranges.len()];
+        for x in rows {
+            // The last range starting at or below x; a point slot holds only its edge, a gap
+            // only what lies strictly inside.
+            let k = ranges.partition_point(|r| r.0 <= x);
+            for k in [k.wrapping_sub(1), k.wrapping_sub(2)] {
+                let Some(&(lo, hi, slot)) = ranges.get(k) else {
+                    continue;
+                };
+                let inside = if slot % 2 == 1 {
+                    x == lo
+                } else {
+                    x > lo && x < hi
+                };
+                if inside {
+                    buckets[k].push(x);
+                    break;
+                }
+            }
+        }
+        for ((_, _, slot), b) in ranges.iter().zip(buckets) {
+            values.insert(*slot, b);
+        }
+        for v in values.values_mut() {
+            v.sort_unstable_by(f64::total_cmp);
+        }
+        Self { values }
+    }
+
+    /// The sorted values of one slot, when it was gathered.
+    pub fn get(&self, slot: usize) -> Option<&[f64]> {
+        self.values.get(&slot).map(Vec::as_slice)
+    }
+
+    /// How many values were gathered.
+    pub fn len(&self) -> usize {
+        self.values.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Both sides' gathered values for one comparison.
+#[derive(Clone, Debug, Default)]
+pub struct Gathered {
+    pub baseline: SlotValues,
+    pub current: SlotValues,
+}
+
+impl Gathered {
+    fn both(&self, slot: usize) -> Option<(&[f64], &[f64])> {
+        Some((self.baseline.get(slot)?, self.current.get(slot)?))
+    }
+}
+
+/// Which slots of each side an exact answer needs: the gaps where KS D may lie above what the
+/// edges show, the gaps where the ECDFs cross (Wasserstein), and the gaps holding an order
+/// statistic the quartiles interpolate. `None` when the profiles are exact as they are.
+pub fn exact_needs(
+    grid: &Grid,
+    baseline: &NumericProfile,
+    current: &NumericProfile,
+) -> Option<(Vec<bool>, Vec<bool>)> {
+    let (n1, n2) = (baseline.n(), current.n());
+    let slots = grid.slots();
+    let mut wb = vec![false; slots];
+    let mut wc = vec![false; slots];
+    if n1 > 0 && n2 > 0 {
+        let (fa, fb) = (n1 as f64, n2 as f64);
+        let diff = |i: u64, j: u64| i as f64 / fa - j as f64 / fb;
+        // KS: D at the edges first, then the gaps whose bound exceeds it.
+        let (mut i, mut j) = (0u64, 0u64);
+        let mut d_lo = 0.0f64;
+        let mut bounds = Vec::new();
+        for (slot, (&cb, &cc)) in baseline.counts.iter().zip(&current.counts).enumerate() {
+            let (i0, j0) = (i, j);
+            i += cb;
+            j += cc;
+            d_lo = d_lo.max(diff(i, j).abs());
+            let (b0, c0, b1, c1) = (i0 as f64 / fa, j0 as f64 / fb, i as f64 / fa, j as f64 / fb);
+            if slot % 2 == 0 && (cb > 0 || cc > 0) {
+                if cb > 0 && cc > 0 {
+                    bounds.push((slot, diff(i, j0).max(-diff(i0, j))));
+                }
+                let crossing = !((b0 >= c1) || (c0 >= b1));
+                if crossing {
+                    wb[slot] = true;
+                    wc[slot] = true;
+                }
+            }
+        }
+        for (slot, up) in bounds {
+            if up > d_lo {
+                wb[slot] = true;
+                wc[slot] = true;
+            }
+        }
+    }
+    // Out of range: the current values in the gaps that hold the reference's extremes.
+    if n1 > 0 {
+        for x in [baseline.min, baseline.max] {
+            let slot = grid.slot(x);
+            if slot.is_multiple_of(2) && current.counts.get(slot).is_some_and(|&c| c > 0) {
+                wc[slot] = true;
+            }
+        }
+    }
+    for (p, w) in [(baseline, &mut wb), (current, &mut wc)] {
+        let n = p.n();
+        if n < 3 {
+            continue;
+        }
+        for q in [0.25, 0.5, 0.75] {
+            let h = q * (n - 1) as f64;
+            let k = h.floor() as u64;
+            for k in [k, (k + 1).min(n - 1)] {
+                if let Some(slot) = p.slot_of_rank(k)
+                    && slot % 2 == 0
+                    && p.counts[slot] > 1
+                {
+                    w[slot] = true;
+                }
+            }
+        }
+    }
+    (wb.iter().any(|&x| x) || wc.iter().any(|&x| x)).then_some((wb, wc))
 }
 
 /// One categorical column over some rows: counts per dictionary code.
@@ -597,12 +896,12 @@ mod tests {
         assert!(grid.every_baseline_value);
         let (pb, pc) = (profile(&grid, &base), profile(&grid, &cur));
         let want = ks::ks_2samp(&bs, &cs).unwrap();
-        let got = ks_from_profiles(&grid, &pb, &pc).unwrap();
+        let got = ks_from_profiles(&grid, &pb, &pc, None).unwrap();
         assert!(got.statistic.is_exact());
         assert_eq!(got.statistic.value, want.statistic);
         assert_eq!(got.pvalue.value, want.pvalue);
         let w = wasserstein::wasserstein_sorted(&bs, &cs).unwrap();
-        let gw = wasserstein_from_profiles(&grid, &pb, &pc).unwrap();
+        let gw = wasserstein_from_profiles(&grid, &pb, &pc, None).unwrap();
         assert!(
             gw.lo <= w * (1.0 + 1e-12) && w <= gw.hi * (1.0 + 1e-12),
             "{gw:?} {w}"
@@ -620,7 +919,7 @@ mod tests {
             assert!(!grid.every_baseline_value);
             let (pb, pc) = (profile(&grid, &base), profile(&grid, &cur));
             let want = ks::ks_2samp(&bs, &cs).unwrap();
-            let got = ks_from_profiles(&grid, &pb, &pc).unwrap();
+            let got = ks_from_profiles(&grid, &pb, &pc, None).unwrap();
             assert!(
                 got.statistic.lo <= want.statistic + 1e-12
                     && want.statistic <= got.statistic.hi + 1e-12,
@@ -631,17 +930,57 @@ mod tests {
             assert!(got.pvalue.lo <= want.pvalue * (1.0 + 1e-9) + 1e-300);
             assert!(want.pvalue <= got.pvalue.hi * (1.0 + 1e-9) + 1e-300);
             let w = wasserstein::wasserstein_sorted(&bs, &cs).unwrap();
-            let gw = wasserstein_from_profiles(&grid, &pb, &pc).unwrap();
+            let gw = wasserstein_from_profiles(&grid, &pb, &pc, None).unwrap();
             assert!(
                 gw.lo <= w + 1e-12 && w <= gw.hi + 1e-12,
                 "shift {shift}: W {w} not in {gw:?}"
             );
             for q in [0.1, 0.25, 0.5, 0.9] {
-                let (v, _) = pc.quantile(&grid, q).unwrap();
+                let (v, _) = pc.quantile(&grid, q, None).unwrap();
                 let exact = summary::quantile_sorted(&cs, q).unwrap();
                 // An estimate stays inside the gap that holds the true order statistic.
                 let (a, b) = grid.bounds(grid.slot(exact));
                 assert!(v >= a.min(exact) - 1e-12 && v <= b.max(exact) + 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn gathered_values_make_a_coarse_grid_exact() {
+        let mut seed = 19;
+        for shift in [0.0, 0.02, 0.3] {
+            let base: Vec<f64> = (0..5000).map(|_| lcg(&mut seed)).collect();
+            let cur: Vec<f64> = (0..4000).map(|_| lcg(&mut seed) + shift).collect();
+            let (bs, cs) = (sorted(&base), sorted(&cur));
+            let grid = Grid::new(&bs, &[0.25, 0.5], 64);
+            let (pb, pc) = (profile(&grid, &base), profile(&grid, &cur));
+            let (wb, wc) = exact_needs(&grid, &pb, &pc).unwrap();
+            let g = Gathered {
+                baseline: SlotValues::gather(&grid, &wb, base.iter().copied()),
+                current: SlotValues::gather(&grid, &wc, cur.iter().copied()),
+            };
+            // One extra pass keeps only a part of the rows.
+            assert!(g.baseline.len() + g.current.len() < base.len() + cur.len());
+            let want = ks::ks_2samp(&bs, &cs).unwrap();
+            let got = ks_from_profiles(&grid, &pb, &pc, Some(&g)).unwrap();
+            assert!(
+                got.statistic.is_exact() && got.pvalue.is_exact(),
+                "shift {shift}"
+            );
+            assert_eq!(got.statistic.value, want.statistic, "shift {shift}");
+            assert_eq!(got.pvalue.value, want.pvalue, "shift {shift}");
+            let w = wasserstein::wasserstein_sorted(&bs, &cs).unwrap();
+            let gw = wasserstein_from_profiles(&grid, &pb, &pc, Some(&g)).unwrap();
+            assert!(gw.is_exact(), "shift {shift}: {gw:?}");
+            assert!(
+                (gw.value - w).abs() <= 1e-12 * w.max(1e-300),
+                "{gw:?} vs {w}"
+            );
+            for (p, sorted, values) in [(&pb, &bs, &g.baseline), (&pc, &cs, &g.current)] {
+                let (s, exact) = p.summary(&grid, Some(values)).unwrap();
+                let want = summary::summarize_sorted(sorted).unwrap();
+                assert!(exact, "shift {shift}");
+                assert_eq!((s.q25, s.median, s.q75), (want.q25, want.median, want.q75));
             }
         }
     }

@@ -147,3 +147,117 @@ fn windows_that_cannot_be_made_are_said_not_silently_absent() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn absurd_settings_are_refused_with_a_message_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = write_pair(dir.path(), 2, 100, &[]);
+    for (flags, says) in [
+        (vec!["--threshold", "NaN"], "threshold NaN"),
+        (vec!["--threshold", "7"], "from 0 to 1"),
+        (
+            vec!["--method", "ks", "--threshold", "1.5"],
+            "strictly between 0 and 1",
+        ),
+        (vec!["--bins", "1"], "not in 2..=1000"),
+        (vec!["--bins", "60000"], "not in 2..=1000"),
+        (
+            vec!["--column", "amount:bins=5000"],
+            "`amount`: bins is 5000",
+        ),
+        (vec!["--column", "amount:edges=3,1"], "edges must increase"),
+        (
+            vec!["--column", "amount:edges=1,inf"],
+            "not a finite number",
+        ),
+        (
+            vec!["--column", "amount:threshold=-1"],
+            "`amount`: the threshold -1",
+        ),
+    ] {
+        let mut args = vec!["report", "--baseline", &b, "--current", &l];
+        args.extend(flags.iter());
+        let (ok, _, stderr) = driftscope_within(Duration::from_secs(60), &args);
+        assert!(!ok, "{flags:?} accepted");
+        assert!(stderr.contains(says), "{flags:?}: {stderr}");
+    }
+    // The investigation file goes through the same check, and the message names the file.
+    let file = dir.path().join("bad.driftscope.ron");
+    std::fs::write(
+        &file,
+        format!(
+            "Investigation(format_version: 1, title: \"x\", baseline: Some({b:?}), current: Some({l:?}), drift: (dataset_share: 3.0))"
+        ),
+    )
+    .unwrap();
+    let (ok, _, stderr) = driftscope_within(
+        Duration::from_secs(60),
+        &["report", "--investigation", file.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("bad.driftscope.ron") && stderr.contains("dataset drift share is 3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_feature_with_tens_of_thousands_of_categories_is_compared_without_counting_them_per_cell() {
+    // 20,000 distinct codes, a year of daily windows and two channels: counting every code in
+    // every cell would take hundreds of megabytes; the column is compared from its rows instead.
+    let dir = tempfile::tempdir().unwrap();
+    let mut base = String::from("code,channel\n");
+    for i in 0..4000 {
+        writeln!(base, "c{},{}", i * 7 % 20_000, ["web", "app"][i % 2]).unwrap();
+    }
+    let mut log = String::from("ts,code,channel\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for i in 0..21_900 {
+        let day = start + chrono::Days::new((i / 60) as u64);
+        writeln!(
+            log,
+            "{day}T{:02}:00:00Z,c{},{}",
+            i % 24,
+            i * 13 % 20_000,
+            ["web", "app"][i % 2]
+        )
+        .unwrap();
+    }
+    let (b, l) = (dir.path().join("b.csv"), dir.path().join("l.csv"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&l, log).unwrap();
+    let json = dir.path().join("r.json");
+    let (ok, _, stderr) = driftscope_within(
+        Duration::from_secs(120),
+        &[
+            "report",
+            "--baseline",
+            b.to_str().unwrap(),
+            "--current",
+            l.to_str().unwrap(),
+            "--role",
+            "code=feature",
+            "--segment",
+            "channel",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let code: Vec<&serde_json::Value> = r["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["column"] == "code")
+        .collect();
+    // Overall, and each channel against the whole baseline and against its own.
+    assert_eq!(code.len(), 5, "{code:?}");
+    for f in code {
+        assert!(f["score"].is_number(), "{f}");
+        assert_eq!(f["exact"], true);
+    }
+    let series = r["windows"]["series"].as_array().unwrap();
+    let s = series.iter().find(|s| s["column"] == "code").unwrap();
+    assert_eq!(s["scores"].as_array().unwrap().len(), 365);
+}

@@ -282,6 +282,11 @@ impl CellProfiles {
                         },
                         _,
                     ) => {
+                        // A column with very many categories is not profiled per cell (it
+                        // would not fit); its comparisons read the rows.
+                        if labels.len().saturating_mul(cells) > SLOT_BUDGET {
+                            return Vec::new();
+                        }
                         let codes = if baseline { b } else { c };
                         let mut out = vec![CategoricalProfile::empty(labels.len()); cells];
                         for (v, &cell) in codes.iter().zip(cell_of_row) {
@@ -303,7 +308,8 @@ impl CellProfiles {
         column: usize,
         mut keep: impl FnMut(usize, usize) -> bool,
     ) -> Option<ColumnProfile> {
-        let cells = self.columns.get(column)?;
+        // A column left unprofiled has no cells: the rows answer for it.
+        let cells = self.columns.get(column).filter(|c| !c.is_empty())?;
         let mut out: Option<ColumnProfile> = None;
         for t in 0..self.index.tuples.len() {
             for s in 0..self.index.slots {

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::Groups;
-use super::drift::{ColumnDrift, DriftSettings, Preset};
+use super::drift::{ColumnDrift, ColumnKind, DriftSettings, Method, Preset};
 use super::profiles::drift_exact;
 use super::workspace::{Reference, SegmentRef, SegmentSlice, Side, Workspace};
 use super::{latency, performance, quality, windows};
@@ -39,6 +39,122 @@ impl Default for DriftParams {
             dataset_share: 0.5,
         }
     }
+}
+
+/// At most this many equal-frequency bins (or explicit edges + 1) per numeric column.
+pub const MAX_BINS: usize = 1_000;
+
+impl DriftParams {
+    /// Refuses settings no analysis can honour — NaN, a p-value threshold outside (0, 1), a
+    /// distance threshold below 0 or above its method's range, bins under 2 or over
+    /// [`MAX_BINS`], edges that are not finite and increasing, shares outside [0, 1] — with a
+    /// message naming the setting. The one check used by the CLI, the app's settings and the
+    /// investigation file.
+    pub fn validate(&self) -> Result<(), String> {
+        let s = &self.settings;
+        let share = |name: &str, v: f64, zero_ok: bool| {
+            if v.is_finite() && (v > 0.0 || (zero_ok && v == 0.0)) && v <= 1.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{name} is {v}: use a share in {}",
+                    if zero_ok { "[0, 1]" } else { "(0, 1]" }
+                ))
+            }
+        };
+        share("the dataset drift share", self.dataset_share, false)?;
+        share("the performance drop", self.performance_drop, false)?;
+        share("the null-rate change", s.null_rate_change, true)?;
+        if s.min_rows == 0 {
+            return Err("the minimum rows per comparison is 0: use at least 1".to_owned());
+        }
+        check_bins("bins", s.bins)?;
+        for kind in [ColumnKind::Numeric, ColumnKind::Categorical] {
+            let method = match kind {
+                ColumnKind::Numeric => s.numeric_method,
+                ColumnKind::Categorical => s.categorical_method,
+            };
+            if let Some(t) = s.threshold {
+                check_threshold("the threshold", method, t)?;
+            }
+        }
+        for (column, c) in &s.columns {
+            if let Some(t) = c.threshold {
+                // Without its own method the column's kind decides which global one applies:
+                // the threshold must fit one of them.
+                let methods = c
+                    .method
+                    .map_or(vec![s.numeric_method, s.categorical_method], |m| vec![m]);
+                let name = format!("`{column}`: the threshold");
+                let checks: Vec<Result<(), String>> = methods
+                    .iter()
+                    .map(|&m| check_threshold(&name, m, t))
+                    .collect();
+                if !checks.iter().any(Result::is_ok) {
+                    checks.into_iter().find(Result::is_err).transpose()?;
+                }
+            }
+            if let Some(b) = c.bins {
+                check_bins(&format!("`{column}`: bins"), b)?;
+            }
+            if let Some(edges) = &c.edges {
+                if edges.is_empty() || edges.len() >= MAX_BINS {
+                    return Err(format!(
+                        "`{column}`: {} edges: give between 1 and {}",
+                        edges.len(),
+                        MAX_BINS - 1
+                    ));
+                }
+                if let Some(e) = edges.iter().find(|e| !e.is_finite()) {
+                    return Err(format!("`{column}`: the edge {e} is not a finite number"));
+                }
+                if let Some(w) = edges.windows(2).find(|w| w[0] >= w[1]) {
+                    return Err(format!(
+                        "`{column}`: edges must increase ({} then {})",
+                        w[0], w[1]
+                    ));
+                }
+            }
+        }
+        match &self.window {
+            Some(windows::WindowSpec::Period { seconds, .. }) if *seconds <= 0 => {
+                Err(format!("the window of {seconds} s is not a period"))
+            }
+            Some(windows::WindowSpec::Rows(0)) => Err("a window of 0 rows".to_owned()),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check_bins(name: &str, bins: usize) -> Result<(), String> {
+    if (2..=MAX_BINS).contains(&bins) {
+        Ok(())
+    } else {
+        Err(format!("{name} is {bins}: use 2 to {MAX_BINS}"))
+    }
+}
+
+fn check_threshold(name: &str, method: Method, t: f64) -> Result<(), String> {
+    let ok = if method.is_pvalue() {
+        t.is_finite() && t > 0.0 && t < 1.0
+    } else {
+        t.is_finite() && t >= 0.0 && method.upper_bound().is_none_or(|u| t <= u)
+    };
+    if ok {
+        return Ok(());
+    }
+    let range = if method.is_pvalue() {
+        "a p-value strictly between 0 and 1".to_owned()
+    } else {
+        match method.upper_bound() {
+            Some(u) => format!("a distance from 0 to {u}"),
+            None => "a distance of at least 0".to_owned(),
+        }
+    };
+    Err(format!(
+        "{name} {t} does not fit {}: use {range}",
+        method.as_str()
+    ))
 }
 
 /// One column's drift for one slice, as listed in the report's `features`.
@@ -330,7 +446,7 @@ fn overall_from_profiles(ws: &Workspace, i: usize) -> Option<ColumnDrift> {
         &ws.prepared[i],
         grid,
         None,
-        &cells.whole_baseline[i],
+        cells.whole_baseline[i].as_ref()?,
         &current,
         None,
         None,
@@ -361,7 +477,7 @@ fn segment_from_profiles(
     let log = &cells.log;
     let k = log.index.segments.iter().position(|s| s == seg)?;
     let current = log.merged(i, |t, _| log.index.tuples[t][k].as_deref() == Some(value))?;
-    let whole = &cells.whole_baseline[i];
+    let whole = cells.whole_baseline[i].as_ref()?;
     let vs_whole = drift_exact(p, grid, None, whole, &current, None, Some(rows), settings);
     if vs_whole.undecided() {
         return None;

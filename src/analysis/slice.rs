@@ -490,7 +490,7 @@ fn compare_from_profiles(
                         None => None,
                     },
                 ),
-                _ => (cells.whole_baseline[i].clone(), None),
+                _ => (cells.whole_baseline[i].clone()?, None),
             };
             let drift = profiles::drift_exact(
                 p, grid, bins, &reference, &current, b_rows, a_rows, settings,
@@ -761,6 +761,11 @@ fn heatmap_from_profiles(
     let cols: Vec<usize> = (0..ws.prepared.len())
         .filter(|&i| ws.prepared[i].name != segment)
         .collect();
+    // Every column needs its profiles; one left unprofiled sends the heatmap to the rows.
+    let whole: Vec<&profiles::ColumnProfile> = cols
+        .iter()
+        .map(|&i| cells.whole_baseline[i].as_ref())
+        .collect::<Option<_>>()?;
     state.stage(format!("heatmap of {segment}"), groups.values.len() as u64);
     let settings = &ws.settings;
     let rows_and_cells: Vec<(usize, Vec<HeatCell>)> = groups
@@ -773,7 +778,8 @@ fn heatmap_from_profiles(
             let mut rows = 0usize;
             let row = cols
                 .iter()
-                .map(|&i| {
+                .zip(&whole)
+                .map(|(&i, whole)| {
                     let p = &ws.prepared[i];
                     let current = cells.log.merged(i, keep);
                     let d = match &current {
@@ -781,7 +787,7 @@ fn heatmap_from_profiles(
                             p,
                             cells.grids[i].as_ref(),
                             None,
-                            &cells.whole_baseline[i],
+                            whole,
                             cur,
                             settings,
                         ),
@@ -953,6 +959,7 @@ pub fn timeline(
     };
     let from_profiles = |label: String, keep: &[bool]| {
         let (c, _) = profiled.as_ref()?;
+        let whole_baseline = c.whole_baseline[i].as_ref()?;
         let per_slot = c.log.per_slot(i, keep);
         let grid = c.grids[i].as_ref();
         let results: Vec<(ColumnDrift, u64)> = per_slot
@@ -960,14 +967,7 @@ pub fn timeline(
             .take(windows.len())
             .map(|cur| {
                 (
-                    profiles::drift_from_profiles(
-                        p,
-                        grid,
-                        None,
-                        &c.whole_baseline[i],
-                        cur,
-                        settings,
-                    ),
+                    profiles::drift_from_profiles(p, grid, None, whole_baseline, cur, settings),
                     cur.rows(),
                 )
             })

@@ -319,11 +319,17 @@ pub(crate) fn run_windows(
         .enumerate()
         .map(|(i, p)| {
             let grid = cells.grids[i].as_ref();
-            let whole = &cells.whole_baseline[i];
+            let whole = cells.whole_baseline[i].as_ref();
             let per_slot = cells.log.per_slot(i, &all_tuples);
             let results: Vec<ColumnDrift> = (0..windows.len())
                 .map(|w| {
-                    let d = drift_from_profiles(p, grid, None, whole, &per_slot[w], settings);
+                    let from_cells = whole.zip(per_slot.get(w)).map(|(whole, current)| {
+                        drift_from_profiles(p, grid, None, whole, current, settings)
+                    });
+                    let Some(d) = from_cells else {
+                        // Not profiled per cell: the window's rows.
+                        return p.drift(&ws.whole[i], Some(&per_window[w]), settings);
+                    };
                     if d.undecided() {
                         p.drift(&ws.whole[i], Some(&per_window[w]), settings)
                     } else {
@@ -409,7 +415,7 @@ fn data_driven_threshold(ws: &Workspace, column: usize, method: Method) -> Optio
     }
     let p = &ws.prepared[column];
     let grid = cells.grids[column].as_ref();
-    let whole = &cells.whole_baseline[column];
+    let whole = cells.whole_baseline[column].as_ref()?;
     let all = vec![true; base.index.tuples.len()];
     let per_chunk = base.per_slot(column, &all);
     let scores: Vec<f64> = per_chunk

@@ -348,8 +348,10 @@ pub struct Cells {
     pub grids: Vec<Option<ColumnGrid>>,
     pub log: CellProfiles,
     pub baseline: CellProfiles,
-    /// Per column: the whole baseline's profile (every baseline cell merged).
-    pub whole_baseline: Vec<ColumnProfile>,
+    /// Per column: the whole baseline's profile (every baseline cell merged); `None` for a
+    /// column left unprofiled (too many categories to count per cell), whose comparisons read
+    /// the rows.
+    pub whole_baseline: Vec<Option<ColumnProfile>>,
     /// The log's windows (`None` without a window spec, or when they cannot be made).
     pub windows: Option<windows::WindowAssignment>,
     /// Why there are no windows although a spec was given.
@@ -450,7 +452,7 @@ impl Cells {
         let log = CellProfiles::build(prepared, &grids, false, log_index);
         let baseline = CellProfiles::build(prepared, &grids, true, base_index);
         let whole_baseline = (0..prepared.len())
-            .filter_map(|i| baseline.merged(i, |_, _| true))
+            .map(|i| baseline.merged(i, |_, _| true))
             .collect();
         Self {
             grids,

@@ -334,6 +334,7 @@ impl DriftArgs {
                 ),
             };
         }
+        params.validate().map_err(anyhow::Error::msg)?;
         Ok(params)
     }
 }

@@ -165,6 +165,8 @@ pub enum SessionError {
         .path.display()
     )]
     TooNew { path: PathBuf, found: u32 },
+    #[error("{}: the investigation's drift settings are invalid: {message}", .path.display())]
+    Invalid { path: PathBuf, message: String },
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("cannot encode the investigation: {0}")]
@@ -201,6 +203,12 @@ impl Investigation {
                 found: inv.format_version,
             });
         }
+        inv.drift
+            .validate()
+            .map_err(|message| SessionError::Invalid {
+                path: path.to_owned(),
+                message,
+            })?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let r = &mut inv.replay;
         for p in [

@@ -121,6 +121,7 @@ impl SettingsDraft {
             }
         }
         params.settings.columns = columns;
+        params.validate()?;
         Ok(params)
     }
 }

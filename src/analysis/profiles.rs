@@ -82,6 +82,18 @@ impl ColumnGrid {
     }
 }
 
+impl ColumnGrid {
+    /// The same cuts on a grid of at most `max_edges` baseline values.
+    pub fn with_edges(&self, reference: &NumericReference, max_edges: usize) -> Self {
+        let cuts = self
+            .segments
+            .iter()
+            .map(|(k, b)| (k.clone(), b.cuts.clone()))
+            .collect();
+        Self::new(reference, cuts, max_edges)
+    }
+}
+
 /// One column's profile over some rows.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ColumnProfile {
@@ -601,4 +613,215 @@ pub fn quantiles(p: &ColumnProfile, grid: Option<&ColumnGrid>, qs: &[f64]) -> Op
     qs.iter()
         .map(|&q| p.quantile(&g.grid, q, None).map(|(v, _)| v))
         .collect()
+}
+
+/// One comparison of the report's entries, on the untimed level: the log tuples of the current
+/// side, the baseline tuples of the reference (`None`: the whole baseline) and the key of the
+/// reference's own bins (`None`: the whole baseline's).
+#[derive(Clone)]
+pub(crate) struct EntryRequest {
+    pub current: Vec<bool>,
+    pub reference: Option<Vec<bool>>,
+    pub bins: Option<(String, String)>,
+}
+
+/// Many comparisons of one column made exact together: every comparison's profiles merged from
+/// its tuples, what each needs to be exact worked out from them, and then **one** pass over the
+/// column's log rows and one over its baseline rows gathers the values for all of them at once
+/// (a row is looked up on the grid once, whatever the number of comparisons it is in).
+/// `None` for a comparison the cells cannot answer.
+pub(crate) fn exact_entries(
+    p: &Prepared,
+    column: usize,
+    level: super::workspace::Level,
+    requests: &[EntryRequest],
+    settings: &DriftSettings,
+) -> Vec<Option<ColumnDrift>> {
+    let grid = level.grids.get(column).and_then(Option::as_ref);
+    let whole = level.whole_baseline.get(column).and_then(Option::as_ref);
+    let merged_of = |cells: &CellProfiles, keep: &[bool]| {
+        cells.merged(column, |t, _| keep.get(t).copied().unwrap_or(false))
+    };
+    // Each distinct tuple set is merged once: the comparisons of one segment value share it.
+    let mut current_sets: Vec<&[bool]> = Vec::new();
+    let mut reference_sets: Vec<&[bool]> = Vec::new();
+    let mut sides: Vec<(usize, Option<usize>)> = Vec::new();
+    for r in requests {
+        let c = position_or_push(&mut current_sets, &r.current);
+        let b = r
+            .reference
+            .as_deref()
+            .map(|keep| position_or_push(&mut reference_sets, keep));
+        sides.push((c, b));
+    }
+    let currents: Vec<Option<ColumnProfile>> = current_sets
+        .iter()
+        .map(|keep| merged_of(level.log, keep))
+        .collect();
+    let references: Vec<Option<ColumnProfile>> = reference_sets
+        .iter()
+        .map(|keep| merged_of(level.baseline, keep))
+        .collect();
+    let resolved: Vec<Option<(&ColumnProfile, &ColumnProfile, Option<&Bins>)>> = requests
+        .iter()
+        .zip(&sides)
+        .map(|(r, &(c, b))| {
+            let current = currents[c].as_ref()?;
+            let reference = match b {
+                Some(b) => references[b].as_ref()?,
+                None => whole?,
+            };
+            let bins = match (&r.bins, grid) {
+                (Some(key), Some(g)) => Some(g.segments.get(key)?),
+                _ => None,
+            };
+            Some((reference, current, bins))
+        })
+        .collect();
+    let (
+        ColumnData::Numeric {
+            baseline, current, ..
+        },
+        Some(g),
+    ) = (&p.data, grid)
+    else {
+        // Categorical columns are exact from their counts.
+        return resolved
+            .iter()
+            .map(|r| {
+                r.map(|(reference, current, bins)| {
+                    drift_from_profiles(p, grid, bins, reference, current, settings)
+                })
+            })
+            .collect();
+    };
+    // What each side of each tuple set must gather.
+    let slots = g.grid.slots();
+    let mut want_current = vec![vec![false; slots]; current_sets.len()];
+    let mut want_reference = vec![vec![false; slots]; reference_sets.len()];
+    let mut want_whole = vec![false; slots];
+    for (r, &(c, b)) in resolved.iter().zip(&sides) {
+        let Some((ColumnProfile::Numeric(rp), ColumnProfile::Numeric(cp), _)) = r else {
+            continue;
+        };
+        let Some((wb, wc)) = exact_needs(&g.grid, rp, cp) else {
+            continue;
+        };
+        or_into(&mut want_current[c], &wc);
+        match b {
+            Some(b) => or_into(&mut want_reference[b], &wb),
+            None => or_into(&mut want_whole, &wb),
+        }
+    }
+    let gathered_current = gather_sets(
+        &g.grid,
+        current,
+        &level.log.index.cell_of_row,
+        level.log.index.slots,
+        &current_sets,
+        &want_current,
+    );
+    let mut base_sets = reference_sets.clone();
+    let all = vec![true; level.baseline.index.tuples.len()];
+    base_sets.push(&all);
+    let mut want_base = want_reference;
+    want_base.push(want_whole);
+    let gathered_base = gather_sets(
+        &g.grid,
+        baseline,
+        &level.baseline.index.cell_of_row,
+        level.baseline.index.slots,
+        &base_sets,
+        &want_base,
+    );
+    let whole_index = base_sets.len() - 1;
+    resolved
+        .iter()
+        .zip(&sides)
+        .map(|(r, &(c, b))| {
+            let (reference, current, bins) = (*r)?;
+            let gathered = Gathered {
+                baseline: gathered_base[b.unwrap_or(whole_index)].clone(),
+                current: gathered_current[c].clone(),
+            };
+            let d = drift_gathered(p, grid, bins, reference, current, Some(&gathered), settings);
+            (!d.undecided()).then_some(d)
+        })
+        .collect()
+}
+
+fn position_or_push<'a>(sets: &mut Vec<&'a [bool]>, set: &'a [bool]) -> usize {
+    match sets.iter().position(|s| *s == set) {
+        Some(i) => i,
+        None => {
+            sets.push(set);
+            sets.len() - 1
+        }
+    }
+}
+
+fn or_into(into: &mut [bool], from: &[bool]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a |= *b;
+    }
+}
+
+/// One pass over a side's rows: each row's value, looked up on the grid once, goes to every
+/// tuple set that holds the row's tuple and wants that slot.
+fn gather_sets(
+    grid: &Grid,
+    values: &[Option<f64>],
+    cell_of_row: &[u32],
+    slots_per_tuple: usize,
+    sets: &[&[bool]],
+    wanted: &[Vec<bool>],
+) -> Vec<SlotValues> {
+    let tuples = sets.first().map_or(0, |s| s.len());
+    // Per tuple, the sets that hold it and want anything.
+    let mut sets_of_tuple: Vec<Vec<usize>> = vec![Vec::new(); tuples];
+    for (k, (set, want)) in sets.iter().zip(wanted).enumerate() {
+        if !want.iter().any(|&w| w) {
+            continue;
+        }
+        for (t, &inside) in set.iter().enumerate() {
+            if inside {
+                sets_of_tuple[t].push(k);
+            }
+        }
+    }
+    let mut out: Vec<HashMap<usize, Vec<f64>>> = wanted
+        .iter()
+        .map(|w| {
+            w.iter()
+                .enumerate()
+                .filter(|(_, w)| **w)
+                .map(|(s, _)| (s, Vec::new()))
+                .collect()
+        })
+        .collect();
+    if sets_of_tuple.iter().all(Vec::is_empty) {
+        return out.into_iter().map(SlotValues::from_slots).collect();
+    }
+    for (v, &cell) in values.iter().zip(cell_of_row) {
+        let Some(x) = *v else { continue };
+        if !x.is_finite() {
+            continue;
+        }
+        let t = cell as usize / slots_per_tuple.max(1);
+        let Some(sets) = sets_of_tuple.get(t) else {
+            continue;
+        };
+        if sets.is_empty() {
+            continue;
+        }
+        let slot = grid.slot(x);
+        for &k in sets {
+            if wanted[k][slot]
+                && let Some(bucket) = out[k].get_mut(&slot)
+            {
+                bucket.push(x);
+            }
+        }
+    }
+    out.into_iter().map(SlotValues::from_slots).collect()
 }

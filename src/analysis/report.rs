@@ -2,12 +2,14 @@
 //! and against the same segment of the baseline), the segment mix, the dataset verdict, data
 //! quality, time windows, performance and latency — everything `driftscope report` writes.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::Groups;
 use super::drift::{ColumnDrift, ColumnKind, DriftSettings, Method, Preset};
-use super::profiles::drift_exact;
+use super::profiles::{EntryRequest, exact_entries};
 use super::workspace::{Reference, SegmentRef, SegmentSlice, Side, Workspace};
 use super::{latency, performance, quality, windows};
 use crate::data::{Inputs, Role};
@@ -258,14 +260,14 @@ pub fn run_drift_report_with_workspace(
     state: &JobState,
 ) -> Option<(DriftReport, Workspace)> {
     let settings = &params.settings;
-    state.stage("preparing columns", 0);
-    let workspace = Workspace::new(inputs, params);
+    let workspace = Workspace::new(inputs, params, state);
     if state.is_cancelled() {
         return None;
     }
     let (prepared, whole) = (&workspace.prepared, &workspace.whole);
 
-    state.stage("overall drift", prepared.len() as u64);
+    state.stage("overall and segment entries", prepared.len() as u64);
+    let entries = entries_from_profiles(&workspace);
     let mut features: Vec<FeatureDrift> = prepared
         .par_iter()
         .zip(whole)
@@ -273,7 +275,9 @@ pub fn run_drift_report_with_workspace(
         .map(|(i, (p, r))| {
             state.advance(1);
             FeatureDrift {
-                drift: overall_from_profiles(&workspace, i)
+                drift: entries
+                    .get(i)
+                    .and_then(|e| e.overall.clone())
                     .unwrap_or_else(|| p.drift(r, None, settings)),
                 role: p.role,
                 segment: None,
@@ -338,13 +342,10 @@ pub fn run_drift_report_with_workspace(
                     if p.name == *seg {
                         continue;
                     }
-                    let from_cells = segment_from_profiles(
-                        &workspace,
-                        i,
-                        (seg, value),
-                        rows,
-                        base_rows.as_deref(),
-                    );
+                    let key = ((*seg).to_owned(), value.clone());
+                    let from_cells = entries
+                        .get(i)
+                        .and_then(|e| e.segment(&key, base_rows.is_some()));
                     let (vs_whole, vs_segment) = from_cells.unwrap_or_else(|| {
                         let seg_ref = base_rows.as_ref().map(|b| p.reference(Some(b), settings));
                         p.drift_pair(whole_ref, seg_ref.as_ref(), rows, settings)
@@ -433,80 +434,134 @@ pub fn run_drift_report_with_workspace(
     Some((report, workspace))
 }
 
-/// Column `i` over the whole log against the whole baseline, from the merged cells; `None` where
-/// the rows must decide (the Evidently preset, or a verdict the profile leaves undecided).
-fn overall_from_profiles(ws: &Workspace, i: usize) -> Option<ColumnDrift> {
-    if ws.settings.preset == Preset::Evidently {
-        return None;
-    }
-    let cells = ws.cells.as_ref()?;
-    let current = cells.log.merged(i, |_, _| true)?;
-    let grid = cells.grids[i].as_ref();
-    let d = drift_exact(
-        &ws.prepared[i],
-        grid,
-        None,
-        cells.whole_baseline[i].as_ref()?,
-        &current,
-        None,
-        None,
-        &ws.settings,
-    );
-    (!d.undecided()).then_some(d)
+/// One column's entries from the untimed profiles: the overall one, and per `(segment column,
+/// value)` the entry against the whole baseline and, when the baseline has that value, against
+/// it. `None` where the rows must answer.
+#[derive(Default)]
+struct ColumnEntries {
+    overall: Option<ColumnDrift>,
+    segments: HashMap<(String, String), SegmentEntries>,
 }
 
-/// Column `i` in the log's segment `seg = value` (its `rows`) against the whole baseline and
-/// (when the baseline has the segment, its `base_rows`) the same segment of the baseline, from
-/// the cell profiles made exact by one pass over those rows. `None` when the cells cannot
-/// answer — not cut by `seg`, the Evidently preset (its tests need the values), or a verdict
-/// left undecided — and the rows decide instead.
-fn segment_from_profiles(
-    ws: &Workspace,
-    i: usize,
-    (seg, value): (&str, &str),
-    rows: &[usize],
-    base_rows: Option<&[usize]>,
-) -> Option<(ColumnDrift, Option<ColumnDrift>)> {
-    let settings = &ws.settings;
-    if settings.preset == Preset::Evidently {
-        return None;
+struct SegmentEntries {
+    vs_whole: Option<ColumnDrift>,
+    /// `Some` when the baseline has the value: that comparison, if the profiles answered.
+    vs_segment: Option<Option<ColumnDrift>>,
+}
+
+impl ColumnEntries {
+    /// Both entries of one segment value, when the profiles gave every one the rows would.
+    fn segment(
+        &self,
+        key: &(String, String),
+        baseline_has_it: bool,
+    ) -> Option<(ColumnDrift, Option<ColumnDrift>)> {
+        let e = self.segments.get(key)?;
+        let vs_whole = e.vs_whole.clone()?;
+        match (&e.vs_segment, baseline_has_it) {
+            (None, false) => Some((vs_whole, None)),
+            (Some(Some(d)), true) => Some((vs_whole, Some(d.clone()))),
+            _ => None,
+        }
     }
-    let cells = ws.cells.as_ref()?;
-    let p = &ws.prepared[i];
-    let grid = cells.grids[i].as_ref();
-    let log = &cells.log;
-    let k = log.index.segments.iter().position(|s| s == seg)?;
-    let current = log.merged(i, |t, _| log.index.tuples[t][k].as_deref() == Some(value))?;
-    let whole = cells.whole_baseline[i].as_ref()?;
-    let vs_whole = drift_exact(p, grid, None, whole, &current, None, Some(rows), settings);
-    if vs_whole.undecided() {
-        return None;
-    }
-    let Some(base_rows) = base_rows else {
-        return Some((vs_whole, None));
+}
+
+/// One entry to ask of every column: its segment value (none for the overall entry), whether it
+/// is against the baseline's same segment, and the comparison.
+type EntryTemplate = (Option<(String, String)>, bool, EntryRequest);
+
+/// Every column's overall and per-segment entries from the untimed profiles, each column's made
+/// exact with one gathering pass over its rows (see `profiles::exact_entries`). Empty under the
+/// Evidently preset, whose tests need the values.
+fn entries_from_profiles(ws: &Workspace) -> Vec<ColumnEntries> {
+    let Some(cells) = ws.cells.as_ref() else {
+        return Vec::new();
     };
-    let base = &cells.baseline;
-    let kb = base.index.segments.iter().position(|s| s == seg)?;
-    let reference = base.merged(i, |t, _| base.index.tuples[t][kb].as_deref() == Some(value))?;
-    let key = (seg.to_owned(), value.to_owned());
-    let bins = match grid {
-        Some(g) => Some(g.segments.get(&key)?),
-        None => None,
-    };
-    let vs_segment = drift_exact(
-        p,
-        grid,
-        bins,
-        &reference,
-        &current,
-        Some(base_rows),
-        Some(rows),
-        settings,
-    );
-    if vs_segment.undecided() {
-        return None;
+    if ws.settings.preset == Preset::Evidently {
+        return Vec::new();
     }
-    Some((vs_whole, Some(vs_segment)))
+    let level = cells.untimed();
+    let (log, base) = (&level.log.index, &level.baseline.index);
+    // (segment, value) or none for the overall entry; against the baseline segment or not.
+    let mut templates: Vec<EntryTemplate> = vec![(
+        None,
+        false,
+        EntryRequest {
+            current: vec![true; log.tuples.len()],
+            reference: None,
+            bins: None,
+        },
+    )];
+    for (k, seg) in log.segments.iter().enumerate() {
+        let values: std::collections::BTreeSet<&str> =
+            log.tuples.iter().filter_map(|t| t[k].as_deref()).collect();
+        let kb = base.segments.iter().position(|s| s == seg);
+        for value in values {
+            let key = (seg.clone(), value.to_owned());
+            let current: Vec<bool> = log
+                .tuples
+                .iter()
+                .map(|t| t[k].as_deref() == Some(value))
+                .collect();
+            if let Some(kb) = kb {
+                let reference: Vec<bool> = base
+                    .tuples
+                    .iter()
+                    .map(|t| t[kb].as_deref() == Some(value))
+                    .collect();
+                if reference.iter().any(|&r| r) {
+                    templates.push((
+                        Some(key.clone()),
+                        true,
+                        EntryRequest {
+                            current: current.clone(),
+                            reference: Some(reference),
+                            bins: Some(key.clone()),
+                        },
+                    ));
+                }
+            }
+            templates.push((
+                Some(key),
+                false,
+                EntryRequest {
+                    current,
+                    reference: None,
+                    bins: None,
+                },
+            ));
+        }
+    }
+    ws.prepared
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mine: Vec<&EntryTemplate> = templates
+                .iter()
+                .filter(|(key, _, _)| key.as_ref().is_none_or(|(seg, _)| *seg != p.name))
+                .collect();
+            let requests: Vec<EntryRequest> = mine.iter().map(|(_, _, r)| r.clone()).collect();
+            let results = exact_entries(p, i, level, &requests, &ws.settings);
+            let mut out = ColumnEntries::default();
+            for ((key, vs_segment, _), d) in mine.into_iter().zip(results) {
+                match key {
+                    None => out.overall = d,
+                    Some(key) => {
+                        let e = out.segments.entry(key.clone()).or_insert(SegmentEntries {
+                            vs_whole: None,
+                            vs_segment: None,
+                        });
+                        if *vs_segment {
+                            e.vs_segment = Some(d);
+                        } else {
+                            e.vs_whole = d;
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 fn segment_mix(
@@ -574,5 +629,80 @@ fn segment_mix(
         in_baseline: baseline.is_some(),
         values: shares,
         js_distance,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+    use crate::data::{OverrideLayers, load_inputs};
+
+    /// Continuous values past what a grid holds, four regions, ten days.
+    fn inputs(dir: &std::path::Path) -> Inputs {
+        let mut seed = 9u64;
+        let mut u = move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let regions = ["north", "south", "east", "west"];
+        let mut base = String::from("income,plan,region\n");
+        for i in 0..9_000 {
+            let plan = ["a", "b", "c"][i % 3];
+            let _ = writeln!(base, "{},{plan},{}", u() * 900.0, regions[i % 4]);
+        }
+        let mut log = String::from("timestamp,income,plan,region\n");
+        for i in 0..8_000 {
+            let plan = ["a", "b", "c", "d"][i % 4];
+            let shift = if i % 4 == 1 { 80.0 } else { 0.0 };
+            let _ = writeln!(
+                log,
+                "2026-05-{:02}T{:02}:00:00Z,{},{plan},{}",
+                i / 800 + 1,
+                i % 24,
+                u() * 900.0 + shift,
+                regions[i % 4]
+            );
+        }
+        let (b, l) = (dir.join("b.csv"), dir.join("l.csv"));
+        std::fs::write(&b, base).unwrap();
+        std::fs::write(&l, log).unwrap();
+        load_inputs(&b, &l, &OverrideLayers::default()).unwrap()
+    }
+
+    #[test]
+    fn every_overall_and_segment_entry_comes_from_the_profiles() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = inputs(dir.path());
+        let params = DriftParams::default();
+        let ws = Workspace::new(&inputs, &params, &JobState::default());
+        let entries = entries_from_profiles(&ws);
+        assert_eq!(entries.len(), ws.prepared.len());
+        for ((p, whole), e) in ws.prepared.iter().zip(&ws.whole).zip(&entries) {
+            let overall = e.overall.as_ref().expect("overall from profiles");
+            let rows = p.drift(whole, None, &ws.settings);
+            assert_eq!(
+                overall.stats.ks_statistic, rows.stats.ks_statistic,
+                "{}",
+                p.name
+            );
+            assert_eq!(
+                overall.stats.current_summary.as_ref().map(|s| s.median),
+                rows.stats.current_summary.as_ref().map(|s| s.median)
+            );
+            if p.name == "region" {
+                continue;
+            }
+            for value in ["north", "south", "east", "west"] {
+                let key = ("region".to_owned(), value.to_owned());
+                let (_, vs_segment) = e
+                    .segment(&key, true)
+                    .unwrap_or_else(|| panic!("{} in {value} from profiles", p.name));
+                assert!(vs_segment.is_some());
+            }
+        }
     }
 }

@@ -444,7 +444,7 @@ fn compare_from_profiles(
     constrained: &BTreeSet<&str>,
     state: &JobState,
 ) -> Option<Vec<SliceColumn>> {
-    let cells = ws.cells.as_ref()?;
+    let all = ws.cells.as_ref()?;
     let settings = &ws.settings;
     if settings.preset == drift::Preset::Evidently
         || a.side != Side::Log
@@ -452,9 +452,17 @@ fn compare_from_profiles(
     {
         return None;
     }
-    let log = &cells.log;
+    // Over the whole time range the untimed level's finer grid answers; a time range needs
+    // the windows' cells.
+    let (cells, keep_slots) = match a.time() {
+        None => {
+            let level = all.untimed();
+            (level, vec![true; level.log.index.slots])
+        }
+        Some(_) => (all.timed(), slots_of(all, a)?),
+    };
+    let log = cells.log;
     let keep_tuples = tuples_of(&log.index, a)?;
-    let keep_slots = slots_of(cells, a)?;
     // B: the whole baseline, or one value of one segment column.
     let segment = match b.predicates.as_slice() {
         [] => None,
@@ -463,7 +471,7 @@ fn compare_from_profiles(
         }
         _ => return None,
     };
-    let base = &cells.baseline;
+    let base = cells.baseline;
     let base_tuples = match &segment {
         None => None,
         Some((column, value)) => Some(

@@ -18,6 +18,7 @@ use super::report::DriftParams;
 use super::windows;
 use crate::data::roles::closest;
 use crate::data::{Inputs, Role, Table, ValueKind};
+use crate::jobs::JobState;
 
 /// Which file a slice takes its rows from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -343,6 +344,26 @@ pub struct Workspace {
     pub(crate) cells: Option<Cells>,
 }
 
+/// One level of profiles: the grids and both sides' cells.
+#[derive(Clone, Copy)]
+pub struct Level<'a> {
+    pub grids: &'a [Option<ColumnGrid>],
+    pub log: &'a CellProfiles,
+    pub baseline: &'a CellProfiles,
+    pub whole_baseline: &'a [Option<ColumnProfile>],
+}
+
+/// Profiles cut by segment tuple alone (one cell per tuple, no time), on a finer grid than the
+/// timed cells can afford: what whole-time comparisons (the overall and per-segment entries, a
+/// slice without a time range) are measured from, so the values an exact answer gathers from the
+/// rows are few.
+pub struct Untimed {
+    pub grids: Vec<Option<ColumnGrid>>,
+    pub log: CellProfiles,
+    pub baseline: CellProfiles,
+    pub whole_baseline: Vec<Option<ColumnProfile>>,
+}
+
 /// The cell profiles of both sides and what they were cut by.
 pub struct Cells {
     pub grids: Vec<Option<ColumnGrid>>,
@@ -358,6 +379,33 @@ pub struct Cells {
     pub window_error: Option<String>,
     /// Rows per baseline chunk (the data-driven thresholds' unit).
     pub chunk_rows: usize,
+    /// The untimed level, when its grid is finer than the timed one's.
+    pub untimed: Option<Untimed>,
+}
+
+impl Cells {
+    /// The cells cut by time (windows, baseline chunks).
+    pub fn timed(&self) -> Level<'_> {
+        Level {
+            grids: &self.grids,
+            log: &self.log,
+            baseline: &self.baseline,
+            whole_baseline: &self.whole_baseline,
+        }
+    }
+
+    /// The finest profiles for comparisons over the whole time range.
+    pub fn untimed(&self) -> Level<'_> {
+        match &self.untimed {
+            Some(u) => Level {
+                grids: &u.grids,
+                log: &u.log,
+                baseline: &u.baseline,
+                whole_baseline: &u.whole_baseline,
+            },
+            None => self.timed(),
+        }
+    }
 }
 
 impl Cells {
@@ -449,12 +497,41 @@ impl Cells {
             &params.settings,
             max_edges,
         );
+        // The untimed level: one cell per tuple, so a grid up to MAX_EDGES fits.
+        let untimed = {
+            let log_index = CellIndex::build(groups_of(Side::Log), &vec![0; n_log], 1);
+            let base_index = CellIndex::build(groups_of(Side::Baseline), &vec![0; n_base], 1);
+            let fine_edges =
+                profiles::max_edges_for(log_index.cells() + base_index.cells(), numeric);
+            (fine_edges > max_edges).then(|| {
+                let fine: Vec<Option<ColumnGrid>> = grids
+                    .iter()
+                    .zip(whole)
+                    .map(|(g, w)| match (g, w) {
+                        (Some(g), PreparedRef::Numeric(r)) => Some(g.with_edges(r, fine_edges)),
+                        _ => None,
+                    })
+                    .collect();
+                let log = CellProfiles::build(prepared, &fine, false, log_index);
+                let baseline = CellProfiles::build(prepared, &fine, true, base_index);
+                let whole_baseline = (0..prepared.len())
+                    .map(|i| baseline.merged(i, |_, _| true))
+                    .collect();
+                Untimed {
+                    grids: fine,
+                    log,
+                    baseline,
+                    whole_baseline,
+                }
+            })
+        };
         let log = CellProfiles::build(prepared, &grids, false, log_index);
         let baseline = CellProfiles::build(prepared, &grids, true, base_index);
         let whole_baseline = (0..prepared.len())
             .map(|i| baseline.merged(i, |_, _| true))
             .collect();
         Self {
+            untimed,
             grids,
             log,
             baseline,
@@ -472,13 +549,16 @@ impl Workspace {
         self.cells.as_ref()
     }
 
-    pub fn new(inputs: &Inputs, params: &DriftParams) -> Self {
+    pub fn new(inputs: &Inputs, params: &DriftParams, state: &JobState) -> Self {
+        state.stage("reading columns", 0);
         let prepared = prepare(inputs);
+        state.stage("baseline references", 0);
         let whole: Vec<PreparedRef> = prepared
             .par_iter()
             .map(|p| p.reference(None, &params.settings))
             .collect();
         let groups = GroupCache::default();
+        state.stage("profiling cells", 0);
         let cells = Some(Cells::build(inputs, &prepared, &whole, params, &groups));
         Self {
             prepared,

@@ -173,6 +173,10 @@ pub struct ReportArgs {
     #[arg(long, value_name = "OUT.json")]
     pub json: Option<PathBuf>,
 
+    /// Print how long loading and each stage of the analysis took (stderr).
+    #[arg(long)]
+    pub timings: bool,
+
     /// Write the report as one self-contained HTML file (inline SVG charts, no network).
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,

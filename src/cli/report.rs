@@ -62,10 +62,18 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
             .unwrap_or_default(),
     )?;
     eprintln!("loading {} and {}", baseline.display(), current.display());
+    let loading = std::time::Instant::now();
     let inputs = load_inputs(&baseline, &current, &args.roles.layers(file_roles))?;
+    let loaded = loading.elapsed();
     eprintln!("measuring drift");
     let progress = Progress::start();
     let analysis = run_drift_report(&inputs, &params, &progress.state);
+    if args.timings {
+        eprintln!("timings:\n  loading: {:.3} s", loaded.as_secs_f64());
+        for (stage, took) in progress.state.stage_times() {
+            eprintln!("  {stage}: {:.3} s", took.as_secs_f64());
+        }
+    }
     progress.stop();
     let analysis = analysis.context("the analysis was cancelled")?;
     eprintln!("hashing inputs");

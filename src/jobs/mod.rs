@@ -14,13 +14,19 @@ pub struct JobState {
     total: AtomicU64,
     stage: Mutex<String>,
     cancelled: AtomicBool,
+    /// Every stage begun, with when.
+    history: Mutex<Vec<(String, Instant)>>,
 }
 
 impl JobState {
     /// Sets the current stage ("reading baseline.parquet") and resets the counter.
     pub fn stage(&self, text: impl Into<String>, total: u64) {
+        let text = text.into();
+        if let Ok(mut h) = self.history.lock() {
+            h.push((text.clone(), Instant::now()));
+        }
         if let Ok(mut s) = self.stage.lock() {
-            *s = text.into();
+            *s = text;
         }
         self.done.store(0, Ordering::Relaxed);
         self.total.store(total, Ordering::Relaxed);
@@ -38,6 +44,21 @@ impl JobState {
 
     pub fn stage_text(&self) -> String {
         self.stage.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// How long each stage took so far (the last one until now), in the order they ran.
+    pub fn stage_times(&self) -> Vec<(String, Duration)> {
+        let Ok(h) = self.history.lock() else {
+            return Vec::new();
+        };
+        let now = Instant::now();
+        h.iter()
+            .enumerate()
+            .map(|(i, (name, start))| {
+                let end = h.get(i + 1).map_or(now, |(_, t)| *t);
+                (name.clone(), end.duration_since(*start))
+            })
+            .collect()
     }
 
     pub fn cancel(&self) {

@@ -35,7 +35,14 @@ pub struct Grid {
     pub edges: Vec<f64>,
     /// Every distinct baseline value is an edge.
     pub every_baseline_value: bool,
+    /// A lookup of where to start searching for a value: `lookup[b]` edges lie below bucket `b`
+    /// of equal-width buckets between the first and the last edge (rebuilt, not stored).
+    #[serde(skip)]
+    lookup: Vec<u32>,
 }
+
+/// Equal-width lookup buckets per edge.
+const LOOKUP_PER_EDGE: usize = 4;
 
 impl Grid {
     /// A grid for a sorted baseline: `cuts` (every reference's cut points) plus at most
@@ -60,10 +67,49 @@ impl Grid {
         edges.extend(cuts.iter().copied().filter(|c| c.is_finite()));
         edges.sort_by(f64::total_cmp);
         edges.dedup();
-        Self {
+        Self::from_edges(edges, every)
+    }
+
+    /// A grid on given sorted, distinct, finite edges (as read back from a file).
+    pub fn from_edges(edges: Vec<f64>, every_baseline_value: bool) -> Self {
+        let mut grid = Self {
             edges,
-            every_baseline_value: every,
+            every_baseline_value,
+            lookup: Vec::new(),
+        };
+        if let (Some(&lo), Some(&hi)) = (grid.edges.first(), grid.edges.last())
+            && hi > lo
+            && (hi - lo).is_finite()
+        {
+            let buckets = grid.edges.len() * LOOKUP_PER_EDGE;
+            let width = (hi - lo) / buckets as f64;
+            grid.lookup = (0..=buckets)
+                .map(|b| grid.edges.partition_point(|&e| e < lo + width * b as f64) as u32)
+                .collect();
         }
+        grid
+    }
+
+    /// How many edges lie below `x` (`partition_point(e < x)`), from the lookup when it holds.
+    fn edges_below(&self, x: f64) -> usize {
+        let e = &self.edges;
+        if self.lookup.len() >= 2
+            && let (Some(&lo), Some(&hi)) = (e.first(), e.last())
+            && x > lo
+            && x <= hi
+        {
+            let buckets = self.lookup.len() - 1;
+            let b = (((x - lo) / (hi - lo)) * buckets as f64) as usize;
+            let b = b.min(buckets - 1);
+            let start = (self.lookup[b] as usize).saturating_sub(1);
+            let end = (self.lookup[b + 1] as usize + 1).min(e.len());
+            let i = start + e[start..end].partition_point(|&v| v < x);
+            // The bucket is a hint: confirm it, else search the whole grid.
+            if (i == 0 || e[i - 1] < x) && (i == e.len() || e[i] >= x) {
+                return i;
+            }
+        }
+        e.partition_point(|&v| v < x)
     }
 
     /// Number of slots: the gaps and the points.
@@ -73,7 +119,7 @@ impl Grid {
 
     /// The slot of a finite value.
     pub fn slot(&self, x: f64) -> usize {
-        let i = self.edges.partition_point(|&e| e < x);
+        let i = self.edges_below(x);
         if i < self.edges.len() && self.edges[i] == x {
             2 * i + 1
         } else {
@@ -711,6 +757,14 @@ impl SlotValues {
         Self { values }
     }
 
+    /// Values already gathered by slot; each slot's values are sorted here.
+    pub fn from_slots(mut values: std::collections::HashMap<usize, Vec<f64>>) -> Self {
+        for v in values.values_mut() {
+            v.sort_unstable_by(f64::total_cmp);
+        }
+        Self { values }
+    }
+
     /// The sorted values of one slot, when it was gathered.
     pub fn get(&self, slot: usize) -> Option<&[f64]> {
         self.values.get(&slot).map(Vec::as_slice)
@@ -1002,6 +1056,29 @@ mod tests {
             assert!((a.m2 - whole.m2).abs() < 1e-9 * whole.m2);
             let back = whole.without(&b, &grid);
             assert_eq!(back.counts, profile(&grid, &all[..split]).counts);
+        }
+    }
+
+    #[test]
+    fn the_lookup_finds_the_slot_a_full_search_finds() {
+        let mut seed = 23;
+        // Skewed values: most edges crowd one end, as with amounts or latencies.
+        let base: Vec<f64> = (0..20_000).map(|_| lcg(&mut seed).powi(6) * 1e4).collect();
+        let grid = Grid::new(&sorted(&base), &[0.5, 17.0], 300);
+        let plain = |x: f64| {
+            let i = grid.edges.partition_point(|&e| e < x);
+            if i < grid.edges.len() && grid.edges[i] == x {
+                2 * i + 1
+            } else {
+                2 * i
+            }
+        };
+        let probes = (0..50_000)
+            .map(|_| lcg(&mut seed).powi(6) * 1.2e4 - 10.0)
+            .chain(grid.edges.iter().copied())
+            .chain([f64::MIN, f64::MAX, -0.0, 0.0]);
+        for x in probes {
+            assert_eq!(grid.slot(x), plain(x), "{x}");
         }
     }
 

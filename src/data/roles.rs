@@ -156,7 +156,12 @@ pub struct ColumnProfile {
     pub dtype: DataType,
     pub rows: usize,
     pub nulls: usize,
+    /// Distinct non-missing values; for numbers counted up to [`NUMERIC_DISTINCT_CAP`] + 1 only
+    /// (see `distinct_capped`).
     pub distinct: usize,
+    /// For numbers: there are more than [`NUMERIC_DISTINCT_CAP`] distinct values (`distinct` is
+    /// then that cap + 1, not the count).
+    pub distinct_capped: bool,
     /// For numbers: smallest and largest value.
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -169,11 +174,8 @@ impl ColumnProfile {
         let series = column.as_materialized_series();
         let rows = series.len();
         let nulls = series.null_count();
-        let distinct = series
-            .drop_nulls()
-            .n_unique()
-            .unwrap_or(rows.saturating_sub(nulls));
         let (mut min, mut max, mut integral) = (None, None, false);
+        let mut numeric_distinct = None;
         if series.dtype().is_primitive_numeric()
             && let Ok(floats) = series.cast(&DataType::Float64)
             && let Ok(ca) = floats.f64()
@@ -181,13 +183,33 @@ impl ColumnProfile {
             min = ca.min();
             max = ca.max();
             integral = series.dtype().is_integer() || ca.iter().flatten().all(|v| v.fract() == 0.0);
+            // No rule reads more than "a few dozen" or "over a thousand" of a number column's
+            // distinct values, so counting stops there: a continuous column of ten million
+            // rows costs a thousand hash inserts, not ten million.
+            let mut seen = std::collections::HashSet::new();
+            for v in ca.iter().flatten() {
+                let v = if v == 0.0 { 0.0 } else { v };
+                seen.insert(v.to_bits());
+                if seen.len() > NUMERIC_DISTINCT_CAP {
+                    break;
+                }
+            }
+            numeric_distinct = Some(seen.len());
         }
+        let distinct = numeric_distinct.unwrap_or_else(|| {
+            series
+                .drop_nulls()
+                .n_unique()
+                .unwrap_or(rows.saturating_sub(nulls))
+        });
+        let distinct_capped = distinct > NUMERIC_DISTINCT_CAP && numeric_distinct.is_some();
         Self {
             name: series.name().to_string(),
             dtype: series.dtype().clone(),
             rows,
             nulls,
             distinct,
+            distinct_capped,
             min,
             max,
             integral,
@@ -223,7 +245,14 @@ impl ColumnProfile {
             }
             d => d.to_string(),
         };
-        let values = plural(self.distinct, "distinct value");
+        let values = if self.distinct_capped {
+            format!(
+                "over {} distinct values",
+                group_thousands(NUMERIC_DISTINCT_CAP)
+            )
+        } else {
+            plural(self.distinct, "distinct value")
+        };
         let nulls = if self.nulls > 0 {
             format!(", {} missing", percent(self.nulls, self.rows))
         } else {
@@ -254,6 +283,9 @@ fn percent(part: usize, whole: usize) -> String {
         format!("{p:.1} %")
     }
 }
+
+/// Distinct values of a number column are counted up to this many (and one more).
+pub const NUMERIC_DISTINCT_CAP: usize = 1_000;
 
 /// Most distinct values a text column may have to be a segment.
 pub const MAX_SEGMENT_VALUES: usize = 50;
@@ -828,6 +860,28 @@ mod tests {
         assert_eq!(
             role_of("proba_x", Column::new("x".into(), &[3.0f64, 5.0])).0,
             Role::Feature
+        );
+    }
+
+    #[test]
+    fn distinct_numbers_are_counted_only_as_far_as_a_rule_reads() {
+        let many: Vec<f64> = (0..50_000).map(|i| i as f64 * 0.37).collect();
+        let p = profile("amount", Column::new("x".into(), &many));
+        assert!(p.distinct_capped);
+        let (role, reason) = role_of("amount", Column::new("x".into(), &many));
+        assert_eq!(role, Role::Feature);
+        assert_eq!(
+            reason,
+            "numeric feature — numbers, over 1,000 distinct values"
+        );
+        // Up to the cap the count is exact, so a model version with few values is still one.
+        let few: Vec<i64> = (0..5000).map(|i| i % 1000).collect();
+        let p = profile("x", Column::new("x".into(), &few));
+        assert_eq!((p.distinct, p.distinct_capped), (1000, false));
+        let versions: Vec<i64> = (0..5000).map(|i| 3 + i % 2).collect();
+        assert_eq!(
+            role_of("model_version", Column::new("x".into(), &versions)).0,
+            Role::ModelVersion
         );
     }
 

@@ -50,3 +50,4 @@ done
 echo "== the app: frame times while jobs run, and a new slice (1 M and 10 M rows)"
 cargo bench --quiet --bench ui_frames -- sample-data/baseline.parquet "$data/log_1000000.parquet"
 cargo bench --quiet --bench ui_frames -- sample-data/baseline.parquet "$data/log_10000000.parquet"
+echo "== realistic data (issue 10)"; benches/run_realistic.sh

@@ -344,6 +344,10 @@ pub struct Workspace {
     pub(crate) cells: Option<Cells>,
 }
 
+/// At most this many baseline chunks for the data-driven thresholds; the baseline rows after
+/// the last chunk form the rest.
+pub const MAX_CHUNKS: usize = 256;
+
 /// One level of profiles: the grids and both sides' cells.
 #[derive(Clone, Copy)]
 pub struct Level<'a> {
@@ -455,7 +459,9 @@ impl Cells {
             }
             None => n_base.max(1),
         };
-        let chunks = n_base / chunk_rows;
+        // A few hundred chunks estimate the chunk scores' spread well; more would only cost
+        // cells (a million-row baseline against hourly windows would make thousands).
+        let chunks = (n_base / chunk_rows).min(MAX_CHUNKS);
         let base_slot: Vec<usize> = (0..n_base).map(|r| (r / chunk_rows).min(chunks)).collect();
         let segments: Vec<&str> = inputs
             .roles

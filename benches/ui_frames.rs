@@ -115,10 +115,23 @@ fn main() {
     harness
         .state_mut()
         .apply(&ctx, AppCommand::ShowTab(Tab::Segments));
-    for value in ["us-west", "eu-central"] {
+    // The two largest values of the report's first segment column (`region` on the sample).
+    let Some(mix) = harness
+        .state()
+        .report()
+        .and_then(|r| r.segments.first())
+        .cloned()
+    else {
+        println!("no segment column: no slice to measure");
+        return;
+    };
+    let mut values = mix.values.clone();
+    values.sort_by_key(|v| std::cmp::Reverse(v.current_rows));
+    let column = mix.column.clone();
+    for value in values.iter().take(2).map(|v| v.value.clone()) {
         let slice = SliceDef::default().with(Predicate::OneOf {
-            column: "region".into(),
-            values: vec![value.into()],
+            column: column.clone(),
+            values: vec![value.clone()],
         });
         let t = Instant::now();
         harness
@@ -135,7 +148,7 @@ fn main() {
             }
         }
         println!(
-            "slice region = {value}: comparison, heatmap and timeline on screen after {:.0} ms",
+            "slice {column} = {value}: comparison, heatmap and timeline on screen after {:.0} ms",
             t.elapsed().as_secs_f64() * 1e3
         );
         frames.report("frames while the slice is measured");

@@ -66,6 +66,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let inputs = load_inputs(&baseline, &current, &args.roles.layers(file_roles))?;
     let loaded = loading.elapsed();
     eprintln!("measuring drift");
+    let hashing = hash_inputs(&inputs);
     let progress = Progress::start();
     let analysis = run_drift_report(&inputs, &params, &progress.state);
     if args.timings {
@@ -76,8 +77,10 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     }
     progress.stop();
     let analysis = analysis.context("the analysis was cancelled")?;
-    eprintln!("hashing inputs");
-    let report = build_report_json(&inputs, Some(&analysis))?;
+    let hashes = hashing
+        .join()
+        .map_err(|_| anyhow::anyhow!("hashing the inputs stopped unexpectedly"))?;
+    let report = report_json(&inputs, Some(&analysis), hashes)?;
 
     let mut summary = String::new();
     describe_table(
@@ -243,10 +246,25 @@ fn hash(path: &Path) -> Result<String> {
 /// The report as the JSON contract of DESIGN.md: inputs, roles (with reasons), the schema, and
 /// the analysis when there is one.
 pub fn build_report_json(inputs: &Inputs, analysis: Option<&DriftReport>) -> Result<Value> {
-    let (b_hash, c_hash) = rayon::join(
+    let hashes = rayon::join(
         || hash(&inputs.baseline.path),
         || hash(&inputs.current.path),
     );
+    report_json(inputs, analysis, hashes)
+}
+
+/// Hashes both inputs on a thread of their own, to run beside the analysis.
+fn hash_inputs(inputs: &Inputs) -> std::thread::JoinHandle<(Result<String>, Result<String>)> {
+    let (b, c) = (inputs.baseline.path.clone(), inputs.current.path.clone());
+    std::thread::spawn(move || (hash(&b), hash(&c)))
+}
+
+/// [`build_report_json`] with the inputs' SHA-256 already computed.
+fn report_json(
+    inputs: &Inputs,
+    analysis: Option<&DriftReport>,
+    (b_hash, c_hash): (Result<String>, Result<String>),
+) -> Result<Value> {
     let timestamp = inputs.roles.with_role(Role::Timestamp).first().copied();
     let columns: Vec<Value> = inputs
         .roles

@@ -5,8 +5,8 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::sync::OnceLock;
+#[path = "common/sample.rs"]
+mod sample;
 
 use driftscope::analysis::drift::{ColumnDrift, DriftSettings, Method};
 use driftscope::analysis::report::DriftReport;
@@ -16,29 +16,7 @@ use driftscope::analysis::{
 };
 use driftscope::data::{Inputs, OverrideLayers, load_inputs};
 use driftscope::jobs::JobState;
-
-struct Sample {
-    inputs: Inputs,
-    report: DriftReport,
-    ws: Workspace,
-}
-
-fn sample() -> &'static Sample {
-    static SAMPLE: OnceLock<Sample> = OnceLock::new();
-    SAMPLE.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-        let inputs = load_inputs(
-            &dir.join("baseline.parquet"),
-            &dir.join("predictions.jsonl"),
-            &OverrideLayers::default(),
-        )
-        .unwrap();
-        let (report, ws) =
-            run_drift_report_with_workspace(&inputs, &DriftParams::default(), &JobState::default())
-                .unwrap();
-        Sample { inputs, report, ws }
-    })
-}
+use sample::sample;
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)

@@ -47,6 +47,20 @@ fn close_p(what: &str, case: &str, got: f64, want: &Value) {
     assert!(ok, "{case}: {what}: got {got:e}, scipy {want:e}");
 }
 
+/// One side's summary against numpy's: mean and std to 1e-9, extremes exactly, quartiles to 1e-12.
+fn check_summary(name: &str, s: &summary::Summary, e: &Value) {
+    close("mean", name, s.mean, &e["mean"], 1e-9);
+    match s.std {
+        Some(std) => close("std", name, std, &e["std"], 1e-9),
+        None => assert!(e["std"].is_null(), "{name}: std"),
+    }
+    close("min", name, s.min, &e["min"], 0.0);
+    close("max", name, s.max, &e["max"], 0.0);
+    close("q25", name, s.q25, &e["q25"], 1e-12);
+    close("median", name, s.median, &e["median"], 1e-12);
+    close("q75", name, s.q75, &e["q75"], 1e-12);
+}
+
 fn numbers(v: &Value) -> (Vec<f64>, usize) {
     let all = v.as_array().unwrap();
     let values: Vec<f64> = all.iter().filter_map(Value::as_f64).collect();
@@ -158,17 +172,7 @@ fn numeric_statistics_equal_scipy() {
 
         for (side, values) in [("baseline", &bs), ("current", &cs)] {
             let s = summary::summarize_sorted(values).unwrap();
-            let e = &exp[format!("{side}_summary")];
-            close("mean", name, s.mean, &e["mean"], 1e-9);
-            match s.std {
-                Some(std) => close("std", name, std, &e["std"], 1e-9),
-                None => assert!(e["std"].is_null(), "{name}: std"),
-            }
-            close("min", name, s.min, &e["min"], 0.0);
-            close("max", name, s.max, &e["max"], 0.0);
-            close("q25", name, s.q25, &e["q25"], 1e-12);
-            close("median", name, s.median, &e["median"], 1e-12);
-            close("q75", name, s.q75, &e["q75"], 1e-12);
+            check_summary(name, &s, &exp[format!("{side}_summary")]);
         }
     }
 }
@@ -246,17 +250,7 @@ fn numeric_statistics_from_profiles_equal_scipy() {
             ] {
                 let (s, exact) = p.summary(&grid, values).unwrap();
                 assert!(exact, "{name}: {side} quartiles");
-                let e = &exp[format!("{side}_summary")];
-                close("mean", name, s.mean, &e["mean"], 1e-9);
-                match s.std {
-                    Some(std) => close("std", name, std, &e["std"], 1e-9),
-                    None => assert!(e["std"].is_null(), "{name}: std"),
-                }
-                close("min", name, s.min, &e["min"], 0.0);
-                close("max", name, s.max, &e["max"], 0.0);
-                close("q25", name, s.q25, &e["q25"], 1e-12);
-                close("median", name, s.median, &e["median"], 1e-12);
-                close("q75", name, s.q75, &e["q75"], 1e-12);
+                check_summary(name, &s, &exp[format!("{side}_summary")]);
             }
         }
     }

@@ -5,40 +5,16 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::sync::OnceLock;
+#[path = "common/sample.rs"]
+mod sample;
 
-use driftscope::analysis::report::DriftReport;
+use driftscope::analysis::Reference;
+use driftscope::analysis::Side;
 use driftscope::analysis::slice::{self, Predicate, SliceDef};
-use driftscope::analysis::{DriftParams, Reference, run_drift_report_with_workspace};
-use driftscope::analysis::{Side, Workspace};
 use driftscope::data::timestamps::parse_iso_micros;
-use driftscope::data::{Inputs, OverrideLayers, load_inputs};
 use driftscope::jobs::JobState;
 use polars::prelude::*;
-
-struct Sample {
-    inputs: Inputs,
-    report: DriftReport,
-    ws: Workspace,
-}
-
-fn sample() -> &'static Sample {
-    static SAMPLE: OnceLock<Sample> = OnceLock::new();
-    SAMPLE.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-        let inputs = load_inputs(
-            &dir.join("baseline.parquet"),
-            &dir.join("predictions.jsonl"),
-            &OverrideLayers::default(),
-        )
-        .unwrap();
-        let (report, ws) =
-            run_drift_report_with_workspace(&inputs, &DriftParams::default(), &JobState::default())
-                .unwrap();
-        Sample { inputs, report, ws }
-    })
-}
+use sample::sample;
 
 fn at(text: &str) -> i64 {
     parse_iso_micros(text).unwrap()

@@ -83,14 +83,28 @@ impl ColumnGrid {
 }
 
 impl ColumnGrid {
-    /// The same cuts on a grid of at most `max_edges` baseline values.
-    pub fn with_edges(&self, reference: &NumericReference, max_edges: usize) -> Self {
-        let cuts = self
-            .segments
-            .iter()
-            .map(|(k, b)| (k.clone(), b.cuts.clone()))
-            .collect();
-        Self::new(reference, cuts, max_edges)
+    /// The same bins on a coarser grid whose edges are some of this one's (every cut kept), and
+    /// for each slot of this grid the coarse slot that holds it: one lookup on the fine grid
+    /// places a value on both.
+    pub fn coarsened(&self, max_edges: usize) -> (Self, Vec<u32>) {
+        let mut cuts = self.whole.cuts.clone();
+        cuts.extend(self.segments.values().flat_map(|b| b.cuts.iter().copied()));
+        let grid = self.grid.coarsen(&cuts, max_edges);
+        let map = self.grid.slot_map(&grid);
+        let bins = |b: &Bins| Bins {
+            boundaries: grid.bin_boundaries(&b.cuts).unwrap_or_default(),
+            cuts: b.cuts.clone(),
+        };
+        let coarse = Self {
+            whole: bins(&self.whole),
+            segments: self
+                .segments
+                .iter()
+                .map(|(k, b)| (k.clone(), bins(b)))
+                .collect(),
+            grid,
+        };
+        (coarse, map)
     }
 }
 
@@ -247,6 +261,88 @@ impl CellIndex {
             cell_of_row,
         }
     }
+}
+
+/// Both levels of one side profiled in one pass: each value is looked up once on the fine grid
+/// and its coarse slot read from `maps` (see [`ColumnGrid::coarsened`]). Returns (fine, coarse).
+pub(crate) fn build_levels(
+    prepared: &[Prepared],
+    fine_grids: &[Option<ColumnGrid>],
+    coarse_grids: &[Option<ColumnGrid>],
+    maps: &[Option<Vec<u32>>],
+    baseline: bool,
+    (fine_index, coarse_index): (CellIndex, CellIndex),
+) -> (CellProfiles, CellProfiles) {
+    let (fine_cells, coarse_cells) = (fine_index.cells(), coarse_index.cells());
+    let columns: Vec<(Vec<ColumnProfile>, Vec<ColumnProfile>)> = prepared
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (fine_of, coarse_of) = (&fine_index.cell_of_row, &coarse_index.cell_of_row);
+            match (&p.data, &fine_grids[i], &coarse_grids[i], &maps[i]) {
+                (
+                    ColumnData::Numeric {
+                        baseline: b,
+                        current: c,
+                        ..
+                    },
+                    Some(fg),
+                    Some(cg),
+                    Some(map),
+                ) => {
+                    let values = if baseline { b } else { c };
+                    let mut fine = vec![NumericProfile::empty(&fg.grid); fine_cells];
+                    let mut coarse = vec![NumericProfile::empty(&cg.grid); coarse_cells];
+                    for ((v, &f), &k) in values.iter().zip(fine_of).zip(coarse_of) {
+                        let slot = v.filter(|x| x.is_finite()).map_or(0, |x| fg.grid.slot(x));
+                        fine[f as usize].update_at(slot, *v);
+                        coarse[k as usize].update_at(map[slot] as usize, *v);
+                    }
+                    (
+                        fine.into_iter().map(ColumnProfile::Numeric).collect(),
+                        coarse.into_iter().map(ColumnProfile::Numeric).collect(),
+                    )
+                }
+                (
+                    ColumnData::Categorical {
+                        labels,
+                        baseline: b,
+                        current: c,
+                    },
+                    _,
+                    _,
+                    _,
+                ) => {
+                    if labels.len().saturating_mul(fine_cells + coarse_cells) > SLOT_BUDGET {
+                        return (Vec::new(), Vec::new());
+                    }
+                    let codes = if baseline { b } else { c };
+                    let mut fine = vec![CategoricalProfile::empty(labels.len()); fine_cells];
+                    let mut coarse = vec![CategoricalProfile::empty(labels.len()); coarse_cells];
+                    for ((v, &f), &k) in codes.iter().zip(fine_of).zip(coarse_of) {
+                        fine[f as usize].update(*v);
+                        coarse[k as usize].update(*v);
+                    }
+                    (
+                        fine.into_iter().map(ColumnProfile::Categorical).collect(),
+                        coarse.into_iter().map(ColumnProfile::Categorical).collect(),
+                    )
+                }
+                _ => (Vec::new(), Vec::new()),
+            }
+        })
+        .collect();
+    let (fine, coarse): (Vec<_>, Vec<_>) = columns.into_iter().unzip();
+    (
+        CellProfiles {
+            index: fine_index,
+            columns: fine,
+        },
+        CellProfiles {
+            index: coarse_index,
+            columns: coarse,
+        },
+    )
 }
 
 /// Every analysed column's profile in every cell of one side: `columns[column][cell]`.

@@ -496,46 +496,67 @@ impl Cells {
                 (s, g.values.iter().cloned().zip(rows).collect())
             })
             .collect();
+        // The untimed level: one cell per tuple, so a finer grid fits. When it is finer than the
+        // timed one, the timed grid is coarsened from it (its edges a subset), and one pass with
+        // one lookup per value profiles both levels.
+        let fine_index = (
+            CellIndex::build(groups_of(Side::Log), &vec![0; n_log], 1),
+            CellIndex::build(groups_of(Side::Baseline), &vec![0; n_base], 1),
+        );
+        let fine_edges =
+            profiles::max_edges_for(fine_index.0.cells() + fine_index.1.cells(), numeric);
         let grids = profiles::grids_for(
             prepared,
             whole,
             &baseline_segments,
             &params.settings,
-            max_edges,
+            fine_edges.max(max_edges),
         );
-        // The untimed level: one cell per tuple, so a grid up to MAX_EDGES fits.
-        let untimed = {
-            let log_index = CellIndex::build(groups_of(Side::Log), &vec![0; n_log], 1);
-            let base_index = CellIndex::build(groups_of(Side::Baseline), &vec![0; n_base], 1);
-            let fine_edges =
-                profiles::max_edges_for(log_index.cells() + base_index.cells(), numeric);
-            (fine_edges > max_edges).then(|| {
-                let fine: Vec<Option<ColumnGrid>> = grids
-                    .iter()
-                    .zip(whole)
-                    .map(|(g, w)| match (g, w) {
-                        (Some(g), PreparedRef::Numeric(r)) => Some(g.with_edges(r, fine_edges)),
-                        _ => None,
-                    })
-                    .collect();
-                let log = CellProfiles::build(prepared, &fine, false, log_index);
-                let baseline = CellProfiles::build(prepared, &fine, true, base_index);
-                let whole_baseline = (0..prepared.len())
-                    .map(|i| baseline.merged(i, |_, _| true))
-                    .collect();
-                Untimed {
-                    grids: fine,
-                    log,
-                    baseline,
-                    whole_baseline,
-                }
-            })
+        let whole_of = |cells: &CellProfiles| -> Vec<Option<ColumnProfile>> {
+            (0..prepared.len())
+                .map(|i| cells.merged(i, |_, _| true))
+                .collect()
         };
-        let log = CellProfiles::build(prepared, &grids, false, log_index);
-        let baseline = CellProfiles::build(prepared, &grids, true, base_index);
-        let whole_baseline = (0..prepared.len())
-            .map(|i| baseline.merged(i, |_, _| true))
-            .collect();
+        let (untimed, grids, log, baseline) = if fine_edges > max_edges {
+            let (coarse, maps): (Vec<Option<ColumnGrid>>, Vec<Option<Vec<u32>>>) = grids
+                .iter()
+                .map(|g| match g {
+                    Some(g) => {
+                        let (c, m) = g.coarsened(max_edges);
+                        (Some(c), Some(m))
+                    }
+                    None => (None, None),
+                })
+                .unzip();
+            let (fine_log, log) = profiles::build_levels(
+                prepared,
+                &grids,
+                &coarse,
+                &maps,
+                false,
+                (fine_index.0, log_index),
+            );
+            let (fine_base, baseline) = profiles::build_levels(
+                prepared,
+                &grids,
+                &coarse,
+                &maps,
+                true,
+                (fine_index.1, base_index),
+            );
+            let untimed = Untimed {
+                whole_baseline: whole_of(&fine_base),
+                grids,
+                log: fine_log,
+                baseline: fine_base,
+            };
+            (Some(untimed), coarse, log, baseline)
+        } else {
+            let log = CellProfiles::build(prepared, &grids, false, log_index);
+            let baseline = CellProfiles::build(prepared, &grids, true, base_index);
+            (None, grids, log, baseline)
+        };
+        let whole_baseline = whole_of(&baseline);
         Self {
             untimed,
             grids,

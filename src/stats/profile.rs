@@ -112,6 +112,46 @@ impl Grid {
         e.partition_point(|&v| v < x)
     }
 
+    /// A coarser grid whose edges are some of these: the first and last, every one in `keep`
+    /// (cut points), and every `m`-th of the rest so that about `max_edges` remain. Every slot of
+    /// this grid then lies inside one slot of the coarser one ([`Grid::slot_map`]).
+    pub fn coarsen(&self, keep: &[f64], max_edges: usize) -> Grid {
+        let n = self.edges.len();
+        let step = n.div_ceil(max_edges.max(2)).max(1);
+        if step == 1 {
+            return self.clone();
+        }
+        let edges: Vec<f64> = self
+            .edges
+            .iter()
+            .enumerate()
+            .filter(|&(i, e)| i == 0 || i + 1 == n || i % step == 0 || keep.contains(e))
+            .map(|(_, &e)| e)
+            .collect();
+        Grid::from_edges(edges, false)
+    }
+
+    /// For every slot of this grid, the slot of `coarse` (made by [`Grid::coarsen`]) holding it.
+    pub fn slot_map(&self, coarse: &Grid) -> Vec<u32> {
+        (0..self.slots())
+            .map(|slot| {
+                let (lo, hi) = self.bounds(slot);
+                let inside = if slot % 2 == 1 {
+                    lo
+                } else if lo.is_finite() && hi.is_finite() {
+                    lo / 2.0 + hi / 2.0
+                } else if hi.is_finite() {
+                    hi - hi.abs().max(1.0)
+                } else if lo.is_finite() {
+                    lo + lo.abs().max(1.0)
+                } else {
+                    0.0
+                };
+                coarse.slot(inside) as u32
+            })
+            .collect()
+    }
+
     /// Number of slots: the gaps and the points.
     pub fn slots(&self) -> usize {
         2 * self.edges.len() + 1
@@ -203,13 +243,19 @@ impl NumericProfile {
 
     /// Adds one row (`None` = missing).
     pub fn update(&mut self, grid: &Grid, value: Option<f64>) {
+        let slot = value.filter(|x| x.is_finite()).map_or(0, |x| grid.slot(x));
+        self.update_at(slot, value);
+    }
+
+    /// Adds one row whose value (when finite) lies in `slot` of this profile's grid.
+    pub fn update_at(&mut self, slot: usize, value: Option<f64>) {
         self.rows += 1;
         match value {
             None => self.missing += 1,
             Some(x) if x.is_nan() => self.missing += 1,
             Some(x) if !x.is_finite() => self.non_finite += 1,
             Some(x) => {
-                let s = grid.slot(x);
+                let s = slot;
                 self.counts[s] += 1;
                 self.sums[s] += x;
                 self.min = self.min.min(x);
@@ -1056,6 +1102,25 @@ mod tests {
             assert!((a.m2 - whole.m2).abs() < 1e-9 * whole.m2);
             let back = whole.without(&b, &grid);
             assert_eq!(back.counts, profile(&grid, &all[..split]).counts);
+        }
+    }
+
+    #[test]
+    fn a_coarsened_grid_holds_every_slot_of_the_fine_one() {
+        let mut seed = 29;
+        let base: Vec<f64> = (0..30_000).map(|_| lcg(&mut seed) * 100.0 - 20.0).collect();
+        let cuts = [3.25, 50.0];
+        let fine = Grid::new(&sorted(&base), &cuts, 4096);
+        let coarse = fine.coarsen(&cuts, 150);
+        assert!(coarse.edges.len() <= 160 && coarse.edges.len() > 100);
+        assert!(cuts.iter().all(|c| coarse.edges.contains(c)));
+        assert!(coarse.edges.iter().all(|e| fine.edges.contains(e)));
+        let map = fine.slot_map(&coarse);
+        let probes = (0..50_000)
+            .map(|_| lcg(&mut seed) * 140.0 - 40.0)
+            .chain(fine.edges.iter().copied());
+        for x in probes {
+            assert_eq!(map[fine.slot(x)] as usize, coarse.slot(x), "{x}");
         }
     }
 

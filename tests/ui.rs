@@ -70,7 +70,7 @@ fn the_data_tab_lists_files_and_roles() {
     harness.get_by_label("predictions.jsonl");
     harness.get_by_label("baseline.parquet");
     harness.get_by_label("region");
-    harness.get_by_label("named like a latency; numbers, 2,953 distinct values");
+    harness.get_by_label("named like a latency; numbers, over 1,000 distinct values");
     harness.get_by_label("Only in the log: ts, request_id, model_version, latency_ms");
 }
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::columns::Groups;
+use super::columns::{Groups, Values};
 use super::drift::{
     self, ColumnDrift, ColumnKind, DriftSettings, DriftStats, NumericReference, StatIntervals,
 };
@@ -295,8 +295,8 @@ pub(crate) fn build_levels(
                     let mut coarse = vec![NumericProfile::empty(&cg.grid); coarse_cells];
                     for ((v, &f), &k) in values.iter().zip(fine_of).zip(coarse_of) {
                         let slot = v.filter(|x| x.is_finite()).map_or(0, |x| fg.grid.slot(x));
-                        fine[f as usize].update_at(slot, *v);
-                        coarse[k as usize].update_at(map[slot] as usize, *v);
+                        fine[f as usize].update_at(slot, v);
+                        coarse[k as usize].update_at(map[slot] as usize, v);
                     }
                     (
                         fine.into_iter().map(ColumnProfile::Numeric).collect(),
@@ -378,7 +378,7 @@ impl CellProfiles {
                         let values = if baseline { b } else { c };
                         let mut out = vec![NumericProfile::empty(&g.grid); cells];
                         for (v, &cell) in values.iter().zip(cell_of_row) {
-                            out[cell as usize].update(&g.grid, *v);
+                            out[cell as usize].update(&g.grid, v);
                         }
                         out.into_iter().map(ColumnProfile::Numeric).collect()
                     }
@@ -499,7 +499,7 @@ pub(crate) fn grids_for(
                         continue;
                     }
                     for (value, rows) in values {
-                        let values: Vec<Option<f64>> = rows.iter().map(|&i| baseline[i]).collect();
+                        let values: Vec<Option<f64>> = baseline.take(rows);
                         let reference = NumericReference::new(&values, &column, settings.bins);
                         cuts.insert((segment.clone(), value.clone()), reference.cuts);
                     }
@@ -552,14 +552,11 @@ pub(crate) fn drift_exact(
             ColumnProfile::Numeric(c),
             Some(g),
         ) => exact_needs(&g.grid, r, c).map(|(wb, wc)| {
-            let gather = |values: &[Option<f64>], wanted: &[bool], rows: RowsOf| match rows {
-                Some(rows) => SlotValues::gather(
-                    &g.grid,
-                    wanted,
-                    rows.iter()
-                        .filter_map(|&i| values.get(i).copied().flatten()),
-                ),
-                None => SlotValues::gather(&g.grid, wanted, values.iter().filter_map(|v| *v)),
+            let gather = |values: &Values, wanted: &[bool], rows: RowsOf| match rows {
+                Some(rows) => {
+                    SlotValues::gather(&g.grid, wanted, rows.iter().filter_map(|&i| values.get(i)))
+                }
+                None => SlotValues::gather(&g.grid, wanted, values.iter().flatten()),
             };
             Gathered {
                 baseline: gather(baseline, &wb, reference_rows),
@@ -866,7 +863,7 @@ fn or_into(into: &mut [bool], from: &[bool]) {
 /// tuple set that holds the row's tuple and wants that slot.
 fn gather_sets(
     grid: &Grid,
-    values: &[Option<f64>],
+    values: &Values,
     cell_of_row: &[u32],
     slots_per_tuple: usize,
     sets: &[&[bool]],
@@ -899,7 +896,7 @@ fn gather_sets(
         return out.into_iter().map(SlotValues::from_slots).collect();
     }
     for (v, &cell) in values.iter().zip(cell_of_row) {
-        let Some(x) = *v else { continue };
+        let Some(x) = v else { continue };
         if !x.is_finite() {
             continue;
         }

@@ -58,8 +58,8 @@ pub enum Reference {
 /// Values of one analysed column on both sides.
 pub(crate) enum ColumnData {
     Numeric {
-        baseline: Vec<Option<f64>>,
-        current: Vec<Option<f64>>,
+        baseline: columns::Values,
+        current: columns::Values,
         /// Integer dtype on both sides.
         integer: bool,
     },
@@ -107,7 +107,7 @@ impl Prepared {
                 } else {
                     current
                 };
-                let values = rows.map_or_else(|| all.clone(), |r| columns::take(all, r));
+                let values = rows.map_or_else(|| all.to_options(), |r| all.take(r));
                 let mut reference =
                     NumericReference::new(&values, &settings.column(&self.name), settings.bins);
                 reference.integer = *integer && values.iter().all(Option::is_some);
@@ -141,7 +141,7 @@ impl Prepared {
                 } else {
                     current
                 };
-                rows.map_or_else(|| all.clone(), |r| columns::take(all, r))
+                rows.map_or_else(|| all.to_options(), |r| all.take(r))
             }
             ColumnData::Categorical { .. } => Vec::new(),
         }
@@ -168,7 +168,7 @@ impl Prepared {
     ) -> (ColumnDrift, Option<ColumnDrift>) {
         match (&self.data, whole) {
             (ColumnData::Numeric { current, .. }, PreparedRef::Numeric(w)) => {
-                let sample = drift::NumericSample::new(&columns::take(current, rows));
+                let sample = drift::NumericSample::new(&current.take(rows));
                 let one = |r: &NumericReference| {
                     drift::numeric_drift_sample(&self.name, r, &sample, settings)
                 };
@@ -206,7 +206,7 @@ impl Prepared {
                 } else {
                     current
                 };
-                let values = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
+                let values = rows.map_or_else(|| side.to_options(), |rows| side.take(rows));
                 drift::numeric_drift(&self.name, r, &values, settings)
             }
             (
@@ -264,13 +264,13 @@ fn analysed(role: Role) -> bool {
 }
 
 /// Numbers with few whole values in a prediction or label column are classes, not quantities.
-fn looks_like_classes(values: &[Option<f64>]) -> bool {
+fn looks_like_classes(values: &columns::Values) -> bool {
     let mut seen = HashSet::new();
     for v in values.iter().flatten() {
         if v.fract() != 0.0 {
             return false;
         }
-        seen.insert(*v as i64);
+        seen.insert(v as i64);
         if seen.len() > 50 {
             return false;
         }
@@ -300,8 +300,8 @@ fn prepare(inputs: &Inputs) -> Vec<Prepared> {
             };
             let data = match col.kind {
                 ValueKind::Numeric => {
-                    let baseline = columns::numeric_values(b, &col.column).ok()?;
-                    let current = columns::numeric_values(c, &col.column).ok()?;
+                    let baseline = columns::numeric_column(b, &col.column).ok()?;
+                    let current = columns::numeric_column(c, &col.column).ok()?;
                     let classes = matches!(col.role, Role::Prediction | Role::Label)
                         && looks_like_classes(&baseline)
                         && looks_like_classes(&current);

@@ -354,6 +354,26 @@ fn settings_applied_in_the_panel_measure_again() {
 }
 
 #[test]
+fn a_threshold_out_of_its_range_is_refused_in_the_settings_panel() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    harness.get_by_label("Settings").click();
+    harness.run();
+    let field = "Threshold for every column (empty: each method's default: 0.1 for distances, 0.05 for p-values)";
+    harness.get_by_label(field).focus();
+    harness.run();
+    harness.get_by_label(field).type_text("7");
+    harness.run();
+    // What a person sees: why, in the panel; and nothing to apply.
+    harness.get_by_label_contains("the threshold 7 does not fit jensen_shannon");
+    harness.get_by_label("Apply and measure again").click();
+    harness.run();
+    assert_eq!(
+        harness.state().investigation().drift.settings.threshold,
+        None
+    );
+}
+
+#[test]
 fn an_investigation_saved_and_reopened_shows_the_same_view() {
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("incident.driftscope.ron");

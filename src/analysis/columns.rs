@@ -2,8 +2,6 @@
 //! kept as `None`, NaN counted as missing) and labels (categorical values as text labels, coded
 //! against a dictionary shared by baseline and current so counting is an array index).
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 
 /// Numeric values of a column, one per row; `None` for missing (null or NaN).
@@ -113,7 +111,8 @@ fn float_label(f: f64) -> Option<String> {
 #[derive(Clone, Debug, Default)]
 pub struct Dictionary {
     pub labels: Vec<String>,
-    index: HashMap<String, u32>,
+    /// polars' hasher (fast; the labels come from our own files, not from an adversary).
+    index: PlHashMap<String, u32>,
 }
 
 impl Dictionary {
@@ -165,7 +164,7 @@ pub fn label_codes(
         }
         dt if dt.is_integer() => {
             let ints = series.cast(&DataType::Int64)?;
-            let mut cache: HashMap<i64, u32> = HashMap::new();
+            let mut cache: PlHashMap<i64, u32> = PlHashMap::default();
             Ok(ints
                 .i64()?
                 .iter()

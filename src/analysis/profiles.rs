@@ -215,7 +215,7 @@ impl CellIndex {
         slots: usize,
         rows: usize,
     ) -> Self {
-        let mut key_to_tuple: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut key_to_tuple: polars::prelude::PlHashMap<Vec<u32>, u32> = Default::default();
         let mut tuples: Vec<Vec<Option<String>>> = Vec::new();
         let mut cell_of_row = Vec::with_capacity(rows);
         let mut key = vec![0u32; segments.len()];
@@ -882,20 +882,10 @@ fn gather_sets(
             }
         }
     }
-    let mut out: Vec<HashMap<usize, Vec<f64>>> = wanted
-        .iter()
-        .map(|w| {
-            w.iter()
-                .enumerate()
-                .filter(|(_, w)| **w)
-                .map(|(s, _)| (s, Vec::new()))
-                .collect()
-        })
-        .collect();
-    if sets_of_tuple.iter().all(Vec::is_empty) {
-        return out.into_iter().map(SlotValues::from_slots).collect();
-    }
-    for (v, &cell) in values.iter().zip(cell_of_row) {
+    // Per set, per slot: the values gathered (a vector indexed by slot, no hashing per value).
+    let mut out: Vec<Vec<Vec<f64>>> = wanted.iter().map(|w| vec![Vec::new(); w.len()]).collect();
+    let any = sets_of_tuple.iter().any(|s| !s.is_empty());
+    for (v, &cell) in values.iter().zip(cell_of_row).filter(|_| any) {
         let Some(x) = v else { continue };
         if !x.is_finite() {
             continue;
@@ -909,12 +899,21 @@ fn gather_sets(
         }
         let slot = grid.slot(x);
         for &k in sets {
-            if wanted[k][slot]
-                && let Some(bucket) = out[k].get_mut(&slot)
-            {
-                bucket.push(x);
+            if wanted[k][slot] {
+                out[k][slot].push(x);
             }
         }
     }
-    out.into_iter().map(SlotValues::from_slots).collect()
+    out.into_iter()
+        .zip(wanted)
+        .map(|(per_slot, want)| {
+            SlotValues::from_slots(
+                per_slot
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(s, _)| want[*s])
+                    .collect(),
+            )
+        })
+        .collect()
 }

@@ -529,6 +529,15 @@ pub(crate) fn drift_from_profiles(
 /// Which rows of a side a comparison covers (`None`: all of them).
 pub(crate) type RowsOf<'a> = Option<&'a [usize]>;
 
+/// Where the reference side's values come from for the gathering pass.
+#[derive(Clone, Copy)]
+pub(crate) enum ReferenceValues<'a> {
+    /// These baseline rows (`None`: all).
+    Rows(RowsOf<'a>),
+    /// The whole baseline, already sorted (its prepared reference): no pass needed.
+    Sorted(&'a [f64]),
+}
+
 /// [`drift_from_profiles`] made exact from the rows at hand: the profiles say which few slots an
 /// exact KS D, Wasserstein distance and quartiles need, one extra pass over the rows of each side
 /// gathers the values in them, and the statistics are evaluated again with those values.
@@ -539,7 +548,7 @@ pub(crate) fn drift_exact(
     bins: Option<&Bins>,
     reference: &ColumnProfile,
     current: &ColumnProfile,
-    reference_rows: RowsOf,
+    reference_values: ReferenceValues,
     current_rows: RowsOf,
     settings: &DriftSettings,
 ) -> ColumnDrift {
@@ -559,7 +568,12 @@ pub(crate) fn drift_exact(
                 None => SlotValues::gather(&g.grid, wanted, values.iter().flatten()),
             };
             Gathered {
-                baseline: gather(baseline, &wb, reference_rows),
+                baseline: match reference_values {
+                    ReferenceValues::Rows(rows) => gather(baseline, &wb, rows),
+                    ReferenceValues::Sorted(sorted) => {
+                        SlotValues::from_sorted(&g.grid, &wb, sorted)
+                    }
+                },
                 current: gather(current, &wc, current_rows),
             }
         }),
@@ -726,7 +740,7 @@ pub(crate) struct EntryRequest {
 pub(crate) fn exact_entries(
     p: &Prepared,
     column: usize,
-    level: super::workspace::Level,
+    (level, whole_sorted): (super::workspace::Level, Option<&[f64]>),
     requests: &[EntryRequest],
     settings: &DriftSettings,
 ) -> Vec<Option<ColumnDrift>> {
@@ -814,20 +828,21 @@ pub(crate) fn exact_entries(
         &current_sets,
         &want_current,
     );
-    let mut base_sets = reference_sets.clone();
-    let all = vec![true; level.baseline.index.tuples.len()];
-    base_sets.push(&all);
-    let mut want_base = want_reference;
-    want_base.push(want_whole);
-    let gathered_base = gather_sets(
+    let mut gathered_base = gather_sets(
         &g.grid,
         baseline,
         &level.baseline.index.cell_of_row,
         level.baseline.index.slots,
-        &base_sets,
-        &want_base,
+        &reference_sets,
+        &want_reference,
     );
-    let whole_index = base_sets.len() - 1;
+    // The whole baseline's values are already sorted in its reference: no pass needed.
+    let whole_values = match whole_sorted {
+        Some(sorted) => SlotValues::from_sorted(&g.grid, &want_whole, sorted),
+        None => SlotValues::gather(&g.grid, &want_whole, baseline.iter().flatten()),
+    };
+    gathered_base.push(whole_values);
+    let whole_index = gathered_base.len() - 1;
     resolved
         .iter()
         .zip(&sides)

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::columns::Groups;
 use super::drift::{ColumnDrift, ColumnKind, DriftSettings, Method, Preset};
 use super::profiles::{EntryRequest, exact_entries};
-use super::workspace::{Reference, SegmentRef, SegmentSlice, Side, Workspace};
+use super::workspace::{PreparedRef, Reference, SegmentRef, SegmentSlice, Side, Workspace};
 use super::{latency, performance, quality, windows};
 use crate::data::{Inputs, Role};
 use crate::jobs::JobState;
@@ -541,7 +541,11 @@ fn entries_from_profiles(ws: &Workspace) -> Vec<ColumnEntries> {
                 .filter(|(key, _, _)| key.as_ref().is_none_or(|(seg, _)| *seg != p.name))
                 .collect();
             let requests: Vec<EntryRequest> = mine.iter().map(|(_, _, r)| r.clone()).collect();
-            let results = exact_entries(p, i, level, &requests, &ws.settings);
+            let whole_sorted = match ws.whole.get(i) {
+                Some(PreparedRef::Numeric(r)) => Some(r.sorted.as_slice()),
+                _ => None,
+            };
+            let results = exact_entries(p, i, (level, whole_sorted), &requests, &ws.settings);
             let mut out = ColumnEntries::default();
             for ((key, vs_segment, _), d) in mine.into_iter().zip(results) {
                 match key {

@@ -500,8 +500,20 @@ fn compare_from_profiles(
                 ),
                 _ => (cells.whole_baseline[i].clone()?, None),
             };
+            // The whole baseline's values are sorted in its reference already.
+            let reference_values = match (&segment, &ws.whole[i]) {
+                (None, PreparedRef::Numeric(r)) => profiles::ReferenceValues::Sorted(&r.sorted),
+                _ => profiles::ReferenceValues::Rows(b_rows),
+            };
             let drift = profiles::drift_exact(
-                p, grid, bins, &reference, &current, b_rows, a_rows, settings,
+                p,
+                grid,
+                bins,
+                &reference,
+                &current,
+                reference_values,
+                a_rows,
+                settings,
             );
             if drift.undecided() {
                 return None;

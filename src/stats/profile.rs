@@ -803,6 +803,32 @@ impl SlotValues {
         Self { values }
     }
 
+    /// The values of the slots `wanted` marks, from values already sorted (a reference's): each
+    /// slot is a contiguous run of them, found by two binary searches — no pass over the rows.
+    pub fn from_sorted(grid: &Grid, wanted: &[bool], sorted: &[f64]) -> Self {
+        let values = wanted
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w)
+            .map(|(slot, _)| {
+                let (lo, hi) = grid.bounds(slot);
+                let (start, end) = if slot % 2 == 1 {
+                    (
+                        sorted.partition_point(|&v| v < lo),
+                        sorted.partition_point(|&v| v <= lo),
+                    )
+                } else {
+                    (
+                        sorted.partition_point(|&v| v <= lo),
+                        sorted.partition_point(|&v| v < hi),
+                    )
+                };
+                (slot, sorted[start..end.max(start)].to_vec())
+            })
+            .collect();
+        Self { values }
+    }
+
     /// Values already gathered by slot; each slot's values are sorted here.
     pub fn from_slots(mut values: std::collections::HashMap<usize, Vec<f64>>) -> Self {
         for v in values.values_mut() {
@@ -1083,6 +1109,23 @@ mod tests {
                 assert_eq!((s.q25, s.median, s.q75), (want.q25, want.median, want.q75));
             }
         }
+    }
+
+    #[test]
+    fn values_from_a_sorted_reference_equal_a_gathering_pass() {
+        let mut seed = 31;
+        let base: Vec<f64> = (0..6000)
+            .map(|_| (lcg(&mut seed) * 80.0).round() / 4.0)
+            .collect();
+        let bs = sorted(&base);
+        let grid = Grid::new(&bs, &[5.0], 50);
+        let wanted: Vec<bool> = (0..grid.slots()).map(|s| s % 3 != 1).collect();
+        let a = SlotValues::gather(&grid, &wanted, base.iter().copied());
+        let b = SlotValues::from_sorted(&grid, &wanted, &bs);
+        for slot in 0..grid.slots() {
+            assert_eq!(a.get(slot), b.get(slot), "slot {slot}");
+        }
+        assert!(a.len() > 1000);
     }
 
     #[test]

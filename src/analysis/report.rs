@@ -311,28 +311,36 @@ pub fn run_drift_report_with_workspace(
         let base_groups = workspace.groups.get(inputs, Side::Baseline, seg).ok();
         mixes.push(segment_mix(seg, *role, &cur_groups, base_groups.as_deref()));
         let base_rows_all = base_groups.as_ref().map(|bg| (bg, bg.rows_by_group()));
-        let slices: Vec<(String, Vec<usize>, Option<Vec<usize>>)> = cur_groups
-            .values
+        // Each value's log rows are kept once (performance and latency read them too); the
+        // baseline rows only where the baseline has the value.
+        let first = segment_rows.len();
+        segment_rows.extend(
+            cur_groups
+                .values
+                .iter()
+                .zip(cur_groups.rows_by_group())
+                .map(|(value, rows)| SegmentSlice {
+                    segment: SegmentRef {
+                        column: (*seg).to_owned(),
+                        value: value.clone(),
+                    },
+                    role: *role,
+                    rows,
+                }),
+        );
+        let slices: Vec<_> = segment_rows[first..]
             .iter()
-            .zip(cur_groups.rows_by_group())
-            .map(|(value, rows)| {
+            .map(|s| {
+                let value = &s.segment.value;
                 let base_rows = base_rows_all
                     .as_ref()
-                    .and_then(|(bg, all)| bg.index_of(value).map(|i| all[i as usize].clone()));
-                (value.clone(), rows, base_rows)
+                    .and_then(|(bg, all)| bg.index_of(value).map(|i| &all[i as usize]));
+                (value, s.rows.as_slice(), base_rows)
             })
             .collect();
-        segment_rows.extend(slices.iter().map(|(value, rows, _)| SegmentSlice {
-            segment: SegmentRef {
-                column: (*seg).to_owned(),
-                value: value.clone(),
-            },
-            role: *role,
-            rows: rows.clone(),
-        }));
         let per_slice: Vec<Vec<FeatureDrift>> = slices
             .par_iter()
-            .map(|(value, rows, base_rows)| {
+            .map(|&(value, rows, base_rows)| {
                 let segment = SegmentRef {
                     column: (*seg).to_owned(),
                     value: value.clone(),

@@ -1190,6 +1190,69 @@ mod tests {
         }
     }
 
+    /// Property: for random data and random splits into several parts, merging the parts'
+    /// profiles in any order gives the profile of the whole — numeric and categorical.
+    #[test]
+    fn merging_any_split_equals_profiling_the_union() {
+        let mut seed = 37;
+        for round in 0..40 {
+            let n = 50 + (lcg(&mut seed) * 3000.0) as usize;
+            let base: Vec<f64> = (0..500).map(|_| lcg(&mut seed) * 10.0).collect();
+            let grid = Grid::new(&sorted(&base), &[2.0, 7.5], 16 + round * 8);
+            let values: Vec<Option<f64>> = (0..n)
+                .map(|_| match (lcg(&mut seed) * 20.0) as u32 {
+                    0 => None,
+                    1 => Some(f64::INFINITY),
+                    _ => Some(lcg(&mut seed) * 14.0 - 2.0),
+                })
+                .collect();
+            let codes: Vec<Option<u32>> = (0..n)
+                .map(|_| (lcg(&mut seed) > 0.1).then(|| (lcg(&mut seed) * 7.0) as u32))
+                .collect();
+            let mut cuts: Vec<usize> = (0..(1 + round % 5))
+                .map(|_| (lcg(&mut seed) * n as f64) as usize)
+                .collect();
+            cuts.extend([0, n]);
+            cuts.sort_unstable();
+            let mut whole = NumericProfile::empty(&grid);
+            let mut whole_c = CategoricalProfile::empty(7);
+            for (v, c) in values.iter().zip(&codes) {
+                whole.update(&grid, *v);
+                whole_c.update(*c);
+            }
+            // Parts merged last to first: the order must not matter.
+            let mut merged = NumericProfile::empty(&grid);
+            let mut merged_c = CategoricalProfile::empty(7);
+            for w in cuts.windows(2).rev() {
+                let mut part = NumericProfile::empty(&grid);
+                let mut part_c = CategoricalProfile::empty(7);
+                for i in w[0]..w[1] {
+                    part.update(&grid, values[i]);
+                    part_c.update(codes[i]);
+                }
+                merged.merge(&part);
+                merged_c.merge(&part_c);
+            }
+            assert_eq!(merged.counts, whole.counts, "round {round}");
+            assert_eq!(
+                (
+                    merged.rows,
+                    merged.missing,
+                    merged.non_finite,
+                    merged.values
+                ),
+                (whole.rows, whole.missing, whole.non_finite, whole.values)
+            );
+            assert_eq!((merged.min, merged.max), (whole.min, whole.max));
+            assert!((merged.mean - whole.mean).abs() <= 1e-12 * whole.mean.abs().max(1.0));
+            assert!((merged.m2 - whole.m2).abs() <= 1e-9 * whole.m2.max(1.0));
+            for (a, b) in merged.sums.iter().zip(&whole.sums) {
+                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0));
+            }
+            assert_eq!(merged_c, whole_c, "round {round}");
+        }
+    }
+
     #[test]
     fn a_value_on_a_cut_falls_in_the_bin_above() {
         let grid = Grid::new(&[0.0, 1.0, 2.0, 3.0], &[1.5], 10);

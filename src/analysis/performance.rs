@@ -190,7 +190,12 @@ pub(crate) fn run_performance(
     };
     let positive = positive_class(&cur.label);
     let all: Vec<usize> = (0..cur.label.len()).collect();
-    let overall = metrics(&cur, &all, task, positive.as_deref());
+    let binary = match (task, positive.as_deref()) {
+        (Task::Classification, Some(pos)) => Some(BinaryRows::of(&cur, pos)),
+        _ => None,
+    };
+    let binary = binary.as_ref();
+    let overall = metrics(&cur, &all, task, positive.as_deref(), binary);
     let labelled = cur.label.iter().filter(|l| l.is_some()).count();
     let baseline = base.as_ref().map(|b| {
         metrics(
@@ -198,6 +203,7 @@ pub(crate) fn run_performance(
             &(0..b.label.len()).collect::<Vec<_>>(),
             task,
             positive.as_deref(),
+            None,
         )
     });
 
@@ -206,7 +212,7 @@ pub(crate) fn run_performance(
         .map(|s| SliceMetrics {
             segment: Some(s.segment.clone()),
             window: None,
-            metrics: metrics(&cur, &s.rows, task, positive.as_deref()),
+            metrics: metrics(&cur, &s.rows, task, positive.as_deref(), binary),
         })
         .collect();
     if let Some((_, window_rows)) = windows {
@@ -216,7 +222,7 @@ pub(crate) fn run_performance(
             .map(|(i, rows)| SliceMetrics {
                 segment: None,
                 window: Some(i),
-                metrics: metrics(&cur, rows, task, positive.as_deref()),
+                metrics: metrics(&cur, rows, task, positive.as_deref(), binary),
             })
             .collect();
         slices.extend(per_window);
@@ -385,15 +391,103 @@ pub fn regression_metrics(truth: &[Option<f64>], predicted: &[Option<f64>]) -> M
     regression(&side, &rows)
 }
 
-fn metrics(s: &Side, rows: &[usize], task: Task, positive: Option<&str>) -> Metrics {
-    match task {
-        Task::Classification => classification(s, rows, positive),
-        Task::Regression => regression(s, rows),
+fn metrics(
+    s: &Side,
+    rows: &[usize],
+    task: Task,
+    positive: Option<&str>,
+    binary: Option<&BinaryRows>,
+) -> Metrics {
+    match (task, binary) {
+        (Task::Classification, Some(b)) => binary_classification(s, b, rows),
+        (Task::Classification, None) => classification(s, rows, positive),
+        (Task::Regression, _) => regression(s, rows),
     }
 }
 
 fn ratio(a: usize, b: usize) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// Per row, for two classes: whether label and prediction are both there, whether each is the
+/// positive class, and the score when there is one — the string comparisons done once per row
+/// instead of once per slice the row is in.
+struct BinaryRows {
+    both: Vec<bool>,
+    correct: Vec<bool>,
+    pos_label: Vec<bool>,
+    pos_pred: Vec<bool>,
+}
+
+impl BinaryRows {
+    fn of(s: &Side, positive: &str) -> Self {
+        let n = s.label.len();
+        let mut out = Self {
+            both: vec![false; n],
+            correct: vec![false; n],
+            pos_label: vec![false; n],
+            pos_pred: vec![false; n],
+        };
+        for r in 0..n {
+            if let (Some(Some(l)), Some(Some(p))) = (s.label.get(r), s.pred.get(r)) {
+                out.both[r] = true;
+                out.correct[r] = l == p;
+                out.pos_label[r] = &**l == positive;
+                out.pos_pred[r] = &**p == positive;
+            }
+        }
+        out
+    }
+}
+
+/// [`classification`] for two classes from [`BinaryRows`]: the same counts and the same sums
+/// in the same order, so the same numbers.
+fn binary_classification(s: &Side, b: &BinaryRows, rows: &[usize]) -> Metrics {
+    let (mut n, mut correct, mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut scored: Vec<(bool, f64)> = Vec::new();
+    for &r in rows {
+        if !b.both.get(r).copied().unwrap_or(false) {
+            continue;
+        }
+        n += 1;
+        let (l, p) = (b.pos_label[r], b.pos_pred[r]);
+        correct += usize::from(b.correct[r]);
+        tp += usize::from(l && p);
+        fp += usize::from(!l && p);
+        fneg += usize::from(l && !p);
+        if let Some(sc) = s.score.as_ref().and_then(|v| v.get(r).copied().flatten()) {
+            scored.push((l, sc));
+        }
+    }
+    let mut m = Metrics {
+        rows: n,
+        accuracy: ratio(correct, n),
+        ..Metrics::default()
+    };
+    m.positives = Some(tp + fneg);
+    m.predicted_positives = Some(tp + fp);
+    m.precision = ratio(tp, tp + fp);
+    m.recall = ratio(tp, tp + fneg);
+    m.f1 = ratio(2 * tp, 2 * tp + fp + fneg);
+    m.roc_auc = roc_auc(&scored);
+    m.log_loss = log_loss(&scored);
+    m
+}
+
+/// Mean log loss of positive-class scores, clipped as scikit-learn clips them.
+fn log_loss(scored: &[(bool, f64)]) -> Option<f64> {
+    if scored.is_empty() {
+        return None;
+    }
+    let eps = f64::EPSILON;
+    let losses: Vec<f64> = scored
+        .iter()
+        .map(|(y, p)| {
+            let p = p.clamp(eps, 1.0 - eps);
+            if *y { -p.ln() } else { -(1.0 - p).ln() }
+        })
+        .collect();
+    Some(summary::mean(&losses))
 }
 
 fn classification(s: &Side, rows: &[usize], positive: Option<&str>) -> Metrics {
@@ -455,17 +549,7 @@ fn classification(s: &Side, rows: &[usize], positive: Option<&str>) -> Metrics {
             .filter_map(|(l, _, sc)| sc.map(|sc| (*l == pos, sc)))
             .collect();
         m.roc_auc = roc_auc(&scored);
-        if !scored.is_empty() {
-            let eps = f64::EPSILON;
-            let losses: Vec<f64> = scored
-                .iter()
-                .map(|(y, p)| {
-                    let p = p.clamp(eps, 1.0 - eps);
-                    if *y { -p.ln() } else { -(1.0 - p).ln() }
-                })
-                .collect();
-            m.log_loss = Some(summary::mean(&losses));
-        }
+        m.log_loss = log_loss(&scored);
     }
     m
 }
@@ -537,6 +621,43 @@ fn regression(s: &Side, rows: &[usize]) -> Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_class_metrics_from_per_row_flags_equal_the_general_path() {
+        let mut seed = 41u64;
+        let mut u = move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let class = |x: f64| -> Option<Arc<str>> {
+            if x < 0.1 {
+                None
+            } else if x < 0.6 {
+                Some(Arc::from("0"))
+            } else {
+                Some(Arc::from("1"))
+            }
+        };
+        let n = 5000;
+        let side = Side {
+            label: (0..n).map(|_| class(u())).collect(),
+            pred: (0..n).map(|_| class(u())).collect(),
+            label_num: Vec::new(),
+            pred_num: Vec::new(),
+            score: Some((0..n).map(|_| (u() > 0.05).then(&mut u)).collect()),
+        };
+        let binary = BinaryRows::of(&side, "1");
+        for step in [1usize, 3, 7, 50] {
+            let rows: Vec<usize> = (0..n).step_by(step).collect();
+            assert_eq!(
+                binary_classification(&side, &binary, &rows),
+                classification(&side, &rows, Some("1")),
+                "every {step}th row"
+            );
+        }
+    }
 
     #[test]
     fn auc_counts_ties_half() {

@@ -238,7 +238,17 @@ fn ks_windows_are_refined_from_the_rows_where_the_profile_cannot_decide() {
             "window {}: KS verdict",
             win.index
         );
+        // Where the window's p-value is an interval, the rows' p-value lies in it.
+        if let Some(Some([lo, hi])) = amount.score_intervals.get(win.index) {
+            let p = d.score.unwrap();
+            assert!(
+                *lo <= p * (1.0 + 1e-9) && p <= hi * (1.0 + 1e-9),
+                "window {}: p {p} outside [{lo}, {hi}]",
+                win.index
+            );
+        }
     }
+    assert_eq!(amount.score_intervals.len(), w.windows.len());
 }
 
 /// Every statistic of one entry from profiles against the same comparison by the rows.

@@ -80,6 +80,10 @@ pub struct Window {
     pub rows: usize,
 }
 
+fn all_exact(intervals: &[Option<[f64; 2]>]) -> bool {
+    intervals.iter().all(Option::is_none)
+}
+
 /// One column over the windows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSeries {
@@ -92,6 +96,11 @@ pub struct ColumnSeries {
     pub data_threshold: Option<f64>,
     /// Score per window (`None`: too few rows in that window for a verdict).
     pub scores: Vec<Option<f64>>,
+    /// Per window, `[lo, hi]` where the score is known only to lie in an interval (from the
+    /// window's profile; the verdict is given only when the interval is on one side of the
+    /// threshold); absent when every score is exact.
+    #[serde(default, skip_serializing_if = "all_exact")]
+    pub score_intervals: Vec<Option<[f64; 2]>>,
     pub null_rates: Vec<f64>,
     /// Over the method's (fixed) threshold, per window.
     pub drifted: Vec<bool>,
@@ -343,6 +352,10 @@ pub(crate) fn run_windows(
                 .iter()
                 .map(|d| if d.note.is_none() { d.score } else { None })
                 .collect();
+            let score_intervals: Vec<Option<[f64; 2]>> = results
+                .iter()
+                .map(|d| d.score_interval.filter(|_| d.note.is_none()))
+                .collect();
             let drifted: Vec<bool> = scores
                 .iter()
                 .map(|s| s.is_some_and(|s| over(method, s, threshold)))
@@ -368,6 +381,7 @@ pub(crate) fn run_windows(
                 drifted,
                 over_data_threshold: over_data,
                 scores,
+                score_intervals,
             }
         })
         .collect();

@@ -4,8 +4,8 @@
 
 use polars::prelude::*;
 
-/// Numeric values of a column, one per row; `None` for missing (null or NaN).
-pub fn numeric_values(frame: &DataFrame, column: &str) -> PolarsResult<Vec<Option<f64>>> {
+/// A column as 64-bit floats: times as their physical integers, booleans as 0/1.
+fn as_floats(frame: &DataFrame, column: &str) -> PolarsResult<Float64Chunked> {
     let series = frame.column(column)?.as_materialized_series();
     let physical = match series.dtype() {
         DataType::Datetime(_, _) | DataType::Date | DataType::Duration(_) => {
@@ -14,9 +14,12 @@ pub fn numeric_values(frame: &DataFrame, column: &str) -> PolarsResult<Vec<Optio
         DataType::Boolean => series.cast(&DataType::UInt8)?,
         _ => series.clone(),
     };
-    let floats = physical.cast(&DataType::Float64)?;
-    Ok(floats
-        .f64()?
+    Ok(physical.cast(&DataType::Float64)?.f64()?.clone())
+}
+
+/// Numeric values of a column, one per row; `None` for missing (null or NaN).
+pub fn numeric_values(frame: &DataFrame, column: &str) -> PolarsResult<Vec<Option<f64>>> {
+    Ok(as_floats(frame, column)?
         .iter()
         .map(|v| v.filter(|x| !x.is_nan()))
         .collect())
@@ -62,18 +65,8 @@ impl Values {
 
 /// A numeric column as [`Values`], read straight into the NaN-for-missing form.
 pub fn numeric_column(frame: &DataFrame, column: &str) -> PolarsResult<Values> {
-    let series = frame.column(column)?.as_materialized_series();
-    let physical = match series.dtype() {
-        DataType::Datetime(_, _) | DataType::Date | DataType::Duration(_) => {
-            series.to_physical_repr().into_owned()
-        }
-        DataType::Boolean => series.cast(&DataType::UInt8)?,
-        _ => series.clone(),
-    };
-    let floats = physical.cast(&DataType::Float64)?;
     Ok(Values(
-        floats
-            .f64()?
+        as_floats(frame, column)?
             .iter()
             .map(|v| v.unwrap_or(f64::NAN))
             .collect(),

@@ -182,6 +182,18 @@ impl CellIndex {
         )
     }
 
+    /// The same tuples with time dropped: one cell per tuple.
+    pub fn untimed(&self) -> Self {
+        let slots = self.slots.max(1) as u32;
+        Self {
+            segments: self.segments.clone(),
+            tuples: self.tuples.clone(),
+            slots: 1,
+            folded: self.folded.clone(),
+            cell_of_row: self.cell_of_row.iter().map(|&c| c / slots).collect(),
+        }
+    }
+
     /// Builds the index from each segment column's row groups and each row's time slot.
     pub fn build(
         segments: Vec<(String, Arc<Groups>)>,
@@ -725,7 +737,6 @@ pub fn quantiles(p: &ColumnProfile, grid: Option<&ColumnGrid>, qs: &[f64]) -> Op
 /// One comparison of the report's entries, on the untimed level: the log tuples of the current
 /// side, the baseline tuples of the reference (`None`: the whole baseline) and the key of the
 /// reference's own bins (`None`: the whole baseline's).
-#[derive(Clone)]
 pub(crate) struct EntryRequest {
     pub current: Vec<bool>,
     pub reference: Option<Vec<bool>>,
@@ -741,7 +752,7 @@ pub(crate) fn exact_entries(
     p: &Prepared,
     column: usize,
     (level, whole_sorted): (super::workspace::Level, Option<&[f64]>),
-    requests: &[EntryRequest],
+    requests: &[&EntryRequest],
     settings: &DriftSettings,
 ) -> Vec<Option<ColumnDrift>> {
     let grid = level.grids.get(column).and_then(Option::as_ref);

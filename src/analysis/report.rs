@@ -548,7 +548,7 @@ fn entries_from_profiles(ws: &Workspace) -> Vec<ColumnEntries> {
                 .iter()
                 .filter(|(key, _, _)| key.as_ref().is_none_or(|(seg, _)| *seg != p.name))
                 .collect();
-            let requests: Vec<EntryRequest> = mine.iter().map(|(_, _, r)| r.clone()).collect();
+            let requests: Vec<&EntryRequest> = mine.iter().map(|(_, _, r)| r).collect();
             let whole_sorted = match ws.whole.get(i) {
                 Some(PreparedRef::Numeric(r)) => Some(r.sorted.as_slice()),
                 _ => None,

@@ -410,9 +410,7 @@ impl Cells {
             None => self.timed(),
         }
     }
-}
 
-impl Cells {
     fn build(
         inputs: &Inputs,
         prepared: &[Prepared],
@@ -499,9 +497,18 @@ impl Cells {
         // The untimed level: one cell per tuple, so a finer grid fits. When it is finer than the
         // timed one, the timed grid is coarsened from it (its edges a subset), and one pass with
         // one lookup per value profiles both levels.
+        // Its index follows from the timed one (same tuples, time dropped) unless the timed one
+        // had to fold a segment column.
+        let untimed_of = |timed: &CellIndex, side: Side, rows: usize| {
+            if timed.folded.is_empty() {
+                timed.untimed()
+            } else {
+                CellIndex::build(groups_of(side), &vec![0; rows], 1)
+            }
+        };
         let fine_index = (
-            CellIndex::build(groups_of(Side::Log), &vec![0; n_log], 1),
-            CellIndex::build(groups_of(Side::Baseline), &vec![0; n_base], 1),
+            untimed_of(&log_index, Side::Log, n_log),
+            untimed_of(&base_index, Side::Baseline, n_base),
         );
         let fine_edges =
             profiles::max_edges_for(fine_index.0.cells() + fine_index.1.cells(), numeric);

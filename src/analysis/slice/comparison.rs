@@ -1,0 +1,347 @@
+//! Slice A against slice B, every analysed column, from the cell profiles or the rows.
+
+use super::*;
+
+/// Points of an empirical CDF, thinned to at most a few hundred steps for drawing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ecdf {
+    /// (value, share of values ≤ value), ascending.
+    pub points: Vec<[f64; 2]>,
+}
+
+const ECDF_POINTS: usize = 400;
+
+impl Ecdf {
+    /// From a profile: the cumulative share at the end of its slots (the grid's edges), thinned
+    /// the same way.
+    fn of_profile(grid: &Grid, p: &NumericProfile) -> Self {
+        let n = p.n();
+        if n == 0 {
+            return Self::default();
+        }
+        let step = 1.0 / ECDF_POINTS as f64;
+        let mut points = vec![[p.min, 0.0]];
+        let (mut seen, mut next) = (0u64, step);
+        for (slot, &c) in p.counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            seen += c;
+            let share = seen as f64 / n as f64;
+            if share >= next || seen == n {
+                let (_, hi) = grid.bounds(slot);
+                points.push([hi.min(p.max), share]);
+                next = share + step;
+            }
+        }
+        Self { points }
+    }
+
+    fn of_sorted(sorted: &[f64]) -> Self {
+        let n = sorted.len();
+        if n == 0 {
+            return Self::default();
+        }
+        let step = n.div_ceil(ECDF_POINTS).max(1);
+        let mut points: Vec<[f64; 2]> = (step - 1..n)
+            .step_by(step)
+            .map(|i| [sorted[i], (i + 1) as f64 / n as f64])
+            .collect();
+        if points.last().is_none_or(|p| p[1] < 1.0) {
+            points.push([sorted[n - 1], 1.0]);
+        }
+        points.insert(0, [sorted[0], 0.0]);
+        Self { points }
+    }
+}
+
+/// One column of a slice comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SliceColumn {
+    pub role: Role,
+    pub drift: ColumnDrift,
+    /// Numeric columns: the ECDF of B (reference) and of A.
+    pub ecdf: Option<(Ecdf, Ecdf)>,
+}
+
+/// Every analysed column of slice A measured against slice B.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SliceComparison {
+    pub a: SliceDef,
+    pub b: SliceDef,
+    pub a_rows: usize,
+    pub b_rows: usize,
+    /// Ranked: drifted first, then by how far over its threshold.
+    pub columns: Vec<SliceColumn>,
+    /// Columns a predicate constrains are left out (their drift is the slice's definition).
+    pub left_out: Vec<String>,
+    pub drifted_features: usize,
+    pub features: usize,
+}
+
+impl SliceComparison {
+    pub fn column(&self, name: &str) -> Option<&SliceColumn> {
+        self.columns.iter().find(|c| c.drift.column == name)
+    }
+
+    /// "3 of 9 features drift between A and B".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} of {} features drift: {} ({} rows) against {} ({} rows)",
+            self.drifted_features,
+            self.features,
+            self.a.describe(),
+            crate::format::group_thousands(self.a_rows),
+            self.b.describe(),
+            crate::format::group_thousands(self.b_rows),
+        )
+    }
+}
+
+/// Drift of every analysed column of slice `a` against slice `b` (the reference). `None` when
+/// cancelled.
+pub fn compare(
+    ws: &Workspace,
+    inputs: &Inputs,
+    a: &SliceDef,
+    b: &SliceDef,
+    state: &JobState,
+) -> Result<Option<SliceComparison>, String> {
+    compare_on(ws, inputs, (a, b), true, state)
+}
+
+/// [`compare`] from the rows alone, never the cell profiles: the slow path `compare` falls back
+/// to, and the independent check that the profiles give the rows' numbers.
+pub fn compare_rows(
+    ws: &Workspace,
+    inputs: &Inputs,
+    a: &SliceDef,
+    b: &SliceDef,
+    state: &JobState,
+) -> Result<Option<SliceComparison>, String> {
+    compare_on(ws, inputs, (a, b), false, state)
+}
+
+fn compare_on(
+    ws: &Workspace,
+    inputs: &Inputs,
+    (a, b): (&SliceDef, &SliceDef),
+    profiles: bool,
+    state: &JobState,
+) -> Result<Option<SliceComparison>, String> {
+    let a_rows = slice_rows_cached(inputs, a, &ws.groups)?;
+    let b_rows = slice_rows_cached(inputs, b, &ws.groups)?;
+    let count = |side: Side, rows: &Option<Vec<usize>>| {
+        rows.as_ref()
+            .map_or_else(|| table(inputs, side).rows(), Vec::len)
+    };
+    let constrained: BTreeSet<&str> = a
+        .predicates
+        .iter()
+        .chain(&b.predicates)
+        .filter_map(Predicate::column)
+        .collect();
+    state.stage("comparing slices", ws.prepared.len() as u64);
+    let settings = &ws.settings;
+    let from_cells = profiles
+        .then(|| {
+            compare_from_profiles(
+                ws,
+                (a, a_rows.as_deref()),
+                (b, b_rows.as_deref()),
+                &constrained,
+                state,
+            )
+        })
+        .flatten();
+    let mut columns: Vec<SliceColumn> = match from_cells {
+        Some(columns) => columns,
+        None => ws
+            .prepared
+            .par_iter()
+            .zip(&ws.whole)
+            .filter(|(p, _)| !constrained.contains(p.name.as_str()))
+            .filter_map(|(p, whole)| {
+                if state.is_cancelled() {
+                    return None;
+                }
+                let own;
+                let reference = if b.side == Side::Baseline && b_rows.is_none() {
+                    whole
+                } else {
+                    own = p.reference_on(b.side, b_rows.as_deref(), settings);
+                    &own
+                };
+                let out = match reference {
+                    PreparedRef::Numeric(r) => {
+                        let values = p.values_on(a.side, a_rows.as_deref());
+                        let sample = drift::NumericSample::new(&values);
+                        let d = drift::numeric_drift_sample(&p.name, r, &sample, settings);
+                        SliceColumn {
+                            role: p.role,
+                            drift: d,
+                            ecdf: Some((
+                                Ecdf::of_sorted(&r.sorted),
+                                Ecdf::of_sorted(&sample.sorted),
+                            )),
+                        }
+                    }
+                    PreparedRef::Categorical(_) => SliceColumn {
+                        role: p.role,
+                        drift: p.drift_on(reference, a.side, a_rows.as_deref(), settings),
+                        ecdf: None,
+                    },
+                };
+                state.advance(1);
+                Some(out)
+            })
+            .collect(),
+    };
+    if state.is_cancelled() {
+        return Ok(None);
+    }
+    rank(&mut columns);
+    let features: Vec<&SliceColumn> = columns.iter().filter(|c| c.role == Role::Feature).collect();
+    Ok(Some(SliceComparison {
+        a_rows: count(a.side, &a_rows),
+        b_rows: count(b.side, &b_rows),
+        a: a.clone(),
+        b: b.clone(),
+        drifted_features: features.iter().filter(|c| c.drift.drifted).count(),
+        features: features.len(),
+        left_out: ws
+            .prepared
+            .iter()
+            .filter(|p| constrained.contains(p.name.as_str()))
+            .map(|p| p.name.clone())
+            .collect(),
+        columns,
+    }))
+}
+
+/// Every column of [`compare`] from the cell profiles, when slice A is a union of log cells and
+/// B is the whole baseline or one baseline segment value (whose bins the grid holds): the merged
+/// profiles, made exact by one gathering pass over the slices' rows — the numbers the report
+/// gives for the same rows. `None` when the cells cannot answer.
+fn compare_from_profiles(
+    ws: &Workspace,
+    (a, a_rows): (&SliceDef, Option<&[usize]>),
+    (b, b_rows): (&SliceDef, Option<&[usize]>),
+    constrained: &BTreeSet<&str>,
+    state: &JobState,
+) -> Option<Vec<SliceColumn>> {
+    let all = ws.cells.as_ref()?;
+    let settings = &ws.settings;
+    if settings.preset == drift::Preset::Evidently
+        || a.side != Side::Log
+        || b.side != Side::Baseline
+    {
+        return None;
+    }
+    // Over the whole time range the untimed level's finer grid answers; a time range needs
+    // the windows' cells.
+    let (cells, keep_slots) = match a.time() {
+        None => {
+            let level = all.untimed();
+            (level, vec![true; level.log.index.slots])
+        }
+        Some(_) => (all.timed(), slots_of(all, a)?),
+    };
+    let log = cells.log;
+    let keep_tuples = tuples_of(&log.index, a)?;
+    // B: the whole baseline, or one value of one segment column.
+    let segment = match b.predicates.as_slice() {
+        [] => None,
+        [Predicate::OneOf { column, values }] if values.len() == 1 => {
+            Some((column.clone(), values[0].clone()))
+        }
+        _ => return None,
+    };
+    let base = cells.baseline;
+    let base_tuples = match &segment {
+        None => None,
+        Some((column, value)) => Some(
+            base.index
+                .tuples_where(column, std::slice::from_ref(value))?,
+        ),
+    };
+    let columns: Option<Vec<SliceColumn>> = ws
+        .prepared
+        .par_iter()
+        .enumerate()
+        .filter(|(_, p)| !constrained.contains(p.name.as_str()))
+        .map(|(i, p)| {
+            if state.is_cancelled() {
+                return None;
+            }
+            let grid = cells.grids[i].as_ref();
+            let current = log.merged(i, |t, s| keep_tuples[t] && keep_slots[s])?;
+            let (reference, bins) = match (&base_tuples, &segment) {
+                (Some(keep), Some(key)) => (
+                    base.merged(i, |t, _| keep[t])?,
+                    match grid {
+                        Some(g) => Some(g.segments.get(key)?),
+                        None => None,
+                    },
+                ),
+                _ => (cells.whole_baseline[i].clone()?, None),
+            };
+            // The whole baseline's values are sorted in its reference already.
+            let reference_values = match (&segment, &ws.whole[i]) {
+                (None, PreparedRef::Numeric(r)) => profiles::ReferenceValues::Sorted(&r.sorted),
+                _ => profiles::ReferenceValues::Rows(b_rows),
+            };
+            let drift = profiles::drift_exact(
+                p,
+                grid,
+                bins,
+                &reference,
+                &current,
+                reference_values,
+                a_rows,
+                settings,
+            );
+            if drift.undecided() {
+                return None;
+            }
+            let ecdf = match (&reference, &current, grid) {
+                (
+                    profiles::ColumnProfile::Numeric(r),
+                    profiles::ColumnProfile::Numeric(c),
+                    Some(g),
+                ) => Some((Ecdf::of_profile(&g.grid, r), Ecdf::of_profile(&g.grid, c))),
+                _ => None,
+            };
+            state.advance(1);
+            Some(SliceColumn {
+                role: p.role,
+                drift,
+                ecdf,
+            })
+        })
+        .collect();
+    columns
+}
+
+fn rank(columns: &mut [SliceColumn]) {
+    columns.sort_by(|x, y| {
+        y.drift
+            .drifted
+            .cmp(&x.drift.drifted)
+            .then(severity(&y.drift).total_cmp(&severity(&x.drift)))
+    });
+}
+
+/// How far a score is over its threshold on one scale for every method: 1 at the threshold,
+/// 0 for no difference, larger is worse (p-values on a log scale). `None` without a verdict.
+pub fn severity(d: &ColumnDrift) -> f64 {
+    let Some(s) = d.score else { return -1.0 };
+    if d.lower_is_drift {
+        let t = d.threshold.clamp(1e-300, 1.0 - 1e-12);
+        s.max(1e-300).ln() / t.ln()
+    } else if d.threshold > 0.0 {
+        s / d.threshold
+    } else {
+        s
+    }
+}

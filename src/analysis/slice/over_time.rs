@@ -1,0 +1,251 @@
+//! One column over the windows within a slice, overall and per segment value.
+
+use super::*;
+
+/// One line of a timeline: a column's drift score and missing share per window, for some rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineLine {
+    /// "all rows" or "region = us-west".
+    pub label: String,
+    pub scores: Vec<Option<f64>>,
+    pub null_rates: Vec<Option<f64>>,
+    pub rows: Vec<usize>,
+}
+
+/// One column over time within a slice, overall and per segment value, with what else moves over
+/// time: the score's distribution and latency.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub column: String,
+    pub within: SliceDef,
+    pub windows: Vec<Window>,
+    pub method: String,
+    pub lower_is_drift: bool,
+    pub lines: Vec<TimelineLine>,
+    /// The score column's 10th, 50th and 90th percentiles per window.
+    pub score_column: Option<String>,
+    pub score_quantiles: Vec<Option<[f64; 3]>>,
+    /// Latency p50 and p95 per window.
+    pub latency_column: Option<String>,
+    pub latency: Vec<Option<[f64; 2]>>,
+}
+
+/// At most this many segment values get their own line (the largest ones).
+const TIMELINE_SEGMENTS: usize = 8;
+
+/// `column` per window within the log slice `within` (its time range ignored: the timeline shows
+/// every window), overall and for the largest values of `segment`.
+pub fn timeline(
+    ws: &Workspace,
+    inputs: &Inputs,
+    spec: &WindowSpec,
+    column: &str,
+    within: &SliceDef,
+    segment: Option<&str>,
+    state: &JobState,
+) -> Result<Option<Timeline>, String> {
+    let Some(i) = ws.prepared.iter().position(|p| p.name == column) else {
+        return Err(format!("`{column}` is not an analysed column"));
+    };
+    let (p, whole) = (&ws.prepared[i], &ws.whole[i]);
+    let own;
+    let assignment = match ws.cells.as_ref().and_then(|c| c.windows.as_ref()) {
+        Some(a) if ws.window.as_ref() == Some(spec) => a,
+        _ => {
+            own = windows::assign_windows(inputs, spec)?;
+            &own
+        }
+    };
+    let (assigned, windows) = (&assignment.assigned, assignment.windows.clone());
+    let within = within.without_time();
+    let inside = slice_rows_cached(inputs, &within, &ws.groups)?;
+    let mut per_window = vec![Vec::new(); windows.len()];
+    let mut push = |row: usize| {
+        if let Some(w) = assigned[row] {
+            per_window[w].push(row);
+        }
+    };
+    match &inside {
+        Some(rows) => rows.iter().copied().for_each(&mut push),
+        None => (0..assigned.len()).for_each(&mut push),
+    }
+    state.stage(format!("{column} over time"), 0);
+    let settings = &ws.settings;
+    // From the cell profiles when the windows are the workspace's and the slice is a union of
+    // cells; from the rows otherwise.
+    let profiled = ws
+        .cells
+        .as_ref()
+        .filter(|c| c.windows.is_some() && ws.window.as_ref() == Some(spec))
+        .and_then(|c| Some((c, tuples_of(&c.log.index, &within)?)));
+    let from_rows = |label: String, rows_per_window: &[Vec<usize>]| {
+        let results: Vec<ColumnDrift> = rows_per_window
+            .par_iter()
+            .map(|rows| p.drift(whole, Some(rows), settings))
+            .collect();
+        TimelineLine {
+            label,
+            scores: results
+                .iter()
+                .map(|d| d.score.filter(|_| d.note.is_none()))
+                .collect(),
+            null_rates: results
+                .iter()
+                .zip(rows_per_window)
+                .map(|(d, r)| (!r.is_empty()).then_some(d.stats.null_rate_current))
+                .collect(),
+            rows: rows_per_window.iter().map(Vec::len).collect(),
+        }
+    };
+    let from_profiles = |label: String, keep: &[bool]| {
+        let (c, _) = profiled.as_ref()?;
+        let whole_baseline = c.whole_baseline[i].as_ref()?;
+        let per_slot = c.log.per_slot(i, keep);
+        let grid = c.grids[i].as_ref();
+        let results: Vec<(ColumnDrift, u64)> = per_slot
+            .iter()
+            .take(windows.len())
+            .map(|cur| {
+                (
+                    profiles::drift_from_profiles(p, grid, None, whole_baseline, cur, settings),
+                    cur.rows(),
+                )
+            })
+            .collect();
+        Some(TimelineLine {
+            label,
+            scores: results
+                .iter()
+                .map(|(d, _)| d.score.filter(|_| d.note.is_none()))
+                .collect(),
+            null_rates: results
+                .iter()
+                .map(|(d, r)| (*r > 0).then_some(d.stats.null_rate_current))
+                .collect(),
+            rows: results.iter().map(|(_, r)| *r as usize).collect(),
+        })
+    };
+    let mut lines = vec![match &profiled {
+        Some((_, keep)) => from_profiles("all rows".to_owned(), keep)
+            .unwrap_or_else(|| from_rows("all rows".to_owned(), &per_window)),
+        None => from_rows("all rows".to_owned(), &per_window),
+    }];
+    let (method, _) = settings.verdict_rule(column, p.kind());
+    if let Some(seg) = segment.filter(|s| *s != column) {
+        let log = &inputs.current.frame;
+        if log.column(seg).is_err() {
+            return Err(no_column(inputs, Side::Log, seg));
+        }
+        let groups = ws.groups.get(inputs, Side::Log, seg)?;
+        let by_cells = profiled.as_ref().and_then(|(c, keep)| {
+            let k = c.log.index.segments.iter().position(|s| s == seg)?;
+            Some((c, keep, k))
+        });
+        if let Some((c, keep, k)) = by_cells {
+            let per_value: Vec<Vec<bool>> = groups
+                .values
+                .iter()
+                .map(|v| {
+                    c.log
+                        .index
+                        .tuples
+                        .iter()
+                        .zip(keep.iter())
+                        .map(|(t, &kept)| kept && t[k].as_deref() == Some(v.as_str()))
+                        .collect()
+                })
+                .collect();
+            let mut built: Vec<TimelineLine> = Vec::new();
+            for (g, keep_v) in per_value.iter().enumerate() {
+                if state.is_cancelled() {
+                    return Ok(None);
+                }
+                if let Some(l) = from_profiles(format!("{seg} = {}", groups.values[g]), keep_v) {
+                    built.push(l);
+                }
+            }
+            built.sort_by_key(|l| std::cmp::Reverse(l.rows.iter().sum::<usize>()));
+            lines.extend(built.into_iter().take(TIMELINE_SEGMENTS));
+        } else {
+            let mut split: Vec<Vec<Vec<usize>>> =
+                vec![vec![Vec::new(); windows.len()]; groups.values.len()];
+            for (w, rows) in per_window.iter().enumerate() {
+                for &r in rows {
+                    if let Some(g) = groups.row_group[r] {
+                        split[g as usize][w].push(r);
+                    }
+                }
+            }
+            let mut order: Vec<usize> = (0..groups.values.len()).collect();
+            let size = |g: usize| split[g].iter().map(Vec::len).sum::<usize>();
+            order.sort_by_key(|&g| std::cmp::Reverse(size(g)));
+            for g in order.into_iter().take(TIMELINE_SEGMENTS) {
+                if state.is_cancelled() {
+                    return Ok(None);
+                }
+                lines.push(from_rows(
+                    format!("{seg} = {}", groups.values[g]),
+                    &split[g],
+                ));
+            }
+        }
+    }
+    let numeric_per_window = |col: &str| -> Option<Vec<Vec<f64>>> {
+        let values = columns::numeric_values(&inputs.current.frame, col).ok()?;
+        Some(
+            per_window
+                .iter()
+                .map(|rows| sorted(&rows.iter().filter_map(|&r| values[r]).collect::<Vec<_>>()))
+                .collect(),
+        )
+    };
+    let score_column = inputs
+        .roles
+        .with_role(Role::Score)
+        .first()
+        .map(|s| (*s).to_owned());
+    let score_quantiles = score_column
+        .as_deref()
+        .and_then(numeric_per_window)
+        .map(|w| {
+            w.iter()
+                .map(|s| {
+                    Some([
+                        quantile_sorted(s, 0.1)?,
+                        quantile_sorted(s, 0.5)?,
+                        quantile_sorted(s, 0.9)?,
+                    ])
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let latency_column = inputs
+        .roles
+        .with_role(Role::Latency)
+        .first()
+        .map(|s| (*s).to_owned());
+    let latency = latency_column
+        .as_deref()
+        .and_then(numeric_per_window)
+        .map(|w| {
+            w.iter()
+                .map(|s| Some([quantile_sorted(s, 0.5)?, quantile_sorted(s, 0.95)?]))
+                .collect()
+        })
+        .unwrap_or_default();
+    if state.is_cancelled() {
+        return Ok(None);
+    }
+    Ok(Some(Timeline {
+        column: column.to_owned(),
+        within,
+        windows,
+        method: method.as_str().to_owned(),
+        lower_is_drift: method.is_pvalue(),
+        lines,
+        score_column,
+        score_quantiles,
+        latency_column,
+        latency,
+    }))
+}

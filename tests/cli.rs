@@ -644,3 +644,56 @@ fn export_slice_writes_the_rows_of_a_slice() {
         text(&o.stderr)
     );
 }
+
+/// `driftscope profile` on the sample writes a profile file that reads back, records the
+/// inputs' SHA-256, and refuses to write over an input.
+#[test]
+fn profile_writes_the_logs_cells_and_never_over_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("log.profile.parquet");
+    let baseline = sample("baseline.parquet");
+    let log = sample("predictions.jsonl");
+    let o = driftscope(&[
+        "profile",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--input",
+        log.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("× 7 windows"),
+        "{}",
+        text(&o.stdout)
+    );
+    let profile = driftscope::analysis::profile_file::LogProfile::read(&out).unwrap();
+    let sha = |p: &Path| {
+        Sha256::digest(std::fs::read(p).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(profile.header.log.sha256, sha(&log));
+    assert_eq!(profile.header.baseline.sha256, sha(&baseline));
+    assert_eq!(profile.header.log.name, "predictions.jsonl");
+
+    let before = std::fs::read(&log).unwrap();
+    let o = driftscope(&[
+        "profile",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--input",
+        log.to_str().unwrap(),
+        "--output",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("refusing to overwrite"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+}

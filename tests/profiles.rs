@@ -425,3 +425,96 @@ fn entries_equal_the_rows_on_continuous_values_past_the_grid() {
     assert!(grid_edges < 12_000, "the grid must not hold every value");
     entries_equal_the_rows(&inputs, &report, &ws);
 }
+
+fn sample_profile() -> driftscope::analysis::profile_file::LogProfile {
+    use driftscope::analysis::profile_file::{InputFile, LogProfile};
+    let s = sample();
+    let file = |name: &str, rows| InputFile {
+        name: name.to_owned(),
+        sha256: "0".repeat(64),
+        rows,
+    };
+    LogProfile::of(
+        &s.ws,
+        file("baseline.parquet", s.inputs.baseline.rows()),
+        file("predictions.jsonl", s.inputs.current.rows()),
+        &s.inputs,
+        &DriftParams::default(),
+    )
+    .unwrap()
+}
+
+/// `driftscope profile` writes the log's cells at both levels; reading the file back gives the
+/// same profiles, bit for bit (edges and sums are doubles in the file, not decimal text).
+#[test]
+fn a_profile_file_reads_back_as_the_profiles_it_was_written_from() {
+    use driftscope::analysis::profile_file::LogProfile;
+    let profile = sample_profile();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.profile.parquet");
+    profile.write(&path, &[]).unwrap();
+    let back = LogProfile::read(&path).unwrap();
+    assert_eq!(back.header, profile.header);
+    assert_eq!(back.untimed.index, profile.untimed.index);
+    assert_eq!(back.timed.index, profile.timed.index);
+    assert_eq!(back.untimed.edges, profile.untimed.edges);
+    assert_eq!(back.timed.columns, profile.timed.columns);
+    assert_eq!(back.untimed.columns, profile.untimed.columns);
+    assert_eq!(back, profile);
+    // The sample's week of daily windows and its segment tuples are all there.
+    let windows = back.header.windows.as_ref().unwrap();
+    assert_eq!(windows.windows.len(), 7);
+    assert_eq!(back.timed.index.slots, 8);
+    let rows: u64 = back.untimed.columns[0].iter().map(|p| p.rows()).sum();
+    assert_eq!(rows as usize, sample().inputs.current.rows());
+}
+
+/// A file that is not a profile, or a profile whose records contradict its header, is refused
+/// with a message naming what is wrong — never a panic.
+#[test]
+fn a_broken_profile_is_refused_with_a_clear_message() {
+    use driftscope::analysis::profile_file::LogProfile;
+    use polars::prelude::*;
+    let profile = sample_profile();
+    let frame = profile.to_frame().unwrap();
+
+    let err = LogProfile::from_frame(&frame.drop("record").unwrap()).unwrap_err();
+    assert!(err.contains("no column `record`"), "{err}");
+
+    // A slot past the grid.
+    let slots = frame.column("slot").unwrap().u32().unwrap().clone();
+    let records = frame.column("record").unwrap().str().unwrap().clone();
+    let first_slot = records.iter().position(|r| r == Some("slot")).unwrap();
+    let bad: Vec<Option<u32>> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| if i == first_slot { Some(1 << 30) } else { s })
+        .collect();
+    let mut broken = frame.clone();
+    broken.with_column(Column::new("slot".into(), bad)).unwrap();
+    let err = LogProfile::from_frame(&broken).unwrap_err();
+    assert!(err.contains(&format!("row {first_slot}: slot")), "{err}");
+
+    // A column the header does not know.
+    let columns = frame.column("column").unwrap().str().unwrap().clone();
+    let renamed: Vec<Option<String>> = columns
+        .iter()
+        .map(|c| c.map(|c| format!("{c}_x")))
+        .collect();
+    let mut broken = frame.clone();
+    broken
+        .with_column(Column::new("column".into(), renamed))
+        .unwrap();
+    let err = LogProfile::from_frame(&broken).unwrap_err();
+    assert!(err.contains("is not in the header"), "{err}");
+
+    // Not Parquet at all.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.parquet");
+    std::fs::write(&path, "a,b\n1,2\n").unwrap();
+    let err = LogProfile::read(&path).unwrap_err();
+    assert!(
+        err.contains("p.parquet") && err.contains("not a Parquet profile"),
+        "{err}"
+    );
+}

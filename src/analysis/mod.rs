@@ -7,6 +7,7 @@ pub mod drift;
 pub mod evidently;
 pub mod latency;
 pub mod performance;
+pub mod profile_file;
 pub mod profiles;
 pub mod quality;
 pub mod report;

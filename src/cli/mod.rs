@@ -3,6 +3,7 @@
 //! 2 (bad input or usage).
 
 mod inspect;
+mod profile;
 mod replay;
 mod report;
 mod summary;
@@ -49,6 +50,26 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Write the rows of a slice (conditions on columns and time) as CSV.
     ExportSlice(ExportSliceArgs),
+    /// Profile a log on the grid its baseline fixes and write the profile (Parquet).
+    Profile(ProfileArgs),
+}
+
+/// `driftscope profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// The training baseline: it fixes the columns, the buckets and the categories.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: PathBuf,
+    /// The log to profile (CSV, Parquet, JSON lines).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Where to write the profile (docs/profile.md describes it).
+    #[arg(long, value_name = "P.parquet")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub roles: RoleArgs,
+    #[command(flatten)]
+    pub drift: DriftArgs,
 }
 
 /// `driftscope replay`.
@@ -350,6 +371,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::ExportSlice(args) => report::export_slice(&args),
+        Command::Profile(args) => profile::run(&args),
         Command::Open(_) => Err(anyhow::anyhow!(
             "`open` needs the app, not the headless runner"
         )),

@@ -1,0 +1,757 @@
+//! The log's profile as a file (`driftscope profile`): every cell of the log — segment tuple at
+//! the untimed level, segment tuple × window at the timed level — with, per analysed column, its
+//! counts, sums and moments on the grid the baseline fixed, or its category counts. One long
+//! Parquet table that any engine can write (the schema is in `docs/profile.md`): a `header`
+//! record (JSON: format version, inputs and their SHA-256, roles, settings, windows, columns),
+//! `edge` records (each grid's edges as doubles, so they round-trip bit for bit), `cell`
+//! records (rows, missing, non-finite, finite values, min, max, mean, M2), `slot` records (the
+//! non-empty slots: count and sum) and `category` records (label and count).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::drift::ColumnKind;
+use super::profiles::{CellIndex, ColumnProfile};
+use super::report::DriftParams;
+use super::windows::Window;
+use super::workspace::{ColumnData, Workspace};
+use crate::data::RoleSet;
+use crate::stats::profile::{CategoricalProfile, Grid, NumericProfile};
+
+/// The format's name in the header; a file without it is not a profile.
+pub const FORMAT: &str = "driftscope-profile";
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// Column names of segment values carry this prefix (`segment:region`).
+pub const SEGMENT_PREFIX: &str = "segment:";
+
+/// One input file as the header records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// The file name (no folder: profiles travel between machines).
+    pub name: String,
+    pub sha256: String,
+    pub rows: usize,
+}
+
+/// One analysed column as profiled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfiledColumn {
+    pub name: String,
+    pub kind: ColumnKind,
+    /// Integer values on both sides (a numeric column).
+    pub integer: bool,
+    /// Every distinct baseline value is an edge of the untimed grid (exact KS D).
+    pub every_baseline_value: bool,
+    /// Why the column has no cells (too many categories to count per cell).
+    pub unprofiled: Option<String>,
+    /// A categorical column's labels in the order its codes were given (baseline first).
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+/// The log's time windows as profiled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfiledWindows {
+    pub timestamp: Option<String>,
+    pub windows: Vec<Window>,
+    pub rows_without_time: usize,
+    pub rows_outside: usize,
+    pub notes: Vec<String>,
+}
+
+/// What a profile was made from and how: enough to check it against a baseline and settings
+/// before it is used, and to name its sources in a report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileHeader {
+    pub format: String,
+    pub version: u32,
+    /// The driftscope version that wrote it.
+    pub driftscope: String,
+    pub baseline: InputFile,
+    pub log: InputFile,
+    /// The log's columns and their types (for the schema comparison).
+    pub log_columns: Vec<(String, String)>,
+    pub roles: RoleSet,
+    /// The settings the grids were made for (bins and cuts are edges).
+    pub params: DriftParams,
+    pub columns: Vec<ProfiledColumn>,
+    /// The segment columns the cells are cut by, and those folded to keep cells bounded.
+    pub segments: Vec<String>,
+    pub folded: Vec<String>,
+    pub windows: Option<ProfiledWindows>,
+    pub window_error: Option<String>,
+}
+
+/// One level of the log's cells.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfiledLevel {
+    pub index: CellIndex,
+    /// Per column: the grid's edges (numeric columns).
+    pub edges: Vec<Option<Vec<f64>>>,
+    /// `columns[column][cell]`, empty for an unprofiled column.
+    pub columns: Vec<Vec<ColumnProfile>>,
+    /// Per column: the category labels the codes of its profiles index (categorical columns).
+    pub labels: Vec<Vec<String>>,
+}
+
+/// The log's side of a report, without its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogProfile {
+    pub header: ProfileHeader,
+    pub untimed: ProfiledLevel,
+    pub timed: ProfiledLevel,
+}
+
+/// At most this many categories a column when a profile is read (the cells must fit in memory:
+/// the same bound as counting them from rows, `profiles::SLOT_BUDGET`).
+pub const MAX_LABELS: usize = 100_000;
+
+const LEVELS: [&str; 2] = ["untimed", "timed"];
+
+impl LogProfile {
+    /// The log's cells of a workspace the report built (`None` without cells).
+    pub fn of(
+        ws: &Workspace,
+        baseline: InputFile,
+        log: InputFile,
+        inputs: &crate::data::Inputs,
+        params: &DriftParams,
+    ) -> Option<Self> {
+        let cells = ws.cells()?;
+        let level = |l: super::workspace::Level| {
+            let mut index = l.log.index.clone();
+            index.cell_of_row = Vec::new();
+            ProfiledLevel {
+                index,
+                edges: l
+                    .grids
+                    .iter()
+                    .map(|g| g.as_ref().map(|g| g.grid.edges.clone()))
+                    .collect(),
+                columns: l.log.columns.clone(),
+                labels: ws
+                    .prepared
+                    .iter()
+                    .map(|p| match &p.data {
+                        ColumnData::Categorical { labels, .. } => labels.clone(),
+                        ColumnData::Numeric { .. } => Vec::new(),
+                    })
+                    .collect(),
+            }
+        };
+        let (mut untimed, timed) = (level(cells.untimed()), level(cells.timed()));
+        if untimed.index.slots > 1 {
+            // No finer untimed grid: the untimed cells are the timed ones merged over time.
+            let slots = untimed.index.slots;
+            untimed.columns = untimed
+                .columns
+                .iter()
+                .map(|cells| {
+                    cells
+                        .chunks(slots)
+                        .filter_map(|per_tuple| {
+                            let mut it = per_tuple.iter();
+                            let mut p = it.next()?.clone();
+                            it.for_each(|q| p.merge(q));
+                            Some(p)
+                        })
+                        .collect()
+                })
+                .collect();
+            untimed.index.slots = 1;
+        }
+        let fine = cells.untimed();
+        let columns = ws
+            .prepared
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ProfiledColumn {
+                name: p.name.clone(),
+                kind: p.kind(),
+                integer: matches!(p.data, ColumnData::Numeric { integer: true, .. }),
+                every_baseline_value: fine
+                    .grids
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|g| g.grid.every_baseline_value),
+                unprofiled: untimed.columns[i]
+                    .is_empty()
+                    .then(|| "too many categories to count per cell".to_owned()),
+                labels: untimed.labels[i].clone(),
+            })
+            .collect();
+        let header = ProfileHeader {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            driftscope: env!("CARGO_PKG_VERSION").to_owned(),
+            baseline,
+            log,
+            log_columns: inputs
+                .current
+                .frame
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.dtype().to_string()))
+                .collect(),
+            roles: inputs.roles.clone(),
+            params: params.clone(),
+            columns,
+            segments: timed.index.segments.clone(),
+            folded: timed.index.folded.clone(),
+            windows: cells.windows.as_ref().map(|a| ProfiledWindows {
+                timestamp: a.timestamp.clone(),
+                windows: a.windows.clone(),
+                rows_without_time: a.rows_without_time,
+                rows_outside: a.rows_outside,
+                notes: a.notes.clone(),
+            }),
+            window_error: cells.window_error.clone(),
+        };
+        Some(Self {
+            header,
+            untimed,
+            timed,
+        })
+    }
+
+    /// The profile as one long table (the records of `docs/profile.md`).
+    pub fn to_frame(&self) -> Result<DataFrame, String> {
+        let mut r = Records::default();
+        let header = serde_json::to_string(&self.header).map_err(|e| format!("the header: {e}"))?;
+        r.push("header", None, None, None, None);
+        r.text[0] = Some(header);
+        let segments = &self.header.segments;
+        for (name, level) in LEVELS.iter().zip([&self.untimed, &self.timed]) {
+            for (c, column) in self.header.columns.iter().enumerate() {
+                if let Some(Some(edges)) = level.edges.get(c) {
+                    for (k, &e) in edges.iter().enumerate() {
+                        let i = r.push("edge", Some(name), None, None, Some(&column.name));
+                        r.slot[i] = Some(k as u32);
+                        r.value[i] = Some(e);
+                    }
+                }
+            }
+            let slots = level.index.slots.max(1);
+            for (t, tuple) in level.index.tuples.iter().enumerate() {
+                for s in 0..slots {
+                    let cell = level.index.cell(t, s);
+                    let window = (*name == "timed").then_some(s as u32);
+                    for (c, column) in self.header.columns.iter().enumerate() {
+                        let Some(p) = level.columns.get(c).and_then(|cells| cells.get(cell)) else {
+                            continue;
+                        };
+                        let at = (Some(tuple.as_slice()), window, Some(column.name.as_str()));
+                        r.profile(name, at, p, level.labels.get(c).map(Vec::as_slice));
+                    }
+                }
+            }
+        }
+        r.frame(segments)
+    }
+
+    /// Writes the profile as Parquet, atomically, never over one of `inputs`.
+    pub fn write(&self, path: &Path, inputs: &[&Path]) -> Result<(), String> {
+        let mut frame = self.to_frame()?;
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .finish(&mut frame)
+            .map_err(|e| format!("{}: cannot write Parquet: {e}", path.display()))?;
+        crate::fsutil::write_atomic(path, &bytes, inputs).map_err(|e| e.to_string())
+    }
+
+    /// Reads a profile written by [`LogProfile::write`] (or by an engine, to the same schema).
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let at = |e: String| format!("{}: {e}", path.display());
+        let file = std::fs::File::open(path).map_err(|e| at(e.to_string()))?;
+        let frame = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| at(format!("not a Parquet profile: {e}")))?;
+        Self::from_frame(&frame).map_err(at)
+    }
+
+    /// The profile from its long table, every record checked against the header.
+    pub fn from_frame(frame: &DataFrame) -> Result<Self, String> {
+        let text = |name: &str| -> Result<Vec<Option<String>>, String> {
+            let c = frame
+                .column(name)
+                .map_err(|_| format!("no column `{name}`: not a driftscope profile"))?;
+            let c = c.cast(&DataType::String).map_err(|e| e.to_string())?;
+            let s = c.str().map_err(|e| e.to_string())?;
+            Ok(s.iter().map(|v| v.map(str::to_owned)).collect())
+        };
+        let float = |name: &str| -> Result<Vec<Option<f64>>, String> {
+            let c = frame
+                .column(name)
+                .map_err(|_| format!("no column `{name}`: not a driftscope profile"))?;
+            let c = c.cast(&DataType::Float64).map_err(|e| e.to_string())?;
+            Ok(c.f64().map_err(|e| e.to_string())?.iter().collect())
+        };
+        let uint = |name: &str| -> Result<Vec<Option<u64>>, String> {
+            let c = frame
+                .column(name)
+                .map_err(|_| format!("no column `{name}`: not a driftscope profile"))?;
+            let c = c.cast(&DataType::UInt64).map_err(|e| e.to_string())?;
+            Ok(c.u64().map_err(|e| e.to_string())?.iter().collect())
+        };
+        let record = text("record")?;
+        let header_text = record
+            .iter()
+            .position(|r| r.as_deref() == Some("header"))
+            .and_then(|i| text("text").ok()?.get(i).cloned().flatten())
+            .ok_or("no header record: not a driftscope profile")?;
+        let header: ProfileHeader = serde_json::from_str(&header_text)
+            .map_err(|e| format!("the header record cannot be read: {e}"))?;
+        if header.format != FORMAT {
+            return Err(format!("the header names format `{}`", header.format));
+        }
+        if header.version != VERSION {
+            return Err(format!(
+                "profile format version {} (this driftscope reads version {VERSION})",
+                header.version
+            ));
+        }
+        let (level, column, label) = (text("level")?, text("column")?, text("label")?);
+        let (window, slot, count) = (uint("window")?, uint("slot")?, uint("count")?);
+        let (sum, value) = (float("sum")?, float("value")?);
+        let (rows, missing, non_finite) = (uint("rows")?, uint("missing")?, uint("non_finite")?);
+        let (min, max, mean, m2) = (float("min")?, float("max")?, float("mean")?, float("m2")?);
+        let segment_values: Vec<Vec<Option<String>>> = header
+            .segments
+            .iter()
+            .map(|s| text(&format!("{SEGMENT_PREFIX}{s}")))
+            .collect::<Result<_, _>>()?;
+        let column_of: HashMap<&str, usize> = header
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i))
+            .collect();
+        let n_windows = header.windows.as_ref().map_or(0, |w| w.windows.len());
+        let mut levels: Vec<LevelBuilder> = (0..2)
+            .map(|l| LevelBuilder::new(&header, if l == 0 { 1 } else { n_windows + 1 }))
+            .collect();
+        // Edges first: the profiles are sized by them.
+        for i in 0..record.len() {
+            if record[i].as_deref() != Some("edge") {
+                continue;
+            }
+            let (l, c) = locate(i, &level, &column, &column_of)?;
+            let k = slot[i].ok_or_else(|| format!("row {i}: an edge without its index"))?;
+            let e = value[i]
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("row {i}: an edge that is not a finite number"))?;
+            levels[l].edges[c].push((k, e));
+        }
+        for b in &mut levels {
+            b.finish_edges()?;
+        }
+        for i in 0..record.len() {
+            let kind = record[i].as_deref().unwrap_or("");
+            if !matches!(kind, "cell" | "slot" | "category") {
+                continue;
+            }
+            let (l, c) = locate(i, &level, &column, &column_of)?;
+            let tuple: Vec<Option<String>> = segment_values.iter().map(|v| v[i].clone()).collect();
+            let w = if l == 1 {
+                let w = window[i].ok_or_else(|| format!("row {i}: a timed cell without window"))?;
+                usize::try_from(w)
+                    .ok()
+                    .filter(|&w| w <= n_windows)
+                    .ok_or_else(|| format!("row {i}: window {w} of {n_windows}"))?
+            } else {
+                0
+            };
+            let b = &mut levels[l];
+            let cell = b.cell(tuple, w);
+            let code = if kind == "category" {
+                let name = label[i]
+                    .as_deref()
+                    .ok_or_else(|| format!("row {i}: a category without its label"))?;
+                Some(b.code(c, name)?)
+            } else {
+                None
+            };
+            let p = b.profile(c, cell)?;
+            let need = |v: Option<u64>, what: &str| {
+                v.ok_or_else(|| format!("row {i}: a {kind} record without `{what}`"))
+            };
+            match (kind, p) {
+                ("cell", ColumnProfile::Numeric(p)) => {
+                    p.rows = need(rows[i], "rows")?;
+                    p.missing = need(missing[i], "missing")?;
+                    p.non_finite = need(non_finite[i], "non_finite")?;
+                    p.values = need(count[i], "count")?;
+                    p.min = min[i].unwrap_or(f64::INFINITY);
+                    p.max = max[i].unwrap_or(f64::NEG_INFINITY);
+                    p.mean = mean[i].unwrap_or(0.0);
+                    p.m2 = m2[i].unwrap_or(0.0);
+                }
+                ("cell", ColumnProfile::Categorical(p)) => {
+                    p.rows = need(rows[i], "rows")?;
+                    p.missing = need(missing[i], "missing")?;
+                }
+                ("slot", ColumnProfile::Numeric(p)) => {
+                    let s = need(slot[i], "slot")? as usize;
+                    if s >= p.counts.len() {
+                        return Err(format!("row {i}: slot {s} of {}", p.counts.len()));
+                    }
+                    p.counts[s] = need(count[i], "count")?;
+                    p.sums[s] = sum[i].unwrap_or(0.0);
+                }
+                ("category", ColumnProfile::Categorical(p)) => {
+                    let code = code.unwrap_or_default();
+                    if p.counts.len() <= code {
+                        p.counts.resize(code + 1, 0);
+                    }
+                    p.counts[code] = need(count[i], "count")?;
+                }
+                _ => {
+                    return Err(format!(
+                        "row {i}: a {kind} record for a column of another kind"
+                    ));
+                }
+            }
+        }
+        let mut built = levels.into_iter().map(LevelBuilder::finish);
+        let (Some(untimed), Some(timed)) = (built.next(), built.next()) else {
+            return Err("internal error: two levels".to_owned());
+        };
+        Ok(Self {
+            header,
+            untimed,
+            timed,
+        })
+    }
+}
+
+/// The level and column a record names.
+fn locate(
+    i: usize,
+    level: &[Option<String>],
+    column: &[Option<String>],
+    column_of: &HashMap<&str, usize>,
+) -> Result<(usize, usize), String> {
+    let l = match level[i].as_deref() {
+        Some("untimed") => 0,
+        Some("timed") => 1,
+        other => {
+            return Err(format!(
+                "row {i}: level {other:?} is neither untimed nor timed"
+            ));
+        }
+    };
+    let name = column[i]
+        .as_deref()
+        .ok_or_else(|| format!("row {i}: a record without its column"))?;
+    let c = *column_of
+        .get(name)
+        .ok_or_else(|| format!("row {i}: column `{name}` is not in the header"))?;
+    Ok((l, c))
+}
+
+/// A level read back record by record.
+struct LevelBuilder {
+    segments: Vec<String>,
+    folded: Vec<String>,
+    slots: usize,
+    kinds: Vec<ColumnKind>,
+    names: Vec<String>,
+    edges: Vec<Vec<(u64, f64)>>,
+    grids: Vec<Option<Grid>>,
+    tuples: Vec<Vec<Option<String>>>,
+    tuple_of: HashMap<Vec<Option<String>>, usize>,
+    /// Per column, per cell.
+    cells: Vec<Vec<Option<ColumnProfile>>>,
+    labels: Vec<Vec<String>>,
+    /// Per column: label → code, built on first use.
+    codes: Vec<HashMap<String, usize>>,
+}
+
+impl LevelBuilder {
+    fn new(header: &ProfileHeader, slots: usize) -> Self {
+        let n = header.columns.len();
+        Self {
+            segments: header.segments.clone(),
+            folded: header.folded.clone(),
+            slots,
+            kinds: header.columns.iter().map(|c| c.kind).collect(),
+            names: header.columns.iter().map(|c| c.name.clone()).collect(),
+            edges: vec![Vec::new(); n],
+            grids: vec![None; n],
+            tuples: Vec::new(),
+            tuple_of: HashMap::new(),
+            cells: vec![Vec::new(); n],
+            labels: header.columns.iter().map(|c| c.labels.clone()).collect(),
+            codes: vec![HashMap::new(); n],
+        }
+    }
+
+    fn finish_edges(&mut self) -> Result<(), String> {
+        for (c, edges) in self.edges.iter_mut().enumerate() {
+            if self.kinds[c] != ColumnKind::Numeric {
+                continue;
+            }
+            edges.sort_by_key(|(k, _)| *k);
+            let values: Vec<f64> = edges.iter().map(|(_, e)| *e).collect();
+            if values.windows(2).any(|w| w[0] >= w[1])
+                || edges.iter().enumerate().any(|(i, (k, _))| *k != i as u64)
+            {
+                return Err("a grid's edges are not numbered 0, 1, … and increasing".to_owned());
+            }
+            self.grids[c] = Some(Grid::from_edges(values, false));
+        }
+        Ok(())
+    }
+
+    fn cell(&mut self, tuple: Vec<Option<String>>, slot: usize) -> usize {
+        let next = self.tuples.len();
+        let t = *self.tuple_of.entry(tuple.clone()).or_insert(next);
+        if t == next {
+            self.tuples.push(tuple);
+        }
+        t * self.slots + slot
+    }
+
+    /// The code of a category label, new labels (log-only values) appended — bounded.
+    fn code(&mut self, column: usize, label: &str) -> Result<usize, String> {
+        let labels = &mut self.labels[column];
+        let codes = &mut self.codes[column];
+        if codes.len() != labels.len() {
+            *codes = labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.clone(), i))
+                .collect();
+        }
+        if let Some(&code) = codes.get(label) {
+            return Ok(code);
+        }
+        if labels.len() >= MAX_LABELS {
+            return Err(format!(
+                "column `{}` has over {MAX_LABELS} categories",
+                self.names[column]
+            ));
+        }
+        labels.push(label.to_owned());
+        codes.insert(label.to_owned(), labels.len() - 1);
+        Ok(labels.len() - 1)
+    }
+
+    fn profile(&mut self, column: usize, cell: usize) -> Result<&mut ColumnProfile, String> {
+        let cells = &mut self.cells[column];
+        if cells.len() <= cell {
+            cells.resize(cell + 1, None);
+        }
+        let p = match (self.kinds[column], &self.grids[column]) {
+            (ColumnKind::Numeric, Some(g)) => ColumnProfile::Numeric(NumericProfile::empty(g)),
+            (ColumnKind::Numeric, None) => {
+                return Err("a numeric column without grid edges".to_owned());
+            }
+            (ColumnKind::Categorical, _) => {
+                ColumnProfile::Categorical(CategoricalProfile::empty(0))
+            }
+        };
+        Ok(cells[cell].get_or_insert(p))
+    }
+
+    fn finish(self) -> ProfiledLevel {
+        let tuples = if self.tuples.is_empty() {
+            vec![vec![None; self.segments.len()]]
+        } else {
+            self.tuples
+        };
+        let n_cells = tuples.len() * self.slots;
+        let columns = self
+            .cells
+            .into_iter()
+            .enumerate()
+            .map(|(c, mut cells)| {
+                if cells.iter().all(Option::is_none) {
+                    // Written as unprofiled (or an empty log): no cells.
+                    if self.kinds[c] == ColumnKind::Categorical {
+                        return Vec::new();
+                    }
+                }
+                cells.resize(n_cells, None);
+                let labels = self.labels[c].len();
+                cells
+                    .into_iter()
+                    .map(|p| match (p, &self.grids[c]) {
+                        (Some(ColumnProfile::Categorical(mut p)), _) => {
+                            p.counts.resize(labels, 0);
+                            ColumnProfile::Categorical(p)
+                        }
+                        (Some(p), _) => p,
+                        (None, Some(g)) => ColumnProfile::Numeric(NumericProfile::empty(g)),
+                        (None, None) => {
+                            ColumnProfile::Categorical(CategoricalProfile::empty(labels))
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        ProfiledLevel {
+            index: CellIndex {
+                segments: self.segments,
+                tuples,
+                slots: self.slots,
+                folded: self.folded,
+                cell_of_row: Vec::new(),
+            },
+            edges: self
+                .grids
+                .iter()
+                .map(|g| g.as_ref().map(|g| g.edges.clone()))
+                .collect(),
+            columns,
+            labels: self.labels,
+        }
+    }
+}
+
+/// The long table under construction, one vector per column.
+#[derive(Default)]
+struct Records {
+    record: Vec<&'static str>,
+    level: Vec<Option<&'static str>>,
+    tuple: Vec<Option<Vec<Option<String>>>>,
+    window: Vec<Option<u32>>,
+    column: Vec<Option<String>>,
+    slot: Vec<Option<u32>>,
+    count: Vec<Option<u64>>,
+    sum: Vec<Option<f64>>,
+    rows: Vec<Option<u64>>,
+    missing: Vec<Option<u64>>,
+    non_finite: Vec<Option<u64>>,
+    min: Vec<Option<f64>>,
+    max: Vec<Option<f64>>,
+    mean: Vec<Option<f64>>,
+    m2: Vec<Option<f64>>,
+    label: Vec<Option<String>>,
+    value: Vec<Option<f64>>,
+    text: Vec<Option<String>>,
+}
+
+/// Where a record sits: the tuple's segment values, the window, the column.
+type At<'a> = (Option<&'a [Option<String>]>, Option<u32>, Option<&'a str>);
+
+impl Records {
+    fn push(
+        &mut self,
+        record: &'static str,
+        level: Option<&'static str>,
+        tuple: Option<&[Option<String>]>,
+        window: Option<u32>,
+        column: Option<&str>,
+    ) -> usize {
+        self.record.push(record);
+        self.level.push(level);
+        self.tuple.push(tuple.map(<[_]>::to_vec));
+        self.window.push(window);
+        self.column.push(column.map(str::to_owned));
+        self.slot.push(None);
+        for v in [
+            &mut self.count,
+            &mut self.rows,
+            &mut self.missing,
+            &mut self.non_finite,
+        ] {
+            v.push(None);
+        }
+        for v in [
+            &mut self.sum,
+            &mut self.min,
+            &mut self.max,
+            &mut self.mean,
+            &mut self.m2,
+            &mut self.value,
+        ] {
+            v.push(None);
+        }
+        self.label.push(None);
+        self.text.push(None);
+        self.record.len() - 1
+    }
+
+    /// A cell's record and its slot or category records (only the non-empty ones).
+    fn profile(
+        &mut self,
+        level: &'static str,
+        at: At,
+        p: &ColumnProfile,
+        labels: Option<&[String]>,
+    ) {
+        let (tuple, window, column) = at;
+        let i = self.push("cell", Some(level), tuple, window, column);
+        match p {
+            ColumnProfile::Numeric(p) => {
+                self.rows[i] = Some(p.rows);
+                self.missing[i] = Some(p.missing);
+                self.non_finite[i] = Some(p.non_finite);
+                self.count[i] = Some(p.values);
+                if p.values > 0 {
+                    self.min[i] = Some(p.min);
+                    self.max[i] = Some(p.max);
+                    self.mean[i] = Some(p.mean);
+                    self.m2[i] = Some(p.m2);
+                }
+                for (s, (&n, &sum)) in p.counts.iter().zip(&p.sums).enumerate() {
+                    if n > 0 {
+                        let j = self.push("slot", Some(level), tuple, window, column);
+                        self.slot[j] = Some(s as u32);
+                        self.count[j] = Some(n);
+                        self.sum[j] = Some(sum);
+                    }
+                }
+            }
+            ColumnProfile::Categorical(p) => {
+                self.rows[i] = Some(p.rows);
+                self.missing[i] = Some(p.missing);
+                for (code, &n) in p.counts.iter().enumerate() {
+                    if n > 0 {
+                        let j = self.push("category", Some(level), tuple, window, column);
+                        self.label[j] = labels.and_then(|l| l.get(code)).cloned();
+                        self.count[j] = Some(n);
+                    }
+                }
+            }
+        }
+    }
+
+    fn frame(self, segments: &[String]) -> Result<DataFrame, String> {
+        let mut columns = vec![
+            Column::new("record".into(), self.record),
+            Column::new("level".into(), self.level),
+        ];
+        for (k, s) in segments.iter().enumerate() {
+            let values: Vec<Option<String>> = self
+                .tuple
+                .iter()
+                .map(|t| t.as_ref().and_then(|t| t.get(k).cloned().flatten()))
+                .collect();
+            columns.push(Column::new(format!("{SEGMENT_PREFIX}{s}").into(), values));
+        }
+        columns.extend([
+            Column::new("window".into(), self.window),
+            Column::new("column".into(), self.column),
+            Column::new("slot".into(), self.slot),
+            Column::new("count".into(), self.count),
+            Column::new("sum".into(), self.sum),
+            Column::new("rows".into(), self.rows),
+            Column::new("missing".into(), self.missing),
+            Column::new("non_finite".into(), self.non_finite),
+            Column::new("min".into(), self.min),
+            Column::new("max".into(), self.max),
+            Column::new("mean".into(), self.mean),
+            Column::new("m2".into(), self.m2),
+            Column::new("label".into(), self.label),
+            Column::new("value".into(), self.value),
+            Column::new("text".into(), self.text),
+        ]);
+        DataFrame::new_infer_height(columns).map_err(|e| e.to_string())
+    }
+}

@@ -23,6 +23,14 @@ fn sample(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A file's SHA-256 as lower-case hex, as the report and the profile header record it.
+fn sha256_hex(p: &Path) -> String {
+    Sha256::digest(std::fs::read(p).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -123,12 +131,7 @@ fn report_writes_inputs_with_hashes_and_roles() {
         serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["driftscope_version"], env!("CARGO_PKG_VERSION"));
-    let sha = |p: &Path| {
-        Sha256::digest(std::fs::read(p).unwrap())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let sha = sha256_hex;
     assert_eq!(report["inputs"]["baseline"]["sha256"], sha(&baseline));
     assert_eq!(report["inputs"]["current"]["sha256"], sha(&current));
     assert_eq!(report["inputs"]["baseline"]["rows"], 12_000);
@@ -669,12 +672,7 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
         text(&o.stdout)
     );
     let profile = driftscope::analysis::profile_file::LogProfile::read(&out).unwrap();
-    let sha = |p: &Path| {
-        Sha256::digest(std::fs::read(p).unwrap())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let sha = sha256_hex;
     assert_eq!(profile.header.log.sha256, sha(&log));
     assert_eq!(profile.header.baseline.sha256, sha(&baseline));
     assert_eq!(profile.header.log.name, "predictions.jsonl");

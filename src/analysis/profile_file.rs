@@ -275,26 +275,24 @@ impl LogProfile {
 
     /// The profile from its long table, every record checked against the header.
     pub fn from_frame(frame: &DataFrame) -> Result<Self, String> {
-        let text = |name: &str| -> Result<Vec<Option<String>>, String> {
-            let c = frame
+        let cast = |name: &str, dtype: DataType| -> Result<Column, String> {
+            frame
                 .column(name)
-                .map_err(|_| format!("no column `{name}`: not a driftscope profile"))?;
-            let c = c.cast(&DataType::String).map_err(|e| e.to_string())?;
+                .map_err(|_| format!("no column `{name}`: not a driftscope profile"))?
+                .cast(&dtype)
+                .map_err(|e| format!("column `{name}`: {e}"))
+        };
+        let text = |name: &str| -> Result<Vec<Option<String>>, String> {
+            let c = cast(name, DataType::String)?;
             let s = c.str().map_err(|e| e.to_string())?;
             Ok(s.iter().map(|v| v.map(str::to_owned)).collect())
         };
         let float = |name: &str| -> Result<Vec<Option<f64>>, String> {
-            let c = frame
-                .column(name)
-                .map_err(|_| format!("no column `{name}`: not a driftscope profile"))?;
-            let c = c.cast(&DataType::Float64).map_err(|e| e.to_string())?;
+            let c = cast(name, DataType::Float64)?;
             Ok(c.f64().map_err(|e| e.to_string())?.iter().collect())
         };
         let uint = |name: &str| -> Result<Vec<Option<u64>>, String> {
-            let c = frame
-                .column(name)
-                .map_err(|_| format!("no column `{name}`: not a driftscope profile"))?;
-            let c = c.cast(&DataType::UInt64).map_err(|e| e.to_string())?;
+            let c = cast(name, DataType::UInt64)?;
             Ok(c.u64().map_err(|e| e.to_string())?.iter().collect())
         };
         let record = text("record")?;

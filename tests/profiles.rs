@@ -508,6 +508,12 @@ fn a_broken_profile_is_refused_with_a_clear_message() {
     let err = LogProfile::from_frame(&broken).unwrap_err();
     assert!(err.contains("is not in the header"), "{err}");
 
+    // The same cell twice (an engine's query that double counts).
+    let first_cell = records.iter().position(|r| r == Some("cell")).unwrap();
+    let doubled = frame.vstack(&frame.slice(first_cell as i64, 1)).unwrap();
+    let err = LogProfile::from_frame(&doubled).unwrap_err();
+    assert!(err.contains("a second cell record"), "{err}");
+
     // Not Parquet at all.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.parquet");

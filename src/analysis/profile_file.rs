@@ -79,9 +79,12 @@ pub struct ProfileHeader {
     /// The settings the grids were made for (bins and cuts are edges).
     pub params: DriftParams,
     pub columns: Vec<ProfiledColumn>,
-    /// The segment columns the cells are cut by, and those folded to keep cells bounded.
+    /// The segment columns the timed cells are cut by, and those folded to keep cells bounded.
     pub segments: Vec<String>,
     pub folded: Vec<String>,
+    /// The same for the untimed cells (fewer cells: fewer columns folded).
+    pub untimed_segments: Vec<String>,
+    pub untimed_folded: Vec<String>,
     pub windows: Option<ProfiledWindows>,
     pub window_error: Option<String>,
 }
@@ -106,8 +109,8 @@ pub struct LogProfile {
     pub timed: ProfiledLevel,
 }
 
-/// At most this many categories a column when a profile is read (the cells must fit in memory:
-/// the same bound as counting them from rows, `profiles::SLOT_BUDGET`).
+/// At most this many categories a column when a profile is read: the cells of every category
+/// must fit in memory.
 pub const MAX_LABELS: usize = 100_000;
 
 const LEVELS: [&str; 2] = ["untimed", "timed"];
@@ -202,6 +205,8 @@ impl LogProfile {
             columns,
             segments: timed.index.segments.clone(),
             folded: timed.index.folded.clone(),
+            untimed_segments: untimed.index.segments.clone(),
+            untimed_folded: untimed.index.folded.clone(),
             windows: cells.windows.as_ref().map(|a| ProfiledWindows {
                 timestamp: a.timestamp.clone(),
                 windows: a.windows.clone(),
@@ -224,7 +229,12 @@ impl LogProfile {
         let header = serde_json::to_string(&self.header).map_err(|e| format!("the header: {e}"))?;
         r.push("header", None, None, None, None);
         r.text[0] = Some(header);
-        let segments = &self.header.segments;
+        let mut segments = self.header.untimed_segments.clone();
+        for s in &self.header.segments {
+            if !segments.contains(s) {
+                segments.push(s.clone());
+            }
+        }
         for (name, level) in LEVELS.iter().zip([&self.untimed, &self.timed]) {
             for (c, column) in self.header.columns.iter().enumerate() {
                 if let Some(Some(edges)) = level.edges.get(c) {
@@ -244,13 +254,21 @@ impl LogProfile {
                         let Some(p) = level.columns.get(c).and_then(|cells| cells.get(cell)) else {
                             continue;
                         };
-                        let at = (Some(tuple.as_slice()), window, Some(column.name.as_str()));
+                        // The tuple's values under the union of both levels' segment columns.
+                        let values: Vec<Option<String>> = segments
+                            .iter()
+                            .map(|s| {
+                                let k = level.index.segments.iter().position(|x| x == s)?;
+                                tuple.get(k).cloned().flatten()
+                            })
+                            .collect();
+                        let at = (Some(values.as_slice()), window, Some(column.name.as_str()));
                         r.profile(name, at, p, level.labels.get(c).map(Vec::as_slice));
                     }
                 }
             }
         }
-        r.frame(segments)
+        r.frame(&segments)
     }
 
     /// Writes the profile as Parquet, atomically, never over one of `inputs`.
@@ -317,11 +335,16 @@ impl LogProfile {
         let (sum, value) = (float("sum")?, float("value")?);
         let (rows, missing, non_finite) = (uint("rows")?, uint("missing")?, uint("non_finite")?);
         let (min, max, mean, m2) = (float("min")?, float("max")?, float("mean")?, float("m2")?);
-        let segment_values: Vec<Vec<Option<String>>> = header
-            .segments
-            .iter()
-            .map(|s| text(&format!("{SEGMENT_PREFIX}{s}")))
-            .collect::<Result<_, _>>()?;
+        let read_segments = |names: &[String]| -> Result<Vec<Vec<Option<String>>>, String> {
+            names
+                .iter()
+                .map(|s| text(&format!("{SEGMENT_PREFIX}{s}")))
+                .collect()
+        };
+        let segment_values = [
+            read_segments(&header.untimed_segments)?,
+            read_segments(&header.segments)?,
+        ];
         let column_of: HashMap<&str, usize> = header
             .columns
             .iter()
@@ -330,7 +353,17 @@ impl LogProfile {
             .collect();
         let n_windows = header.windows.as_ref().map_or(0, |w| w.windows.len());
         let mut levels: Vec<LevelBuilder> = (0..2)
-            .map(|l| LevelBuilder::new(&header, if l == 0 { 1 } else { n_windows + 1 }))
+            .map(|l| {
+                if l == 0 {
+                    LevelBuilder::new(
+                        &header,
+                        (&header.untimed_segments, &header.untimed_folded),
+                        1,
+                    )
+                } else {
+                    LevelBuilder::new(&header, (&header.segments, &header.folded), n_windows + 1)
+                }
+            })
             .collect();
         // Edges first: the profiles are sized by them.
         for i in 0..record.len() {
@@ -347,13 +380,15 @@ impl LogProfile {
         for b in &mut levels {
             b.finish_edges()?;
         }
+        let mut seen_cells = std::collections::HashSet::new();
         for i in 0..record.len() {
             let kind = record[i].as_deref().unwrap_or("");
             if !matches!(kind, "cell" | "slot" | "category") {
                 continue;
             }
             let (l, c) = locate(i, &level, &column, &column_of)?;
-            let tuple: Vec<Option<String>> = segment_values.iter().map(|v| v[i].clone()).collect();
+            let tuple: Vec<Option<String>> =
+                segment_values[l].iter().map(|v| v[i].clone()).collect();
             let w = if l == 1 {
                 let w = window[i].ok_or_else(|| format!("row {i}: a timed cell without window"))?;
                 usize::try_from(w)
@@ -373,7 +408,11 @@ impl LogProfile {
             } else {
                 None
             };
+            if kind == "cell" && !seen_cells.insert((l, c, cell)) {
+                return Err(format!("row {i}: a second cell record for the same cell"));
+            }
             let p = b.profile(c, cell)?;
+            let twice = || format!("row {i}: a second {kind} record for the same cell");
             let need = |v: Option<u64>, what: &str| {
                 v.ok_or_else(|| format!("row {i}: a {kind} record without `{what}`"))
             };
@@ -397,6 +436,9 @@ impl LogProfile {
                     if s >= p.counts.len() {
                         return Err(format!("row {i}: slot {s} of {}", p.counts.len()));
                     }
+                    if p.counts[s] != 0 {
+                        return Err(twice());
+                    }
                     p.counts[s] = need(count[i], "count")?;
                     p.sums[s] = sum[i].unwrap_or(0.0);
                 }
@@ -404,6 +446,9 @@ impl LogProfile {
                     let code = code.unwrap_or_default();
                     if p.counts.len() <= code {
                         p.counts.resize(code + 1, 0);
+                    }
+                    if p.counts[code] != 0 {
+                        return Err(twice());
                     }
                     p.counts[code] = need(count[i], "count")?;
                 }
@@ -470,11 +515,15 @@ struct LevelBuilder {
 }
 
 impl LevelBuilder {
-    fn new(header: &ProfileHeader, slots: usize) -> Self {
+    fn new(
+        header: &ProfileHeader,
+        (segments, folded): (&[String], &[String]),
+        slots: usize,
+    ) -> Self {
         let n = header.columns.len();
         Self {
-            segments: header.segments.clone(),
-            folded: header.folded.clone(),
+            segments: segments.to_vec(),
+            folded: folded.to_vec(),
             slots,
             kinds: header.columns.iter().map(|c| c.kind).collect(),
             names: header.columns.iter().map(|c| c.name.clone()).collect(),

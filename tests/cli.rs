@@ -656,15 +656,18 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
     let out = dir.path().join("log.profile.parquet");
     let baseline = sample("baseline.parquet");
     let log = sample("predictions.jsonl");
-    let o = driftscope(&[
-        "profile",
-        "--baseline",
-        baseline.to_str().unwrap(),
-        "--input",
-        log.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let profile_to = |output: &Path| {
+        driftscope(&[
+            "profile",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--input",
+            log.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ])
+    };
+    let o = profile_to(&out);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
         text(&o.stdout).contains("× 7 windows"),
@@ -678,15 +681,7 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
     assert_eq!(profile.header.log.name, "predictions.jsonl");
 
     let before = std::fs::read(&log).unwrap();
-    let o = driftscope(&[
-        "profile",
-        "--baseline",
-        baseline.to_str().unwrap(),
-        "--input",
-        log.to_str().unwrap(),
-        "--output",
-        log.to_str().unwrap(),
-    ]);
+    let o = profile_to(&log);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("refusing to overwrite"),

@@ -95,10 +95,9 @@ pub struct ProfiledLevel {
     pub index: CellIndex,
     /// Per column: the grid's edges (numeric columns).
     pub edges: Vec<Option<Vec<f64>>>,
-    /// `columns[column][cell]`, empty for an unprofiled column.
+    /// `columns[column][cell]`, empty for an unprofiled column; category codes index the
+    /// header's `labels` of the column.
     pub columns: Vec<Vec<ColumnProfile>>,
-    /// Per column: the category labels the codes of its profiles index (categorical columns).
-    pub labels: Vec<Vec<String>>,
 }
 
 /// The log's side of a report, without its rows.
@@ -125,9 +124,28 @@ impl LogProfile {
         params: &DriftParams,
     ) -> Option<Self> {
         let cells = ws.cells()?;
-        let level = |l: super::workspace::Level| {
-            let mut index = l.log.index.clone();
-            index.cell_of_row = Vec::new();
+        let level = |l: super::workspace::Level, untimed: bool| {
+            // No finer untimed grid: the untimed cells are the timed ones merged over time.
+            let merge_time = untimed && l.log.index.slots > 1;
+            let i = &l.log.index;
+            let index = CellIndex {
+                segments: i.segments.clone(),
+                tuples: i.tuples.clone(),
+                slots: if merge_time { 1 } else { i.slots },
+                folded: i.folded.clone(),
+                cell_of_row: Vec::new(),
+            };
+            let columns = if merge_time {
+                (0..l.log.columns.len())
+                    .map(|c| {
+                        (0..index.tuples.len())
+                            .filter_map(|t| l.log.merged(c, |tuple, _| tuple == t))
+                            .collect()
+                    })
+                    .collect()
+            } else {
+                l.log.columns.clone()
+            };
             ProfiledLevel {
                 index,
                 edges: l
@@ -135,38 +153,10 @@ impl LogProfile {
                     .iter()
                     .map(|g| g.as_ref().map(|g| g.grid.edges.clone()))
                     .collect(),
-                columns: l.log.columns.clone(),
-                labels: ws
-                    .prepared
-                    .iter()
-                    .map(|p| match &p.data {
-                        ColumnData::Categorical { labels, .. } => labels.clone(),
-                        ColumnData::Numeric { .. } => Vec::new(),
-                    })
-                    .collect(),
+                columns,
             }
         };
-        let (mut untimed, timed) = (level(cells.untimed()), level(cells.timed()));
-        if untimed.index.slots > 1 {
-            // No finer untimed grid: the untimed cells are the timed ones merged over time.
-            let slots = untimed.index.slots;
-            untimed.columns = untimed
-                .columns
-                .iter()
-                .map(|cells| {
-                    cells
-                        .chunks(slots)
-                        .filter_map(|per_tuple| {
-                            let mut it = per_tuple.iter();
-                            let mut p = it.next()?.clone();
-                            it.for_each(|q| p.merge(q));
-                            Some(p)
-                        })
-                        .collect()
-                })
-                .collect();
-            untimed.index.slots = 1;
-        }
+        let (untimed, timed) = (level(cells.untimed(), true), level(cells.timed(), false));
         let fine = cells.untimed();
         let columns = ws
             .prepared
@@ -184,7 +174,10 @@ impl LogProfile {
                 unprofiled: untimed.columns[i]
                     .is_empty()
                     .then(|| "too many categories to count per cell".to_owned()),
-                labels: untimed.labels[i].clone(),
+                labels: match &p.data {
+                    ColumnData::Categorical { labels, .. } => labels.clone(),
+                    ColumnData::Numeric { .. } => Vec::new(),
+                },
             })
             .collect();
         let header = ProfileHeader {
@@ -263,7 +256,7 @@ impl LogProfile {
                             })
                             .collect();
                         let at = (Some(values.as_slice()), window, Some(column.name.as_str()));
-                        r.profile(name, at, p, level.labels.get(c).map(Vec::as_slice));
+                        r.profile(name, at, p, &column.labels);
                     }
                 }
             }
@@ -380,6 +373,7 @@ impl LogProfile {
         for b in &mut levels {
             b.finish_edges()?;
         }
+        let mut labels = Labels::new(&header);
         let mut seen_cells = std::collections::HashSet::new();
         for i in 0..record.len() {
             let kind = record[i].as_deref().unwrap_or("");
@@ -404,7 +398,7 @@ impl LogProfile {
                 let name = label[i]
                     .as_deref()
                     .ok_or_else(|| format!("row {i}: a category without its label"))?;
-                Some(b.code(c, name)?)
+                Some(labels.code(c, name)?)
             } else {
                 None
             };
@@ -459,10 +453,14 @@ impl LogProfile {
                 }
             }
         }
-        let mut built = levels.into_iter().map(LevelBuilder::finish);
+        let mut built = levels.into_iter().map(|b| b.finish(&labels));
         let (Some(untimed), Some(timed)) = (built.next(), built.next()) else {
             return Err("internal error: two levels".to_owned());
         };
+        let mut header = header;
+        for (column, labels) in header.columns.iter_mut().zip(labels.labels) {
+            column.labels = labels;
+        }
         Ok(Self {
             header,
             untimed,
@@ -502,16 +500,12 @@ struct LevelBuilder {
     folded: Vec<String>,
     slots: usize,
     kinds: Vec<ColumnKind>,
-    names: Vec<String>,
     edges: Vec<Vec<(u64, f64)>>,
     grids: Vec<Option<Grid>>,
     tuples: Vec<Vec<Option<String>>>,
     tuple_of: HashMap<Vec<Option<String>>, usize>,
     /// Per column, per cell.
     cells: Vec<Vec<Option<ColumnProfile>>>,
-    labels: Vec<Vec<String>>,
-    /// Per column: label → code, built on first use.
-    codes: Vec<HashMap<String, usize>>,
 }
 
 impl LevelBuilder {
@@ -526,14 +520,11 @@ impl LevelBuilder {
             folded: folded.to_vec(),
             slots,
             kinds: header.columns.iter().map(|c| c.kind).collect(),
-            names: header.columns.iter().map(|c| c.name.clone()).collect(),
             edges: vec![Vec::new(); n],
             grids: vec![None; n],
             tuples: Vec::new(),
             tuple_of: HashMap::new(),
             cells: vec![Vec::new(); n],
-            labels: header.columns.iter().map(|c| c.labels.clone()).collect(),
-            codes: vec![HashMap::new(); n],
         }
     }
 
@@ -562,6 +553,25 @@ impl LevelBuilder {
         }
         t * self.slots + slot
     }
+}
+
+/// Every categorical column's labels, shared by both levels: the header's (baseline first), and
+/// labels only the records name appended.
+struct Labels {
+    names: Vec<String>,
+    labels: Vec<Vec<String>>,
+    /// Per column: label → code, built on first use.
+    codes: Vec<HashMap<String, usize>>,
+}
+
+impl Labels {
+    fn new(header: &ProfileHeader) -> Self {
+        Self {
+            names: header.columns.iter().map(|c| c.name.clone()).collect(),
+            labels: header.columns.iter().map(|c| c.labels.clone()).collect(),
+            codes: vec![HashMap::new(); header.columns.len()],
+        }
+    }
 
     /// The code of a category label, new labels (log-only values) appended — bounded.
     fn code(&mut self, column: usize, label: &str) -> Result<usize, String> {
@@ -587,7 +597,9 @@ impl LevelBuilder {
         codes.insert(label.to_owned(), labels.len() - 1);
         Ok(labels.len() - 1)
     }
+}
 
+impl LevelBuilder {
     fn profile(&mut self, column: usize, cell: usize) -> Result<&mut ColumnProfile, String> {
         let cells = &mut self.cells[column];
         if cells.len() <= cell {
@@ -605,7 +617,7 @@ impl LevelBuilder {
         Ok(cells[cell].get_or_insert(p))
     }
 
-    fn finish(self) -> ProfiledLevel {
+    fn finish(self, labels: &Labels) -> ProfiledLevel {
         let tuples = if self.tuples.is_empty() {
             vec![vec![None; self.segments.len()]]
         } else {
@@ -624,7 +636,7 @@ impl LevelBuilder {
                     }
                 }
                 cells.resize(n_cells, None);
-                let labels = self.labels[c].len();
+                let labels = labels.labels[c].len();
                 cells
                     .into_iter()
                     .map(|p| match (p, &self.grids[c]) {
@@ -655,7 +667,6 @@ impl LevelBuilder {
                 .map(|g| g.as_ref().map(|g| g.edges.clone()))
                 .collect(),
             columns,
-            labels: self.labels,
         }
     }
 }
@@ -725,13 +736,7 @@ impl Records {
     }
 
     /// A cell's record and its slot or category records (only the non-empty ones).
-    fn profile(
-        &mut self,
-        level: &'static str,
-        at: At,
-        p: &ColumnProfile,
-        labels: Option<&[String]>,
-    ) {
+    fn profile(&mut self, level: &'static str, at: At, p: &ColumnProfile, labels: &[String]) {
         let (tuple, window, column) = at;
         let i = self.push("cell", Some(level), tuple, window, column);
         match p {
@@ -761,7 +766,7 @@ impl Records {
                 for (code, &n) in p.counts.iter().enumerate() {
                     if n > 0 {
                         let j = self.push("category", Some(level), tuple, window, column);
-                        self.label[j] = labels.and_then(|l| l.get(code)).cloned();
+                        self.label[j] = labels.get(code).cloned();
                         self.count[j] = Some(n);
                     }
                 }

@@ -9,7 +9,7 @@ use super::ProfileArgs;
 use crate::analysis::Workspace;
 use crate::analysis::profile_file::{InputFile, LogProfile};
 use crate::data::{RoleOverrides, load_inputs};
-use crate::fsutil::{same_file, sha256_file};
+use crate::fsutil::same_file;
 
 pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
     if [&args.baseline, &args.input]
@@ -38,8 +38,7 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            sha256: sha256_file(path)
-                .with_context(|| format!("{}: cannot read to hash it", path.display()))?,
+            sha256: super::report::hash(path)?,
             rows,
         })
     };

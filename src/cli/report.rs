@@ -239,7 +239,7 @@ fn input_json(table: &Table, sha256: String, timestamp: Option<&str>) -> Value {
     })
 }
 
-fn hash(path: &Path) -> Result<String> {
+pub(super) fn hash(path: &Path) -> Result<String> {
     sha256_file(path).with_context(|| format!("{}: cannot read to hash it", path.display()))
 }
 

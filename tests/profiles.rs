@@ -370,48 +370,8 @@ fn overall_and_segment_entries_from_profiles_equal_the_rows() {
 /// every numeric comparison needs the gathering pass.
 #[test]
 fn entries_equal_the_rows_on_continuous_values_past_the_grid() {
-    use std::fmt::Write as _;
     let dir = tempfile::tempdir().unwrap();
-    let mut seed = 5u64;
-    let mut u = move || {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let regions = ["north", "south", "east", "west"];
-    let mut base = String::from("income,age,region\n");
-    for i in 0..12_000 {
-        let r = i % 4;
-        writeln!(
-            base,
-            "{},{},{}",
-            (u() * 1000.0 + r as f64 * 50.0),
-            u() * 60.0 + 18.0,
-            regions[r]
-        )
-        .unwrap();
-    }
-    let mut log = String::from("timestamp,income,age,region\n");
-    for i in 0..9_000 {
-        let r = i % 4;
-        // East drifts upwards from the fifth day on.
-        let day = i / 1_000;
-        let shift = if r == 2 && day >= 4 { 120.0 } else { 0.0 };
-        writeln!(
-            log,
-            "2026-03-{:02}T{:02}:00:00Z,{},{},{}",
-            day + 1,
-            i % 24,
-            u() * 1000.0 + r as f64 * 50.0 + shift,
-            u() * 60.0 + 18.0,
-            regions[r]
-        )
-        .unwrap();
-    }
-    let (b, l) = (dir.path().join("b.csv"), dir.path().join("l.csv"));
-    std::fs::write(&b, base).unwrap();
-    std::fs::write(&l, log).unwrap();
+    let (b, l) = continuous_pair(dir.path(), 0..9_000);
     let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
     let (report, ws) =
         run_drift_report_with_workspace(&inputs, &DriftParams::default(), &JobState::default())
@@ -523,4 +483,259 @@ fn a_broken_profile_is_refused_with_a_clear_message() {
         err.contains("p.parquet") && err.contains("not a Parquet profile"),
         "{err}"
     );
+}
+
+/// The report measured from a profile alone: written, read back, merged with nothing, the
+/// baseline cut on the file's grids, the log's side only cells and stored values.
+fn report_from_profile(
+    profile: driftscope::analysis::profile_file::LogProfile,
+    baseline: &std::path::Path,
+    params: &DriftParams,
+) -> DriftReport {
+    use driftscope::analysis::profile_file::LogProfile;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.profile.parquet");
+    profile.write(&path, &[]).unwrap();
+    let back = LogProfile::merge(vec![LogProfile::read(&path).unwrap()]).unwrap();
+    let inputs = back.inputs(driftscope::data::load_table(baseline).unwrap(), &path);
+    assert_eq!(inputs.current.rows(), 0, "no log rows at hand");
+    let ws = back.into_workspace(&inputs, params).unwrap();
+    assert!(!ws.log_rows());
+    driftscope::analysis::report::report_in(&ws, &inputs, params, &JobState::default()).unwrap()
+}
+
+/// Every part of the report that a profile holds is the rows' report, to the bit: the dataset
+/// verdict, every overall and per-segment entry, the segment mixes, the windows with their
+/// data-driven thresholds and the data-quality alerts. What only rows answer is said missing.
+fn assert_same_report(rows: &DriftReport, from_profile: &DriftReport) {
+    let json = |v: &dyn erased::Serialize| v.to_json();
+    assert_eq!(
+        json(&from_profile.dataset),
+        json(&rows.dataset),
+        "dataset verdict"
+    );
+    assert_eq!(from_profile.features.len(), rows.features.len(), "entries");
+    for (p, r) in from_profile.features.iter().zip(&rows.features) {
+        assert_eq!(
+            json(p),
+            json(r),
+            "{} {:?} {:?}",
+            r.drift.column,
+            r.segment,
+            r.reference
+        );
+    }
+    assert_eq!(
+        json(&from_profile.segments),
+        json(&rows.segments),
+        "segment mix"
+    );
+    assert_eq!(json(&from_profile.windows), json(&rows.windows), "windows");
+    assert_eq!(
+        json(&from_profile.data_quality),
+        json(&rows.data_quality),
+        "data quality"
+    );
+    for note in &rows.notes {
+        assert!(from_profile.notes.contains(note), "note {note}");
+    }
+    if rows.performance.is_some() {
+        assert!(
+            from_profile
+                .notes
+                .iter()
+                .any(|n| n.starts_with("performance not measured")),
+            "{:?}",
+            from_profile.notes
+        );
+    }
+}
+
+mod erased {
+    pub trait Serialize {
+        fn to_json(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Serialize for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap()
+        }
+    }
+}
+
+#[test]
+fn a_report_from_the_profile_equals_the_report_from_the_rows() {
+    let s = sample();
+    let baseline =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/baseline.parquet");
+    let from_profile = report_from_profile(sample_profile(), &baseline, &DriftParams::default());
+    assert_same_report(&s.report, &from_profile);
+    assert!(from_profile.features.iter().all(|f| f.drift.exact));
+}
+
+/// Continuous values past the grid: every numeric entry needs values from inside buckets, which
+/// the profile stores for the comparisons the report makes.
+#[test]
+fn a_report_from_the_profile_is_exact_on_continuous_values_past_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = continuous_pair(dir.path(), 0..9_000);
+    let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
+    let params = DriftParams::default();
+    let (report, ws) =
+        run_drift_report_with_workspace(&inputs, &params, &JobState::default()).unwrap();
+    let profile = log_profile(&ws, &inputs, &params);
+    let stored: usize = profile
+        .untimed
+        .values
+        .iter()
+        .flat_map(|v| v.values())
+        .map(Vec::len)
+        .sum();
+    assert!(stored > 0, "values stored for the exact answers");
+    assert!(
+        stored < inputs.current.rows(),
+        "only the few values needed: {stored}"
+    );
+    let from_profile = report_from_profile(profile, &b, &params);
+    assert_same_report(&report, &from_profile);
+}
+
+/// Profiles of two parts of a log (its first four days and the rest, profiled separately, as
+/// two machines would) merge into the whole log's: the same cells, and a report whose every
+/// entry is the rows' answer or an interval holding it.
+#[test]
+fn profiles_of_parts_of_a_log_merge_into_the_whole_logs() {
+    use driftscope::analysis::profile_file::LogProfile;
+    let dir = tempfile::tempdir().unwrap();
+    let (b, whole) = continuous_pair(dir.path(), 0..9_000);
+    let params = DriftParams::default();
+    let part = |name: &str, rows: std::ops::Range<usize>| {
+        let sub = dir.path().join(name);
+        std::fs::create_dir(&sub).unwrap();
+        let (_, l) = continuous_pair(&sub, rows);
+        let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
+        let ws = Workspace::new(&inputs, &params, &JobState::default());
+        log_profile(&ws, &inputs, &params)
+    };
+    let merged = LogProfile::merge(vec![part("a", 0..4_000), part("b", 4_000..9_000)]).unwrap();
+    let inputs = load_inputs(&b, &whole, &OverrideLayers::default()).unwrap();
+    let (report, ws) =
+        run_drift_report_with_workspace(&inputs, &params, &JobState::default()).unwrap();
+    let one = log_profile(&ws, &inputs, &params);
+    // The same windows, and the same rows in every cell of both levels.
+    assert_eq!(merged.header.windows, one.header.windows);
+    assert_eq!(merged.header.log.rows, one.header.log.rows);
+    for (m, o) in [(&merged.untimed, &one.untimed), (&merged.timed, &one.timed)] {
+        let rows = |l: &driftscope::analysis::profile_file::ProfiledLevel| {
+            let mut cells: Vec<(Vec<Option<String>>, usize, u64)> = Vec::new();
+            for (t, tuple) in l.index.tuples.iter().enumerate() {
+                for s in 0..l.index.slots {
+                    cells.push((tuple.clone(), s, l.columns[0][l.index.cell(t, s)].rows()));
+                }
+            }
+            cells.sort();
+            cells
+        };
+        assert_eq!(rows(m), rows(o));
+    }
+    let from_parts = report_from_profile(merged, &b, &params);
+    assert_eq!(from_parts.features.len(), report.features.len());
+    for (p, r) in from_parts.features.iter().zip(&report.features) {
+        let what = format!("{} {:?} {:?}", r.drift.column, r.segment, r.reference);
+        assert_eq!(
+            (p.drift.n_current, p.drift.n_baseline),
+            (r.drift.n_current, r.drift.n_baseline),
+            "{what}"
+        );
+        let (Some(score), Some(truth)) = (p.drift.score, r.drift.score) else {
+            panic!("{what}: no score");
+        };
+        match p.drift.score_interval {
+            None => assert!(
+                (score - truth).abs() <= 1e-9 * truth.abs().max(1.0),
+                "{what}: {score} vs {truth}"
+            ),
+            Some([lo, hi]) => assert!(
+                lo <= truth + 1e-12 && truth <= hi + 1e-12,
+                "{what}: {truth} outside [{lo}, {hi}]"
+            ),
+        }
+        if !p.drift.undecided() {
+            assert_eq!(p.drift.drifted, r.drift.drifted, "{what}: verdict");
+        }
+    }
+    assert_eq!(
+        serde_json::to_value(&from_parts.segments).unwrap(),
+        serde_json::to_value(&report.segments).unwrap()
+    );
+}
+
+fn log_profile(
+    ws: &Workspace,
+    inputs: &Inputs,
+    params: &DriftParams,
+) -> driftscope::analysis::profile_file::LogProfile {
+    use driftscope::analysis::profile_file::{InputFile, LogProfile};
+    let file = |name: &str, rows| InputFile {
+        name: name.to_owned(),
+        sha256: "0".repeat(64),
+        rows,
+    };
+    LogProfile::of(
+        ws,
+        file("b.csv", inputs.baseline.rows()),
+        file("l.csv", inputs.current.rows()),
+        inputs,
+        params,
+    )
+    .unwrap()
+}
+
+/// A baseline of continuous values (more distinct ones than a grid holds) in four regions, and
+/// the rows `rows` of a nine-day log in which east drifts upwards from the fifth day on.
+fn continuous_pair(
+    dir: &std::path::Path,
+    rows: std::ops::Range<usize>,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::fmt::Write as _;
+    let mut seed = 5u64;
+    let mut u = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let regions = ["north", "south", "east", "west"];
+    let mut base = String::from("income,age,region\n");
+    for i in 0..12_000 {
+        let r = i % 4;
+        writeln!(
+            base,
+            "{},{},{}",
+            u() * 1000.0 + r as f64 * 50.0,
+            u() * 60.0 + 18.0,
+            regions[r]
+        )
+        .unwrap();
+    }
+    let mut log = String::from("timestamp,income,age,region\n");
+    for i in 0..9_000 {
+        let r = i % 4;
+        let day = i / 1_000;
+        let shift = if r == 2 && day >= 4 { 120.0 } else { 0.0 };
+        let (income, age) = (u() * 1000.0 + r as f64 * 50.0 + shift, u() * 60.0 + 18.0);
+        if rows.contains(&i) {
+            writeln!(
+                log,
+                "2026-03-{:02}T{:02}:00:00Z,{income},{age},{}",
+                day + 1,
+                i % 24,
+                regions[r]
+            )
+            .unwrap();
+        }
+    }
+    let (b, l) = (dir.join("b.csv"), dir.join("l.csv"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&l, log).unwrap();
+    (b, l)
 }

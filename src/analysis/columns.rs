@@ -109,6 +109,15 @@ pub struct Dictionary {
 }
 
 impl Dictionary {
+    /// A dictionary that codes these labels first, in this order.
+    pub fn from_labels(labels: &[String]) -> Self {
+        let mut d = Self::default();
+        for l in labels {
+            d.code(l);
+        }
+        d
+    }
+
     pub fn code(&mut self, label: &str) -> u32 {
         if let Some(&c) = self.index.get(label) {
             return c;

@@ -80,6 +80,38 @@ impl ColumnGrid {
             segments,
         }
     }
+
+    /// The bins of the whole baseline (`cuts`) and of its segments on a grid made elsewhere (read
+    /// from a profile file). `Err` names the first cut that is not an edge of the grid: the grid
+    /// was made for other bins.
+    pub fn on(
+        grid: Grid,
+        cuts: &[f64],
+        segment_cuts: HashMap<(String, String), Vec<f64>>,
+    ) -> Result<Self, String> {
+        let bins = |cuts: Vec<f64>| match grid.bin_boundaries(&cuts) {
+            Some(boundaries) => Ok(Bins { cuts, boundaries }),
+            None => Err(cuts
+                .iter()
+                .copied()
+                .find(|c| grid.bin_boundaries(&[*c]).is_none())
+                .unwrap_or(f64::NAN)),
+        };
+        let whole = bins(cuts.to_vec()).map_err(|c| format!("the cut {c} is not an edge"))?;
+        let segments = segment_cuts
+            .into_iter()
+            .map(|((column, value), cuts)| {
+                bins(cuts)
+                    .map(|b| ((column.clone(), value.clone()), b))
+                    .map_err(|c| format!("the cut {c} of {column} = {value} is not an edge"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            grid,
+            whole,
+            segments,
+        })
+    }
 }
 
 impl ColumnGrid {
@@ -458,7 +490,8 @@ impl CellProfiles {
     }
 }
 
-fn empty_like(p: &ColumnProfile) -> ColumnProfile {
+/// An empty profile of the same kind and grid.
+pub(crate) fn empty_like(p: &ColumnProfile) -> ColumnProfile {
     match p {
         ColumnProfile::Numeric(n) => {
             let mut e = n.clone();
@@ -502,25 +535,40 @@ pub(crate) fn grids_for(
     prepared
         .par_iter()
         .zip(whole)
-        .map(|(p, r)| match (&p.data, r) {
-            (ColumnData::Numeric { baseline, .. }, PreparedRef::Numeric(r)) => {
-                let column = settings.column(&p.name);
-                let mut cuts = HashMap::new();
-                for (segment, values) in baseline_segments {
-                    if *segment == p.name {
-                        continue;
-                    }
-                    for (value, rows) in values {
-                        let values: Vec<Option<f64>> = baseline.take(rows);
-                        let reference = NumericReference::new(&values, &column, settings.bins);
-                        cuts.insert((segment.clone(), value.clone()), reference.cuts);
-                    }
-                }
-                Some(ColumnGrid::new(r, cuts, max_edges))
-            }
-            _ => None,
+        .map(|(p, r)| match r {
+            PreparedRef::Numeric(r) => Some(ColumnGrid::new(
+                r,
+                segment_cuts(p, baseline_segments, settings)?,
+                max_edges,
+            )),
+            PreparedRef::Categorical(_) => None,
         })
         .collect()
+}
+
+/// A numeric column's cut points in every baseline segment value (its own bins, for the log's
+/// same segment); `None` for a categorical column.
+pub(crate) fn segment_cuts(
+    p: &Prepared,
+    baseline_segments: &[BaselineSegment],
+    settings: &DriftSettings,
+) -> Option<HashMap<(String, String), Vec<f64>>> {
+    let ColumnData::Numeric { baseline, .. } = &p.data else {
+        return None;
+    };
+    let column = settings.column(&p.name);
+    let mut cuts = HashMap::new();
+    for (segment, values) in baseline_segments {
+        if *segment == p.name {
+            continue;
+        }
+        for (value, rows) in values {
+            let values: Vec<Option<f64>> = baseline.take(rows);
+            let reference = NumericReference::new(&values, &column, settings.bins);
+            cuts.insert((segment.clone(), value.clone()), reference.cuts);
+        }
+    }
+    Some(cuts)
 }
 
 /// One column's drift of a current profile against a reference profile, every statistic of
@@ -743,59 +791,158 @@ pub(crate) struct EntryRequest {
     pub bins: Option<(String, String)>,
 }
 
+/// Values a profile file stored for exact answers: per (untimed tuple, slot), every finite log
+/// value of that slot — complete when there are as many as the slot's count.
+pub type StoredValues = HashMap<(u32, u32), Vec<f64>>;
+
+/// Where the log side's values for the gathering pass come from.
+#[derive(Clone, Copy)]
+pub(crate) enum LogValues<'a> {
+    /// The log's rows, each in the untimed cell its index names.
+    Rows,
+    /// The values a profile file stored for this column.
+    Stored(&'a StoredValues),
+}
+
+/// The comparisons of one column resolved to profiles: each distinct tuple set merged once (the
+/// comparisons of one segment value share it) and the slots each side must gather to be exact.
+struct Plan<'a> {
+    grid: Option<&'a ColumnGrid>,
+    current_sets: Vec<&'a [bool]>,
+    reference_sets: Vec<&'a [bool]>,
+    /// Per request: its current set, and its reference set (`None`: the whole baseline).
+    sides: Vec<(usize, Option<usize>)>,
+    currents: Vec<Option<ColumnProfile>>,
+    references: Vec<Option<ColumnProfile>>,
+    whole: Option<&'a ColumnProfile>,
+    bins: Vec<Option<Option<&'a Bins>>>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(
+        level: super::workspace::Level<'a>,
+        column: usize,
+        requests: &[&'a EntryRequest],
+    ) -> Self {
+        let grid = level.grids.get(column).and_then(Option::as_ref);
+        let merged_of = |cells: &CellProfiles, keep: &[bool]| {
+            cells.merged(column, |t, _| keep.get(t).copied().unwrap_or(false))
+        };
+        let mut current_sets: Vec<&[bool]> = Vec::new();
+        let mut reference_sets: Vec<&[bool]> = Vec::new();
+        let mut sides = Vec::new();
+        for r in requests {
+            let c = position_or_push(&mut current_sets, &r.current);
+            let b = r
+                .reference
+                .as_deref()
+                .map(|keep| position_or_push(&mut reference_sets, keep));
+            sides.push((c, b));
+        }
+        let currents = current_sets
+            .iter()
+            .map(|keep| merged_of(level.log, keep))
+            .collect();
+        let references = reference_sets
+            .iter()
+            .map(|keep| merged_of(level.baseline, keep))
+            .collect();
+        // A request's bins: the whole baseline's (`Some(None)`), a segment's, or missing (`None`).
+        let bins = requests
+            .iter()
+            .map(|r| match (&r.bins, grid) {
+                (Some(key), Some(g)) => g.segments.get(key).map(Some),
+                _ => Some(None),
+            })
+            .collect();
+        Self {
+            grid,
+            current_sets,
+            reference_sets,
+            sides,
+            currents,
+            references,
+            whole: level.whole_baseline.get(column).and_then(Option::as_ref),
+            bins,
+        }
+    }
+
+    /// Request `k`'s (reference, current, bins), when the cells hold both sides.
+    fn resolved(&self, k: usize) -> Option<(&ColumnProfile, &ColumnProfile, Option<&'a Bins>)> {
+        let (c, b) = self.sides[k];
+        let current = self.currents[c].as_ref()?;
+        let reference = match b {
+            Some(b) => self.references[b].as_ref()?,
+            None => self.whole?,
+        };
+        Some((reference, current, self.bins[k]?))
+    }
+
+    /// Per current set, per reference set and for the whole baseline: the slots to gather.
+    fn wanted(&self) -> (Vec<Vec<bool>>, Vec<Vec<bool>>, Vec<bool>) {
+        let slots = self.grid.map_or(0, |g| g.grid.slots());
+        let mut want_current = vec![vec![false; slots]; self.current_sets.len()];
+        let mut want_reference = vec![vec![false; slots]; self.reference_sets.len()];
+        let mut want_whole = vec![false; slots];
+        let Some(g) = self.grid else {
+            return (want_current, want_reference, want_whole);
+        };
+        for (k, &(c, b)) in self.sides.iter().enumerate() {
+            let Some((ColumnProfile::Numeric(rp), ColumnProfile::Numeric(cp), _)) =
+                self.resolved(k)
+            else {
+                continue;
+            };
+            let Some((wb, wc)) = exact_needs(&g.grid, rp, cp) else {
+                continue;
+            };
+            or_into(&mut want_current[c], &wc);
+            match b {
+                Some(b) => or_into(&mut want_reference[b], &wb),
+                None => or_into(&mut want_whole, &wb),
+            }
+        }
+        (want_current, want_reference, want_whole)
+    }
+}
+
+/// Per untimed log tuple, the slots of column `column` whose values the comparisons `requests`
+/// need to be exact: what a profile file stores so that a report from it is exact too.
+pub(crate) fn log_needs(
+    column: usize,
+    level: super::workspace::Level,
+    requests: &[&EntryRequest],
+) -> Vec<Vec<bool>> {
+    let plan = Plan::new(level, column, requests);
+    let (want_current, _, _) = plan.wanted();
+    let slots = plan.grid.map_or(0, |g| g.grid.slots());
+    let mut per_tuple = vec![vec![false; slots]; level.log.index.tuples.len()];
+    for (set, want) in plan.current_sets.iter().zip(&want_current) {
+        for (t, _) in set.iter().enumerate().filter(|(_, inside)| **inside) {
+            if let Some(w) = per_tuple.get_mut(t) {
+                or_into(w, want);
+            }
+        }
+    }
+    per_tuple
+}
+
 /// Many comparisons of one column made exact together: every comparison's profiles merged from
 /// its tuples, what each needs to be exact worked out from them, and then **one** pass over the
-/// column's log rows and one over its baseline rows gathers the values for all of them at once
-/// (a row is looked up on the grid once, whatever the number of comparisons it is in).
-/// `None` for a comparison the cells cannot answer.
+/// column's log rows (or the values a profile stored) and one over its baseline rows gathers the
+/// values for all of them at once (a row is looked up on the grid once, whatever the number of
+/// comparisons it is in). `None` for a comparison the cells cannot answer; a result whose values
+/// could not all be gathered keeps its interval (and may be undecided).
 pub(crate) fn exact_entries(
     p: &Prepared,
     column: usize,
     (level, whole_sorted): (super::workspace::Level, Option<&[f64]>),
     requests: &[&EntryRequest],
+    log_values: LogValues,
     settings: &DriftSettings,
 ) -> Vec<Option<ColumnDrift>> {
-    let grid = level.grids.get(column).and_then(Option::as_ref);
-    let whole = level.whole_baseline.get(column).and_then(Option::as_ref);
-    let merged_of = |cells: &CellProfiles, keep: &[bool]| {
-        cells.merged(column, |t, _| keep.get(t).copied().unwrap_or(false))
-    };
-    // Each distinct tuple set is merged once: the comparisons of one segment value share it.
-    let mut current_sets: Vec<&[bool]> = Vec::new();
-    let mut reference_sets: Vec<&[bool]> = Vec::new();
-    let mut sides: Vec<(usize, Option<usize>)> = Vec::new();
-    for r in requests {
-        let c = position_or_push(&mut current_sets, &r.current);
-        let b = r
-            .reference
-            .as_deref()
-            .map(|keep| position_or_push(&mut reference_sets, keep));
-        sides.push((c, b));
-    }
-    let currents: Vec<Option<ColumnProfile>> = current_sets
-        .iter()
-        .map(|keep| merged_of(level.log, keep))
-        .collect();
-    let references: Vec<Option<ColumnProfile>> = reference_sets
-        .iter()
-        .map(|keep| merged_of(level.baseline, keep))
-        .collect();
-    let resolved: Vec<Option<(&ColumnProfile, &ColumnProfile, Option<&Bins>)>> = requests
-        .iter()
-        .zip(&sides)
-        .map(|(r, &(c, b))| {
-            let current = currents[c].as_ref()?;
-            let reference = match b {
-                Some(b) => references[b].as_ref()?,
-                None => whole?,
-            };
-            let bins = match (&r.bins, grid) {
-                (Some(key), Some(g)) => Some(g.segments.get(key)?),
-                _ => None,
-            };
-            Some((reference, current, bins))
-        })
-        .collect();
+    let plan = Plan::new(level, column, requests);
+    let grid = plan.grid;
     let (
         ColumnData::Numeric {
             baseline, current, ..
@@ -804,47 +951,34 @@ pub(crate) fn exact_entries(
     ) = (&p.data, grid)
     else {
         // Categorical columns are exact from their counts.
-        return resolved
-            .iter()
-            .map(|r| {
-                r.map(|(reference, current, bins)| {
+        return (0..requests.len())
+            .map(|k| {
+                plan.resolved(k).map(|(reference, current, bins)| {
                     drift_from_profiles(p, grid, bins, reference, current, settings)
                 })
             })
             .collect();
     };
-    // What each side of each tuple set must gather.
-    let slots = g.grid.slots();
-    let mut want_current = vec![vec![false; slots]; current_sets.len()];
-    let mut want_reference = vec![vec![false; slots]; reference_sets.len()];
-    let mut want_whole = vec![false; slots];
-    for (r, &(c, b)) in resolved.iter().zip(&sides) {
-        let Some((ColumnProfile::Numeric(rp), ColumnProfile::Numeric(cp), _)) = r else {
-            continue;
-        };
-        let Some((wb, wc)) = exact_needs(&g.grid, rp, cp) else {
-            continue;
-        };
-        or_into(&mut want_current[c], &wc);
-        match b {
-            Some(b) => or_into(&mut want_reference[b], &wb),
-            None => or_into(&mut want_whole, &wb),
+    let (want_current, want_reference, want_whole) = plan.wanted();
+    let gathered_current = match log_values {
+        LogValues::Rows => gather_sets(
+            &g.grid,
+            current,
+            &level.log.index.cell_of_row,
+            level.log.index.slots,
+            &plan.current_sets,
+            &want_current,
+        ),
+        LogValues::Stored(stored) => {
+            stored_sets(level.log, column, stored, &plan.current_sets, &want_current)
         }
-    }
-    let gathered_current = gather_sets(
-        &g.grid,
-        current,
-        &level.log.index.cell_of_row,
-        level.log.index.slots,
-        &current_sets,
-        &want_current,
-    );
+    };
     let mut gathered_base = gather_sets(
         &g.grid,
         baseline,
         &level.baseline.index.cell_of_row,
         level.baseline.index.slots,
-        &reference_sets,
+        &plan.reference_sets,
         &want_reference,
     );
     // The whole baseline's values are already sorted in its reference: no pass needed.
@@ -854,17 +988,65 @@ pub(crate) fn exact_entries(
     };
     gathered_base.push(whole_values);
     let whole_index = gathered_base.len() - 1;
-    resolved
-        .iter()
-        .zip(&sides)
-        .map(|(r, &(c, b))| {
-            let (reference, current, bins) = (*r)?;
+    (0..requests.len())
+        .map(|k| {
+            let (reference, current, bins) = plan.resolved(k)?;
+            let (c, b) = plan.sides[k];
             let gathered = Gathered {
                 baseline: gathered_base[b.unwrap_or(whole_index)].clone(),
                 current: gathered_current[c].clone(),
             };
-            let d = drift_gathered(p, grid, bins, reference, current, Some(&gathered), settings);
-            (!d.undecided()).then_some(d)
+            Some(drift_gathered(
+                p,
+                grid,
+                bins,
+                reference,
+                current,
+                Some(&gathered),
+                settings,
+            ))
+        })
+        .collect()
+}
+
+/// The values a profile stored, per tuple set: a wanted slot is gathered only when every tuple
+/// of the set with values in it stored all of them (a merged profile may lack some: that slot's
+/// statistics then keep their interval).
+fn stored_sets(
+    log: &CellProfiles,
+    column: usize,
+    stored: &StoredValues,
+    sets: &[&[bool]],
+    wanted: &[Vec<bool>],
+) -> Vec<SlotValues> {
+    let cells = log.columns.get(column).map_or(&[][..], Vec::as_slice);
+    sets.iter()
+        .zip(wanted)
+        .map(|(set, want)| {
+            let mut out = HashMap::new();
+            'slot: for (slot, _) in want.iter().enumerate().filter(|(_, w)| **w) {
+                let mut values = Vec::new();
+                for (t, _) in set.iter().enumerate().filter(|(_, inside)| **inside) {
+                    // The tuple's values in the slot, over all its time slots.
+                    let count: u64 = (0..log.index.slots)
+                        .map(|s| match cells.get(log.index.cell(t, s)) {
+                            Some(ColumnProfile::Numeric(n)) => {
+                                n.counts.get(slot).copied().unwrap_or(0)
+                            }
+                            _ => 0,
+                        })
+                        .sum();
+                    if count == 0 {
+                        continue;
+                    }
+                    match stored.get(&(t as u32, slot as u32)) {
+                        Some(v) if v.len() as u64 == count => values.extend_from_slice(v),
+                        _ => continue 'slot,
+                    }
+                }
+                out.insert(slot, values);
+            }
+            SlotValues::from_slots(out)
         })
         .collect()
 }

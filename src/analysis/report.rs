@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::Groups;
 use super::drift::{ColumnDrift, ColumnKind, DriftSettings, Method, Preset};
-use super::profiles::{EntryRequest, exact_entries};
-use super::workspace::{PreparedRef, Reference, SegmentRef, SegmentSlice, Side, Workspace};
+use super::profiles::{ColumnProfile, EntryRequest, LogValues, StoredValues, exact_entries};
+use super::workspace::{
+    LogSource, PreparedRef, Reference, SegmentRef, SegmentSlice, Side, Workspace, unmeasured,
+};
 use super::{latency, performance, quality, windows};
 use crate::data::{Inputs, Role};
 use crate::jobs::JobState;
@@ -259,26 +261,56 @@ pub fn run_drift_report_with_workspace(
     params: &DriftParams,
     state: &JobState,
 ) -> Option<(DriftReport, Workspace)> {
-    let settings = &params.settings;
     let workspace = Workspace::new(inputs, params, state);
     if state.is_cancelled() {
         return None;
     }
+    let report = report_in(&workspace, inputs, params, state)?;
+    Some((report, workspace))
+}
+
+/// A segment value, its log rows (when at hand) and its baseline rows (when the baseline has it).
+type SliceRows<'a> = (&'a String, Option<&'a [usize]>, Option<&'a Vec<usize>>);
+
+/// What a report says of a column whose log side is only a profile that does not hold it.
+const NOT_IN_PROFILE: &str = "not measured: the profile holds no cells for this column";
+
+/// The report measured in a workspace: from the log's rows, or from a profile of them
+/// ([`Workspace::log_rows`] says which) — the same numbers either way, except that what only the
+/// rows can answer (an undecided interval made exact, performance, latency) is said missing.
+pub fn report_in(
+    workspace: &Workspace,
+    inputs: &Inputs,
+    params: &DriftParams,
+    state: &JobState,
+) -> Option<DriftReport> {
+    let settings = &params.settings;
+    let rows = workspace.log_rows();
     let (prepared, whole) = (&workspace.prepared, &workspace.whole);
+    let mut notes = Vec::new();
 
     state.stage("overall and segment entries", prepared.len() as u64);
-    let entries = entries_from_profiles(&workspace);
+    let entries = entries_from_profiles(workspace);
+    // An entry the profiles leave undecided is measured from the rows when they are at hand.
+    let usable = |d: &ColumnDrift| !(rows && d.undecided());
     let mut features: Vec<FeatureDrift> = prepared
         .par_iter()
         .zip(whole)
         .enumerate()
         .map(|(i, (p, r))| {
             state.advance(1);
+            let from_cells = entries
+                .get(i)
+                .and_then(|e| e.overall.clone())
+                .filter(usable);
             FeatureDrift {
-                drift: entries
-                    .get(i)
-                    .and_then(|e| e.overall.clone())
-                    .unwrap_or_else(|| p.drift(r, None, settings)),
+                drift: from_cells.unwrap_or_else(|| {
+                    if rows {
+                        p.drift(r, None, settings)
+                    } else {
+                        unmeasured(&p.name, p.kind(), NOT_IN_PROFILE)
+                    }
+                }),
                 role: p.role,
                 segment: None,
                 reference: Reference::Baseline,
@@ -305,42 +337,63 @@ pub fn run_drift_report_with_workspace(
             return None;
         }
         state.stage(format!("segments of {seg}"), 0);
-        let Ok(cur_groups) = workspace.groups.get(inputs, Side::Log, seg) else {
-            continue;
-        };
         let base_groups = workspace.groups.get(inputs, Side::Baseline, seg).ok();
-        mixes.push(segment_mix(seg, *role, &cur_groups, base_groups.as_deref()));
-        let base_rows_all = base_groups.as_ref().map(|bg| (bg, bg.rows_by_group()));
-        // Each value's log rows are kept once (performance and latency read them too); the
-        // baseline rows only where the baseline has the value.
-        let first = segment_rows.len();
-        segment_rows.extend(
-            cur_groups
-                .values
+        let base_counts = base_groups.as_deref().map(group_counts);
+        // The log's values of the column and their rows: from the rows, or from the cells.
+        let log_values: Vec<(String, usize)> = if rows {
+            let Ok(cur_groups) = workspace.groups.get(inputs, Side::Log, seg) else {
+                continue;
+            };
+            let first = segment_rows.len();
+            segment_rows.extend(
+                cur_groups
+                    .values
+                    .iter()
+                    .zip(cur_groups.rows_by_group())
+                    .map(|(value, rows)| SegmentSlice {
+                        segment: SegmentRef {
+                            column: (*seg).to_owned(),
+                            value: value.clone(),
+                        },
+                        role: *role,
+                        rows,
+                    }),
+            );
+            segment_rows[first..]
                 .iter()
-                .zip(cur_groups.rows_by_group())
-                .map(|(value, rows)| SegmentSlice {
-                    segment: SegmentRef {
-                        column: (*seg).to_owned(),
-                        value: value.clone(),
-                    },
-                    role: *role,
-                    rows,
-                }),
-        );
-        let slices: Vec<_> = segment_rows[first..]
+                .map(|s| (s.segment.value.clone(), s.rows.len()))
+                .collect()
+        } else {
+            match profiled_segment_rows(workspace, seg) {
+                Some(v) => v,
+                None => {
+                    notes.push(format!(
+                        "segment column {seg} not measured: the profile's cells are not cut by it"
+                    ));
+                    continue;
+                }
+            }
+        };
+        mixes.push(segment_mix(seg, *role, &log_values, base_counts.as_deref()));
+        let base_rows_all = base_groups.as_ref().map(|bg| (bg, bg.rows_by_group()));
+        let slices: Vec<SliceRows> = log_values
             .iter()
-            .map(|s| {
-                let value = &s.segment.value;
+            .enumerate()
+            .map(|(k, (value, _))| {
                 let base_rows = base_rows_all
                     .as_ref()
                     .and_then(|(bg, all)| bg.index_of(value).map(|i| &all[i as usize]));
-                (value, s.rows.as_slice(), base_rows)
+                let log_rows = rows.then(|| {
+                    segment_rows[segment_rows.len() - log_values.len() + k]
+                        .rows
+                        .as_slice()
+                });
+                (value, log_rows, base_rows)
             })
             .collect();
         let per_slice: Vec<Vec<FeatureDrift>> = slices
             .par_iter()
-            .map(|&(value, rows, base_rows)| {
+            .map(|&(value, log_rows, base_rows)| {
                 let segment = SegmentRef {
                     column: (*seg).to_owned(),
                     value: value.clone(),
@@ -353,10 +406,18 @@ pub fn run_drift_report_with_workspace(
                     let key = ((*seg).to_owned(), value.clone());
                     let from_cells = entries
                         .get(i)
-                        .and_then(|e| e.segment(&key, base_rows.is_some()));
-                    let (vs_whole, vs_segment) = from_cells.unwrap_or_else(|| {
-                        let seg_ref = base_rows.as_ref().map(|b| p.reference(Some(b), settings));
-                        p.drift_pair(whole_ref, seg_ref.as_ref(), rows, settings)
+                        .and_then(|e| e.segment(&key, base_rows.is_some()))
+                        .filter(|(a, b)| usable(a) && b.as_ref().is_none_or(usable));
+                    let (vs_whole, vs_segment) = from_cells.unwrap_or_else(|| match log_rows {
+                        Some(log_rows) => {
+                            let seg_ref =
+                                base_rows.as_ref().map(|b| p.reference(Some(b), settings));
+                            p.drift_pair(whole_ref, seg_ref.as_ref(), log_rows, settings)
+                        }
+                        None => {
+                            let missing = unmeasured(&p.name, p.kind(), NOT_IN_PROFILE);
+                            (missing.clone(), base_rows.map(|_| missing))
+                        }
                     });
                     out.push(FeatureDrift {
                         drift: vs_whole,
@@ -402,8 +463,7 @@ pub fn run_drift_report_with_workspace(
         return None;
     }
     state.stage("time windows", 0);
-    let windows = windows::run_windows(&workspace, state);
-    let mut notes = Vec::new();
+    let windows = windows::run_windows(workspace, state);
     if let Some(e) = workspace
         .cells
         .as_ref()
@@ -411,24 +471,43 @@ pub fn run_drift_report_with_workspace(
     {
         notes.push(format!("no time windows: {e}"));
     }
-    state.stage("performance", 0);
-    let performance = performance::run_performance(
-        inputs,
-        prepared,
-        params,
-        &segment_rows,
-        windows
-            .as_ref()
-            .map(|(report, rows)| (report, rows.as_slice())),
-    );
-    state.stage("latency", 0);
-    let latency = latency::run_latency(inputs, &segment_rows);
+    let (performance, latency) = if rows {
+        state.stage("performance", 0);
+        let performance = performance::run_performance(
+            inputs,
+            prepared,
+            params,
+            &segment_rows,
+            windows
+                .as_ref()
+                .map(|(report, rows)| (report, rows.as_slice())),
+        );
+        state.stage("latency", 0);
+        (performance, latency::run_latency(inputs, &segment_rows))
+    } else {
+        let has = |role: Role| !inputs.roles.with_role(role).is_empty();
+        if has(Role::Label) && has(Role::Prediction) {
+            notes.push(
+                "performance not measured: a profile (format 1) holds no labels × predictions; \
+                 run the report on the log's rows"
+                    .to_owned(),
+            );
+        }
+        if has(Role::Latency) {
+            notes.push(
+                "latency not measured: a profile (format 1) holds no latency buckets; run the \
+                 report on the log's rows"
+                    .to_owned(),
+            );
+        }
+        (None, None)
+    };
     let windows = windows.map(|(report, _)| report);
     state.stage("data quality", 0);
     let data_quality = quality::alerts(inputs, &features, &mixes, windows.as_ref(), settings);
     state.stage("done", 0);
 
-    let report = DriftReport {
+    Some(DriftReport {
         params: params.clone(),
         dataset,
         features,
@@ -438,8 +517,37 @@ pub fn run_drift_report_with_workspace(
         performance,
         latency,
         notes,
-    };
-    Some((report, workspace))
+    })
+}
+
+/// Each value of a segment column and its log rows, from the untimed cells of a profile
+/// (`None` when they are not cut by the column), values in label order.
+fn profiled_segment_rows(ws: &Workspace, column: &str) -> Option<Vec<(String, usize)>> {
+    let level = ws.cells.as_ref()?.untimed();
+    let index = &level.log.index;
+    let k = index.segments.iter().position(|s| s == column)?;
+    // Every column of a cell counts its rows; the first profiled one is read.
+    let cells = level.log.columns.iter().find(|c| !c.is_empty())?;
+    let mut rows: std::collections::BTreeMap<String, usize> = Default::default();
+    for (t, tuple) in index.tuples.iter().enumerate() {
+        if let Some(Some(v)) = tuple.get(k) {
+            let n: u64 = (0..index.slots)
+                .filter_map(|s| cells.get(index.cell(t, s)))
+                .map(ColumnProfile::rows)
+                .sum();
+            *rows.entry(v.clone()).or_default() += n as usize;
+        }
+    }
+    Some(rows.into_iter().filter(|(_, n)| *n > 0).collect())
+}
+
+/// Rows per group, in the groups' (label) order.
+fn group_counts(g: &Groups) -> Vec<(String, usize)> {
+    let mut counts = vec![0usize; g.values.len()];
+    for v in g.row_group.iter().flatten() {
+        counts[*v as usize] += 1;
+    }
+    g.values.iter().cloned().zip(counts).collect()
 }
 
 /// One column's entries from the untimed profiles: the overall one, and per `(segment column,
@@ -476,7 +584,7 @@ impl ColumnEntries {
 
 /// One entry to ask of every column: its segment value (none for the overall entry), whether it
 /// is against the baseline's same segment, and the comparison.
-type EntryTemplate = (Option<(String, String)>, bool, EntryRequest);
+pub(crate) type EntryTemplate = (Option<(String, String)>, bool, EntryRequest);
 
 /// Every column's overall and per-segment entries from the untimed profiles, each column's made
 /// exact with one gathering pass over its rows (see `profiles::exact_entries`). Empty under the
@@ -489,6 +597,55 @@ fn entries_from_profiles(ws: &Workspace) -> Vec<ColumnEntries> {
         return Vec::new();
     }
     let level = cells.untimed();
+    let templates = entry_templates(level);
+    let none = StoredValues::new();
+    ws.prepared
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mine = templates_for(&templates, &p.name);
+            let requests: Vec<&EntryRequest> = mine.iter().map(|(_, _, r)| r).collect();
+            let whole_sorted = match ws.whole.get(i) {
+                Some(PreparedRef::Numeric(r)) => Some(r.sorted.as_slice()),
+                _ => None,
+            };
+            let log_values = match &ws.log {
+                LogSource::Rows => LogValues::Rows,
+                LogSource::Profile { values } => LogValues::Stored(values.get(i).unwrap_or(&none)),
+            };
+            let results = exact_entries(
+                p,
+                i,
+                (level, whole_sorted),
+                &requests,
+                log_values,
+                &ws.settings,
+            );
+            let mut out = ColumnEntries::default();
+            for ((key, vs_segment, _), d) in mine.into_iter().zip(results) {
+                match key {
+                    None => out.overall = d,
+                    Some(key) => {
+                        let e = out.segments.entry(key.clone()).or_insert(SegmentEntries {
+                            vs_whole: None,
+                            vs_segment: None,
+                        });
+                        if *vs_segment {
+                            e.vs_segment = Some(d);
+                        } else {
+                            e.vs_whole = d;
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Every entry the report asks of a column, on the untimed level: overall, and per segment value
+/// against the whole baseline and, where the baseline has the value, against it.
+pub(crate) fn entry_templates(level: super::workspace::Level) -> Vec<EntryTemplate> {
     let (log, base) = (&level.log.index, &level.baseline.index);
     // (segment, value) or none for the overall entry; against the baseline segment or not.
     let mut templates: Vec<EntryTemplate> = vec![(
@@ -540,75 +697,45 @@ fn entries_from_profiles(ws: &Workspace) -> Vec<ColumnEntries> {
             ));
         }
     }
-    ws.prepared
-        .par_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let mine: Vec<&EntryTemplate> = templates
-                .iter()
-                .filter(|(key, _, _)| key.as_ref().is_none_or(|(seg, _)| *seg != p.name))
-                .collect();
-            let requests: Vec<&EntryRequest> = mine.iter().map(|(_, _, r)| r).collect();
-            let whole_sorted = match ws.whole.get(i) {
-                Some(PreparedRef::Numeric(r)) => Some(r.sorted.as_slice()),
-                _ => None,
-            };
-            let results = exact_entries(p, i, (level, whole_sorted), &requests, &ws.settings);
-            let mut out = ColumnEntries::default();
-            for ((key, vs_segment, _), d) in mine.into_iter().zip(results) {
-                match key {
-                    None => out.overall = d,
-                    Some(key) => {
-                        let e = out.segments.entry(key.clone()).or_insert(SegmentEntries {
-                            vs_whole: None,
-                            vs_segment: None,
-                        });
-                        if *vs_segment {
-                            e.vs_segment = Some(d);
-                        } else {
-                            e.vs_whole = d;
-                        }
-                    }
-                }
-            }
-            out
-        })
+    templates
+}
+
+/// The templates that apply to one column (not the segments of the column itself).
+pub(crate) fn templates_for<'a>(
+    templates: &'a [EntryTemplate],
+    column: &str,
+) -> Vec<&'a EntryTemplate> {
+    templates
+        .iter()
+        .filter(|(key, _, _)| key.as_ref().is_none_or(|(seg, _)| seg != column))
         .collect()
 }
 
 fn segment_mix(
     column: &str,
     role: Role,
-    current: &Groups,
-    baseline: Option<&Groups>,
+    current: &[(String, usize)],
+    baseline: Option<&[(String, usize)]>,
 ) -> SegmentMix {
-    let count = |g: &Groups| {
-        let mut counts = vec![0usize; g.values.len()];
-        for v in g.row_group.iter().flatten() {
-            counts[*v as usize] += 1;
-        }
-        counts
+    let c_total: usize = current.iter().map(|(_, n)| n).sum();
+    let b_total: Option<usize> = baseline.map(|b| b.iter().map(|(_, n)| n).sum());
+    let rows_of = |side: &[(String, usize)], v: &str| {
+        side.iter()
+            .find(|(value, _)| value == v)
+            .map_or(0, |(_, n)| *n)
     };
-    let c_counts = count(current);
-    let c_total: usize = c_counts.iter().sum();
-    let b_counts = baseline.map(|b| (b, count(b)));
-    let b_total: Option<usize> = b_counts.as_ref().map(|(_, c)| c.iter().sum());
     // Union of values, sorted: a baseline value with no current traffic shows as 0 %.
-    let mut values: Vec<String> = current.values.clone();
-    if let Some((b, _)) = &b_counts {
-        values.extend(b.values.iter().cloned());
-    }
+    let mut values: Vec<&String> = current.iter().map(|(v, _)| v).collect();
+    values.extend(baseline.into_iter().flatten().map(|(v, _)| v));
     values.sort();
     values.dedup();
     let shares: Vec<SegmentShare> = values
         .iter()
         .map(|v| {
-            let current_rows = current.index_of(v).map_or(0, |i| c_counts[i as usize]);
-            let baseline_rows = b_counts
-                .as_ref()
-                .map(|(b, counts)| b.index_of(v).map_or(0, |i| counts[i as usize]));
+            let current_rows = rows_of(current, v);
+            let baseline_rows = baseline.map(|b| rows_of(b, v));
             SegmentShare {
-                value: v.clone(),
+                value: (*v).clone(),
                 baseline_rows,
                 current_rows,
                 baseline_share: baseline_rows
@@ -623,7 +750,7 @@ fn segment_mix(
             }
         })
         .collect();
-    let js_distance = b_counts.as_ref().map(|_| {
+    let js_distance = baseline.map(|_| {
         let pb: Vec<u64> = shares
             .iter()
             .map(|s| s.baseline_rows.unwrap_or(0) as u64)

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::columns;
 use super::drift::{ColumnDrift, ColumnKind, Method};
 use super::profiles::drift_from_profiles;
-use super::workspace::Workspace;
+use super::workspace::{Workspace, unmeasured};
 use crate::data::timestamps::format_micros;
 use crate::data::{Inputs, Role};
 use crate::jobs::JobState;
@@ -335,14 +335,16 @@ pub(crate) fn run_windows(
                     let from_cells = whole.zip(per_slot.get(w)).map(|(whole, current)| {
                         drift_from_profiles(p, grid, None, whole, current, settings)
                     });
-                    let Some(d) = from_cells else {
-                        // Not profiled per cell: the window's rows.
-                        return p.drift(&ws.whole[i], Some(&per_window[w]), settings);
-                    };
-                    if d.undecided() {
-                        p.drift(&ws.whole[i], Some(&per_window[w]), settings)
-                    } else {
-                        d
+                    match from_cells {
+                        // Decided, or only a profile of the log at hand: the interval stands.
+                        Some(d) if !d.undecided() || !ws.log_rows() => d,
+                        // Not profiled per cell, or undecided: the window's rows.
+                        _ if ws.log_rows() => p.drift(&ws.whole[i], Some(&per_window[w]), settings),
+                        _ => unmeasured(
+                            &p.name,
+                            p.kind(),
+                            "not measured: the profile holds no cells for this column",
+                        ),
                     }
                 })
                 .collect();

@@ -225,17 +225,22 @@ impl Prepared {
                 let codes = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
                 drift::categorical_drift(&self.name, r, &codes, labels, settings)
             }
-            _ => unreachable_drift(&self.name),
+            // References are built from the column they are used with, so kinds always agree;
+            // should that ever break, the column is reported without a verdict, not a panic.
+            _ => unmeasured(
+                &self.name,
+                self.kind(),
+                "internal error: reference of another kind",
+            ),
         }
     }
 }
 
-fn unreachable_drift(name: &str) -> ColumnDrift {
-    // References are built from the column they are used with, so kinds always agree; should
-    // that ever break, the column is reported without a verdict rather than panicking.
+/// A column that could not be measured, with the reason: no score, no verdict.
+pub(crate) fn unmeasured(name: &str, kind: ColumnKind, why: &str) -> ColumnDrift {
     ColumnDrift {
         column: name.to_owned(),
-        kind: ColumnKind::Numeric,
+        kind,
         n_baseline: 0,
         n_current: 0,
         method: drift::Method::JensenShannon.as_str().to_owned(),
@@ -243,7 +248,7 @@ fn unreachable_drift(name: &str) -> ColumnDrift {
         threshold: 0.0,
         lower_is_drift: false,
         drifted: false,
-        note: Some("internal error: reference of another kind".to_owned()),
+        note: Some(why.to_owned()),
         exact: true,
         score_interval: None,
         stats: drift::DriftStats::default(),
@@ -342,6 +347,17 @@ pub struct Workspace {
     pub groups: GroupCache,
     /// Every analysed column profiled per cell of both sides.
     pub(crate) cells: Option<Cells>,
+    /// Where the log's side comes from: its rows, or a profile file's cells.
+    pub(crate) log: LogSource,
+}
+
+/// Where a workspace's log side comes from.
+pub(crate) enum LogSource {
+    /// The log's rows: every analysis can read them.
+    Rows,
+    /// A profile file (`driftscope profile`): cells only, and per column the values it stored so
+    /// that the overall and per-segment entries are exact.
+    Profile { values: Vec<profiles::StoredValues> },
 }
 
 /// At most this many baseline chunks for the data-driven thresholds; the baseline rows after
@@ -438,47 +454,13 @@ impl Cells {
             ),
             None => (vec![0; n_log], 1),
         };
-        // Baseline chunks as large as a typical window.
-        let chunk_rows = match &windows {
-            Some(a) => {
-                let mut sizes: Vec<usize> = a
-                    .windows
-                    .iter()
-                    .map(|w| w.rows)
-                    .filter(|&r| r > 0)
-                    .collect();
-                sizes.sort_unstable();
-                sizes
-                    .get(sizes.len() / 2)
-                    .copied()
-                    .unwrap_or(0)
-                    .max(params.settings.min_rows)
-                    .max(1)
-            }
-            None => n_base.max(1),
-        };
-        // A few hundred chunks estimate the chunk scores' spread well; more would only cost
-        // cells (a million-row baseline against hourly windows would make thousands).
-        let chunks = (n_base / chunk_rows).min(MAX_CHUNKS);
-        let base_slot: Vec<usize> = (0..n_base).map(|r| (r / chunk_rows).min(chunks)).collect();
-        let segments: Vec<&str> = inputs
-            .roles
-            .columns
-            .iter()
-            .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
-            .map(|c| c.column.as_str())
-            .collect();
-        let groups_of = |side: Side| -> Vec<(String, std::sync::Arc<Groups>)> {
-            segments
-                .iter()
-                .filter_map(|s| {
-                    groups
-                        .get(inputs, side, s)
-                        .ok()
-                        .map(|g| ((*s).to_owned(), g))
-                })
-                .collect()
-        };
+        let chunk_rows = chunk_rows_for(
+            windows.as_ref().map(|a| a.windows.as_slice()),
+            params.settings.min_rows,
+            n_base,
+        );
+        let (chunks, base_slot) = baseline_chunks(n_base, chunk_rows);
+        let groups_of = |side: Side| segment_groups(inputs, groups, side);
         let log_index = CellIndex::build(groups_of(Side::Log), &log_slot, log_slots);
         let base_index = CellIndex::build(groups_of(Side::Baseline), &base_slot, chunks + 1);
         let numeric = prepared
@@ -486,29 +468,15 @@ impl Cells {
             .filter(|p| p.kind() == ColumnKind::Numeric)
             .count();
         let max_edges = profiles::max_edges_for(log_index.cells() + base_index.cells(), numeric);
-        // The baseline rows of every segment value, for the segments' own bins.
-        let baseline_segments: Vec<profiles::BaselineSegment> = groups_of(Side::Baseline)
-            .into_iter()
-            .map(|(s, g)| {
-                let rows = g.rows_by_group();
-                (s, g.values.iter().cloned().zip(rows).collect())
-            })
-            .collect();
+        let baseline_segments = baseline_segments(inputs, groups);
         // The untimed level: one cell per tuple, so a finer grid fits. When it is finer than the
         // timed one, the timed grid is coarsened from it (its edges a subset), and one pass with
         // one lookup per value profiles both levels.
         // Its index follows from the timed one (same tuples, time dropped) unless the timed one
         // had to fold a segment column.
-        let untimed_of = |timed: &CellIndex, side: Side, rows: usize| {
-            if timed.folded.is_empty() {
-                timed.untimed()
-            } else {
-                CellIndex::build(groups_of(side), &vec![0; rows], 1)
-            }
-        };
         let fine_index = (
-            untimed_of(&log_index, Side::Log, n_log),
-            untimed_of(&base_index, Side::Baseline, n_base),
+            untimed_index(&log_index, || groups_of(Side::Log), n_log),
+            untimed_index(&base_index, || groups_of(Side::Baseline), n_base),
         );
         let fine_edges =
             profiles::max_edges_for(fine_index.0.cells() + fine_index.1.cells(), numeric);
@@ -519,11 +487,7 @@ impl Cells {
             &params.settings,
             fine_edges.max(max_edges),
         );
-        let whole_of = |cells: &CellProfiles| -> Vec<Option<ColumnProfile>> {
-            (0..prepared.len())
-                .map(|i| cells.merged(i, |_, _| true))
-                .collect()
-        };
+        let whole_of = |cells: &CellProfiles| whole_of(cells, prepared.len());
         let (untimed, grids, log, baseline) = if fine_edges > max_edges {
             let (coarse, maps): (Vec<Option<ColumnGrid>>, Vec<Option<Vec<u32>>>) = grids
                 .iter()
@@ -577,6 +541,92 @@ impl Cells {
     }
 }
 
+/// Rows per baseline chunk (the data-driven thresholds' unit): as many as a typical window
+/// holds, at least `min_rows`; the whole baseline without windows.
+pub(crate) fn chunk_rows_for(
+    windows: Option<&[windows::Window]>,
+    min_rows: usize,
+    n_base: usize,
+) -> usize {
+    match windows {
+        Some(windows) => {
+            let mut sizes: Vec<usize> = windows.iter().map(|w| w.rows).filter(|&r| r > 0).collect();
+            sizes.sort_unstable();
+            sizes
+                .get(sizes.len() / 2)
+                .copied()
+                .unwrap_or(0)
+                .max(min_rows)
+                .max(1)
+        }
+        None => n_base.max(1),
+    }
+}
+
+/// The number of whole baseline chunks and each baseline row's chunk (the rows after the last
+/// whole chunk in one more). A few hundred chunks estimate the chunk scores' spread well; more
+/// would only cost cells (a million-row baseline against hourly windows would make thousands).
+pub(crate) fn baseline_chunks(n_base: usize, chunk_rows: usize) -> (usize, Vec<usize>) {
+    let chunks = (n_base / chunk_rows.max(1)).min(MAX_CHUNKS);
+    let slot = (0..n_base)
+        .map(|r| (r / chunk_rows.max(1)).min(chunks))
+        .collect();
+    (chunks, slot)
+}
+
+/// The row groups of every segment column (and the model version) one side has.
+pub(crate) fn segment_groups(
+    inputs: &Inputs,
+    groups: &GroupCache,
+    side: Side,
+) -> Vec<(String, std::sync::Arc<Groups>)> {
+    inputs
+        .roles
+        .columns
+        .iter()
+        .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
+        .filter_map(|c| {
+            groups
+                .get(inputs, side, &c.column)
+                .ok()
+                .map(|g| (c.column.clone(), g))
+        })
+        .collect()
+}
+
+/// The baseline rows of every segment value, for the segments' own bins.
+pub(crate) fn baseline_segments(
+    inputs: &Inputs,
+    groups: &GroupCache,
+) -> Vec<profiles::BaselineSegment> {
+    segment_groups(inputs, groups, Side::Baseline)
+        .into_iter()
+        .map(|(s, g)| {
+            let rows = g.rows_by_group();
+            (s, g.values.iter().cloned().zip(rows).collect())
+        })
+        .collect()
+}
+
+/// The untimed index of a side from its timed one (same tuples, time dropped), unless the timed
+/// one had to fold a segment column: then built again from the groups.
+pub(crate) fn untimed_index(
+    timed: &CellIndex,
+    groups: impl FnOnce() -> Vec<(String, std::sync::Arc<Groups>)>,
+    rows: usize,
+) -> CellIndex {
+    if timed.folded.is_empty() {
+        timed.untimed()
+    } else {
+        CellIndex::build(groups(), &vec![0; rows], 1)
+    }
+}
+
+/// Per column, every cell of `cells` merged.
+pub(crate) fn whole_of(cells: &CellProfiles, columns: usize) -> Vec<Option<ColumnProfile>> {
+    (0..columns).map(|i| cells.merged(i, |_, _| true)).collect()
+}
+
 impl Workspace {
     /// The cell profiles of both sides, when the report built them.
     pub fn cells(&self) -> Option<&Cells> {
@@ -601,7 +651,14 @@ impl Workspace {
             window: params.window.clone(),
             groups,
             cells,
+            log: LogSource::Rows,
         }
+    }
+
+    /// The log's rows are at hand (not only a profile of them): an answer the cells leave as an
+    /// interval can be made exact from them.
+    pub fn log_rows(&self) -> bool {
+        matches!(self.log, LogSource::Rows)
     }
 
     /// The analysed columns: name, role and kind, in column order.

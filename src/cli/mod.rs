@@ -179,8 +179,18 @@ pub struct ReportArgs {
     pub baseline: Option<PathBuf>,
 
     /// The production log to compare with the baseline.
-    #[arg(long, value_name = "FILE", required_unless_present = "investigation")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present_any = ["investigation", "current_profile"],
+        conflicts_with = "current_profile"
+    )]
     pub current: Option<PathBuf>,
+
+    /// Instead of the log's rows, its profile (`driftscope profile`, or an engine writing the
+    /// same schema); repeat for profiles of parts of one log, which are merged.
+    #[arg(long, value_name = "P.parquet")]
+    pub current_profile: Vec<PathBuf>,
 
     /// Take files and roles from an investigation file; --baseline, --current and role flags
     /// given as well take precedence.

@@ -38,6 +38,9 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         investigation.as_ref().and_then(|i| i.baseline.as_ref()),
         "baseline",
     )?;
+    if !args.current_profile.is_empty() {
+        return from_profiles(args, &baseline, investigation);
+    }
     let current = pick(
         &args.current,
         investigation.as_ref().and_then(|i| i.current.as_ref()),
@@ -146,6 +149,144 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         doc.summary.extend(replay_note);
         for out in [&args.json, &args.html, &args.md].into_iter().flatten() {
             let written = crate::export::write(&doc, Some(&report), out, &[&baseline, &current])
+                .map_err(|e| anyhow::anyhow!(e))?;
+            for w in written {
+                eprintln!("wrote {}", w.display());
+            }
+        }
+    }
+    let tripped = super::summary::tripped(&analysis, &args.drift.fail_on);
+    if !tripped.is_empty() {
+        eprintln!("driftscope: --fail-on tripped: {}", tripped.join(", "));
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `report --current-profile`: the report from profiles of the log (merged when several),
+/// against the baseline's rows.
+fn from_profiles(
+    args: &ReportArgs,
+    baseline: &Path,
+    investigation: Option<Investigation>,
+) -> Result<ExitCode> {
+    use crate::analysis::profile_file::LogProfile;
+    let profiles = &args.current_profile;
+    let inputs_of_report: Vec<&Path> = std::iter::once(baseline)
+        .chain(profiles.iter().map(PathBuf::as_path))
+        .collect();
+    for out in [&args.json, &args.html, &args.md].into_iter().flatten() {
+        if inputs_of_report
+            .iter()
+            .any(|input| crate::fsutil::same_file(out, input))
+        {
+            bail!(
+                "{}: refusing to overwrite an input file with the report; choose another output path",
+                out.display()
+            );
+        }
+    }
+    if !args.roles.roles.is_empty() || !args.roles.segments.is_empty() {
+        bail!(
+            "--role and --segment shape a profile's cells: give them to `driftscope profile`, \
+             not to a report from profiles"
+        );
+    }
+    if args.model.is_some() || args.candidate.is_some() {
+        bail!("replaying through a model needs the log's rows: use --current LOG, not a profile");
+    }
+    eprintln!("reading {} profile(s)", profiles.len());
+    let parts = profiles
+        .iter()
+        .map(|p| LogProfile::read(p).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let profile = LogProfile::merge(parts).map_err(anyhow::Error::msg)?;
+    // The profile's settings, then the command line's on top (the bins must still be edges).
+    let params = args.drift.params(profile.header.params.clone())?;
+    if params.settings.preset == crate::analysis::Preset::Evidently {
+        bail!(
+            "the Evidently preset runs Evidently's tests on the log's values: use --current LOG, \
+             not a profile"
+        );
+    }
+    eprintln!("loading {}", baseline.display());
+    let table = crate::data::load_table(baseline)?;
+    let sha = hash(baseline)?;
+    profile
+        .check_baseline(&sha, &baseline.display().to_string())
+        .map_err(anyhow::Error::msg)?;
+    let profile_hashes = profiles
+        .iter()
+        .map(|p| hash(p))
+        .collect::<Result<Vec<_>>>()?;
+    let inputs = profile.inputs(table, &profiles[0]);
+    let header = profile.header.clone();
+    eprintln!("measuring drift");
+    let progress = Progress::start();
+    let analysis = profile
+        .into_workspace(&inputs, &params)
+        .map_err(anyhow::Error::msg)
+        .map(|ws| crate::analysis::report::report_in(&ws, &inputs, &params, &progress.state));
+    if args.timings {
+        for (stage, took) in progress.state.stage_times() {
+            eprintln!("  {stage}: {:.3} s", took.as_secs_f64());
+        }
+    }
+    progress.stop();
+    let analysis = analysis?.context("the analysis was cancelled")?;
+    let mut report = report_json(&inputs, Some(&analysis), (Ok(sha), Ok(String::new())))?;
+    // The log side is the profiles: what they were made from, and the files themselves.
+    report["inputs"]["current"] = json!({
+        "path": header.log.name,
+        "sha256": header.log.sha256,
+        "rows": header.log.rows,
+        "columns": header.log_columns.len(),
+        "format": "driftscope profile",
+        "time_range": header.windows.as_ref().and_then(|w| {
+            Some(json!({
+                "column": w.timestamp,
+                "start": w.windows.first()?.start,
+                "end": w.windows.last()?.end,
+            }))
+        }),
+        "profiles": profiles.iter().zip(&profile_hashes).map(|(p, h)| json!({
+            "path": p.display().to_string(),
+            "sha256": h,
+        })).collect::<Vec<_>>(),
+        "warnings": [],
+    });
+
+    let mut summary = String::new();
+    describe_table(
+        &mut summary,
+        &inputs.baseline,
+        &only_columns_of(&inputs, &inputs.baseline),
+    );
+    summary.push_str(&format!(
+        "\nlog: a profile of {} ({} rows, {} columns) in {} file(s)\n",
+        header.log.name,
+        header.log.rows,
+        header.log_columns.len(),
+        profiles.len()
+    ));
+    summary.push_str("\nschema: baseline vs log\n");
+    describe_diff(&mut summary, &inputs.schema);
+    summary.push('\n');
+    super::summary::describe_report(&mut summary, &analysis);
+    print!("{summary}");
+
+    if args.json.is_some() || args.html.is_some() || args.md.is_some() {
+        let mut inv = investigation.unwrap_or_default();
+        inv.baseline = Some(baseline.to_path_buf());
+        inv.current = None;
+        let mut doc = crate::export::document(&inv, &inputs, &analysis, None);
+        doc.summary.push(format!(
+            "The log is a profile of {} ({} rows), not its rows: performance, latency and replay \
+             need the rows.",
+            header.log.name, header.log.rows
+        ));
+        for out in [&args.json, &args.html, &args.md].into_iter().flatten() {
+            let written = crate::export::write(&doc, Some(&report), out, &inputs_of_report)
                 .map_err(|e| anyhow::anyhow!(e))?;
             for w in written {
                 eprintln!("wrote {}", w.display());

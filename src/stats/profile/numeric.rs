@@ -43,6 +43,26 @@ impl NumericProfile {
         }
     }
 
+    /// The same profile on a coarser grid: `map[slot]` is the coarse slot holding each slot of
+    /// this one ([`Grid::slot_map`]); counts and sums add up, moments and extremes stay.
+    pub fn remapped(&self, map: &[u32], coarse: &Grid) -> Self {
+        let mut out = Self {
+            counts: vec![0; coarse.slots()],
+            sums: vec![0.0; coarse.slots()],
+            ..self.clone()
+        };
+        for ((&c, &s), &to) in self.counts.iter().zip(&self.sums).zip(map) {
+            if let (Some(count), Some(sum)) = (
+                out.counts.get_mut(to as usize),
+                out.sums.get_mut(to as usize),
+            ) {
+                *count += c;
+                *sum += s;
+            }
+        }
+        out
+    }
+
     /// Finite values profiled.
     pub fn n(&self) -> u64 {
         self.values

@@ -1,221 +1,19 @@
-//! The log's profile as a file (`driftscope profile`): every cell of the log — segment tuple at
-//! the untimed level, segment tuple × window at the timed level — with, per analysed column, its
-//! counts, sums and moments on the grid the baseline fixed, or its category counts. One long
-//! Parquet table that any engine can write (the schema is in `docs/profile.md`): a `header`
-//! record (JSON: format version, inputs and their SHA-256, roles, settings, windows, columns),
-//! `edge` records (each grid's edges as doubles, so they round-trip bit for bit), `cell`
-//! records (rows, missing, non-finite, finite values, min, max, mean, M2), `slot` records (the
-//! non-empty slots: count and sum) and `category` records (label and count).
+//! The profile file's long table: writing the records, and reading them back checked against
+//! the header.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::drift::ColumnKind;
-use super::profiles::{CellIndex, ColumnProfile};
-use super::report::DriftParams;
-use super::windows::Window;
-use super::workspace::{ColumnData, Workspace};
-use crate::data::RoleSet;
+use super::{
+    FORMAT, LEVELS, LogProfile, MAX_LABELS, ProfileHeader, ProfiledLevel, SEGMENT_PREFIX, VERSION,
+};
+use crate::analysis::drift::ColumnKind;
+use crate::analysis::profiles::{CellIndex, ColumnProfile, StoredValues};
 use crate::stats::profile::{CategoricalProfile, Grid, NumericProfile};
 
-/// The format's name in the header; a file without it is not a profile.
-pub const FORMAT: &str = "driftscope-profile";
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
-/// Column names of segment values carry this prefix (`segment:region`).
-pub const SEGMENT_PREFIX: &str = "segment:";
-
-/// One input file as the header records it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InputFile {
-    /// The file name (no folder: profiles travel between machines).
-    pub name: String,
-    pub sha256: String,
-    pub rows: usize,
-}
-
-/// One analysed column as profiled.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProfiledColumn {
-    pub name: String,
-    pub kind: ColumnKind,
-    /// Integer values on both sides (a numeric column).
-    pub integer: bool,
-    /// Every distinct baseline value is an edge of the untimed grid (exact KS D).
-    pub every_baseline_value: bool,
-    /// Why the column has no cells (too many categories to count per cell).
-    pub unprofiled: Option<String>,
-    /// A categorical column's labels in the order its codes were given (baseline first).
-    #[serde(default)]
-    pub labels: Vec<String>,
-}
-
-/// The log's time windows as profiled.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProfiledWindows {
-    pub timestamp: Option<String>,
-    pub windows: Vec<Window>,
-    pub rows_without_time: usize,
-    pub rows_outside: usize,
-    pub notes: Vec<String>,
-}
-
-/// What a profile was made from and how: enough to check it against a baseline and settings
-/// before it is used, and to name its sources in a report.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProfileHeader {
-    pub format: String,
-    pub version: u32,
-    /// The driftscope version that wrote it.
-    pub driftscope: String,
-    pub baseline: InputFile,
-    pub log: InputFile,
-    /// The log's columns and their types (for the schema comparison).
-    pub log_columns: Vec<(String, String)>,
-    pub roles: RoleSet,
-    /// The settings the grids were made for (bins and cuts are edges).
-    pub params: DriftParams,
-    pub columns: Vec<ProfiledColumn>,
-    /// The segment columns the timed cells are cut by, and those folded to keep cells bounded.
-    pub segments: Vec<String>,
-    pub folded: Vec<String>,
-    /// The same for the untimed cells (fewer cells: fewer columns folded).
-    pub untimed_segments: Vec<String>,
-    pub untimed_folded: Vec<String>,
-    pub windows: Option<ProfiledWindows>,
-    pub window_error: Option<String>,
-}
-
-/// One level of the log's cells.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProfiledLevel {
-    pub index: CellIndex,
-    /// Per column: the grid's edges (numeric columns).
-    pub edges: Vec<Option<Vec<f64>>>,
-    /// `columns[column][cell]`, empty for an unprofiled column; category codes index the
-    /// header's `labels` of the column.
-    pub columns: Vec<Vec<ColumnProfile>>,
-}
-
-/// The log's side of a report, without its rows.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LogProfile {
-    pub header: ProfileHeader,
-    pub untimed: ProfiledLevel,
-    pub timed: ProfiledLevel,
-}
-
-/// At most this many categories a column when a profile is read: the cells of every category
-/// must fit in memory.
-pub const MAX_LABELS: usize = 100_000;
-
-const LEVELS: [&str; 2] = ["untimed", "timed"];
-
 impl LogProfile {
-    /// The log's cells of a workspace the report built (`None` without cells).
-    pub fn of(
-        ws: &Workspace,
-        baseline: InputFile,
-        log: InputFile,
-        inputs: &crate::data::Inputs,
-        params: &DriftParams,
-    ) -> Option<Self> {
-        let cells = ws.cells()?;
-        let level = |l: super::workspace::Level, untimed: bool| {
-            // No finer untimed grid: the untimed cells are the timed ones merged over time.
-            let merge_time = untimed && l.log.index.slots > 1;
-            let i = &l.log.index;
-            let index = CellIndex {
-                segments: i.segments.clone(),
-                tuples: i.tuples.clone(),
-                slots: if merge_time { 1 } else { i.slots },
-                folded: i.folded.clone(),
-                cell_of_row: Vec::new(),
-            };
-            let columns = if merge_time {
-                (0..l.log.columns.len())
-                    .map(|c| {
-                        (0..index.tuples.len())
-                            .filter_map(|t| l.log.merged(c, |tuple, _| tuple == t))
-                            .collect()
-                    })
-                    .collect()
-            } else {
-                l.log.columns.clone()
-            };
-            ProfiledLevel {
-                index,
-                edges: l
-                    .grids
-                    .iter()
-                    .map(|g| g.as_ref().map(|g| g.grid.edges.clone()))
-                    .collect(),
-                columns,
-            }
-        };
-        let (untimed, timed) = (level(cells.untimed(), true), level(cells.timed(), false));
-        let fine = cells.untimed();
-        let columns = ws
-            .prepared
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ProfiledColumn {
-                name: p.name.clone(),
-                kind: p.kind(),
-                integer: matches!(p.data, ColumnData::Numeric { integer: true, .. }),
-                every_baseline_value: fine
-                    .grids
-                    .get(i)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|g| g.grid.every_baseline_value),
-                unprofiled: untimed.columns[i]
-                    .is_empty()
-                    .then(|| "too many categories to count per cell".to_owned()),
-                labels: match &p.data {
-                    ColumnData::Categorical { labels, .. } => labels.clone(),
-                    ColumnData::Numeric { .. } => Vec::new(),
-                },
-            })
-            .collect();
-        let header = ProfileHeader {
-            format: FORMAT.to_owned(),
-            version: VERSION,
-            driftscope: env!("CARGO_PKG_VERSION").to_owned(),
-            baseline,
-            log,
-            log_columns: inputs
-                .current
-                .frame
-                .columns()
-                .iter()
-                .map(|c| (c.name().to_string(), c.dtype().to_string()))
-                .collect(),
-            roles: inputs.roles.clone(),
-            params: params.clone(),
-            columns,
-            segments: timed.index.segments.clone(),
-            folded: timed.index.folded.clone(),
-            untimed_segments: untimed.index.segments.clone(),
-            untimed_folded: untimed.index.folded.clone(),
-            windows: cells.windows.as_ref().map(|a| ProfiledWindows {
-                timestamp: a.timestamp.clone(),
-                windows: a.windows.clone(),
-                rows_without_time: a.rows_without_time,
-                rows_outside: a.rows_outside,
-                notes: a.notes.clone(),
-            }),
-            window_error: cells.window_error.clone(),
-        };
-        Some(Self {
-            header,
-            untimed,
-            timed,
-        })
-    }
-
     /// The profile as one long table (the records of `docs/profile.md`).
     pub fn to_frame(&self) -> Result<DataFrame, String> {
         let mut r = Records::default();
@@ -239,7 +37,18 @@ impl LogProfile {
                 }
             }
             let slots = level.index.slots.max(1);
+            // A tuple's values under the union of both levels' segment columns.
+            let tuple_values = |tuple: &[Option<String>]| -> Vec<Option<String>> {
+                segments
+                    .iter()
+                    .map(|s| {
+                        let k = level.index.segments.iter().position(|x| x == s)?;
+                        tuple.get(k).cloned().flatten()
+                    })
+                    .collect()
+            };
             for (t, tuple) in level.index.tuples.iter().enumerate() {
+                let values = tuple_values(tuple);
                 for s in 0..slots {
                     let cell = level.index.cell(t, s);
                     let window = (*name == "timed").then_some(s as u32);
@@ -247,16 +56,28 @@ impl LogProfile {
                         let Some(p) = level.columns.get(c).and_then(|cells| cells.get(cell)) else {
                             continue;
                         };
-                        // The tuple's values under the union of both levels' segment columns.
-                        let values: Vec<Option<String>> = segments
-                            .iter()
-                            .map(|s| {
-                                let k = level.index.segments.iter().position(|x| x == s)?;
-                                tuple.get(k).cloned().flatten()
-                            })
-                            .collect();
                         let at = (Some(values.as_slice()), window, Some(column.name.as_str()));
                         r.profile(name, at, p, &column.labels);
+                    }
+                }
+            }
+            for (c, column) in self.header.columns.iter().enumerate() {
+                let Some(stored) = level.values.get(c) else {
+                    continue;
+                };
+                // In a fixed order, so that the same profile makes the same file.
+                let mut keys: Vec<&(u32, u32)> = stored.keys().collect();
+                keys.sort_unstable();
+                for key in keys {
+                    let Some(tuple) = level.index.tuples.get(key.0 as usize) else {
+                        continue;
+                    };
+                    let values = tuple_values(tuple);
+                    for &v in &stored[key] {
+                        let at = Some(values.as_slice());
+                        let i = r.push("value", Some(name), at, None, Some(&column.name));
+                        r.slot[i] = Some(key.1);
+                        r.value[i] = Some(v);
                     }
                 }
             }
@@ -377,7 +198,7 @@ impl LogProfile {
         let mut seen_cells = std::collections::HashSet::new();
         for i in 0..record.len() {
             let kind = record[i].as_deref().unwrap_or("");
-            if !matches!(kind, "cell" | "slot" | "category") {
+            if !matches!(kind, "cell" | "slot" | "category" | "value") {
                 continue;
             }
             let (l, c) = locate(i, &level, &column, &column_of)?;
@@ -394,6 +215,11 @@ impl LogProfile {
             };
             let b = &mut levels[l];
             let cell = b.cell(tuple, w);
+            if kind == "value" {
+                b.value(c, cell, slot[i], value[i])
+                    .map_err(|e| format!("row {i}: {e}"))?;
+                continue;
+            }
             let code = if kind == "category" {
                 let name = label[i]
                     .as_deref()
@@ -506,6 +332,8 @@ struct LevelBuilder {
     tuple_of: HashMap<Vec<Option<String>>, usize>,
     /// Per column, per cell.
     cells: Vec<Vec<Option<ColumnProfile>>>,
+    /// Per column: `value` records by (cell, slot).
+    values: Vec<StoredValues>,
 }
 
 impl LevelBuilder {
@@ -525,6 +353,7 @@ impl LevelBuilder {
             tuples: Vec::new(),
             tuple_of: HashMap::new(),
             cells: vec![Vec::new(); n],
+            values: vec![StoredValues::new(); n],
         }
     }
 
@@ -600,6 +429,33 @@ impl Labels {
 }
 
 impl LevelBuilder {
+    /// A `value` record: one log value of an untimed cell's slot, which it must lie in.
+    fn value(
+        &mut self,
+        column: usize,
+        cell: usize,
+        slot: Option<u64>,
+        value: Option<f64>,
+    ) -> Result<(), String> {
+        if self.slots != 1 {
+            return Err("a value record on the timed level".to_owned());
+        }
+        let Some(grid) = &self.grids[column] else {
+            return Err("a value record for a column without grid".to_owned());
+        };
+        let (Some(slot), Some(x)) = (slot, value.filter(|v| v.is_finite())) else {
+            return Err("a value record without its slot or a finite value".to_owned());
+        };
+        if grid.slot(x) as u64 != slot {
+            return Err(format!("the value {x} does not lie in slot {slot}"));
+        }
+        self.values[column]
+            .entry((cell as u32, slot as u32))
+            .or_default()
+            .push(x);
+        Ok(())
+    }
+
     fn profile(&mut self, column: usize, cell: usize) -> Result<&mut ColumnProfile, String> {
         let cells = &mut self.cells[column];
         if cells.len() <= cell {
@@ -667,6 +523,7 @@ impl LevelBuilder {
                 .map(|g| g.as_ref().map(|g| g.edges.clone()))
                 .collect(),
             columns,
+            values: self.values,
         }
     }
 }

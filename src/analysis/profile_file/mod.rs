@@ -1,0 +1,271 @@
+//! The log's profile as a file (`driftscope profile`): every cell of the log — segment tuple at
+//! the untimed level, segment tuple × window at the timed level — with, per analysed column, its
+//! counts, sums and moments on the grid the baseline fixed, or its category counts. One long
+//! Parquet table that any engine can write (the schema is in `docs/profile.md`): a `header`
+//! record (JSON: format version, inputs and their SHA-256, roles, settings, windows, columns),
+//! `edge` records (each grid's edges as doubles, so they round-trip bit for bit), `cell`
+//! records (rows, missing, non-finite, finite values, min, max, mean, M2), `slot` records (the
+//! non-empty slots: count and sum), `category` records (label and count) and `value` records (the
+//! log values an exact answer needs, per untimed tuple and slot).
+
+mod open;
+mod table;
+
+use serde::{Deserialize, Serialize};
+
+use rayon::prelude::*;
+
+use super::drift::ColumnKind;
+use super::profiles::{self, CellIndex, ColumnProfile, EntryRequest, StoredValues};
+use super::report::{DriftParams, entry_templates, templates_for};
+use super::windows::Window;
+use super::workspace::{ColumnData, Level, Workspace};
+use crate::data::{RoleSet, SchemaDiff};
+
+/// The format's name in the header; a file without it is not a profile.
+pub const FORMAT: &str = "driftscope-profile";
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// Column names of segment values carry this prefix (`segment:region`).
+pub const SEGMENT_PREFIX: &str = "segment:";
+
+/// One input file as the header records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// The file name (no folder: profiles travel between machines).
+    pub name: String,
+    pub sha256: String,
+    pub rows: usize,
+}
+
+/// One analysed column as profiled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfiledColumn {
+    pub name: String,
+    pub kind: ColumnKind,
+    /// Integer values on both sides (a numeric column).
+    pub integer: bool,
+    /// Every distinct baseline value is an edge of the untimed grid (exact KS D).
+    pub every_baseline_value: bool,
+    /// Why the column has no cells (too many categories to count per cell).
+    pub unprofiled: Option<String>,
+    /// A categorical column's labels in the order its codes were given (baseline first).
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+/// The log's time windows as profiled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfiledWindows {
+    pub timestamp: Option<String>,
+    pub windows: Vec<Window>,
+    pub rows_without_time: usize,
+    pub rows_outside: usize,
+    pub notes: Vec<String>,
+}
+
+/// What a profile was made from and how: enough to check it against a baseline and settings
+/// before it is used, and to name its sources in a report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileHeader {
+    pub format: String,
+    pub version: u32,
+    /// The driftscope version that wrote it.
+    pub driftscope: String,
+    pub baseline: InputFile,
+    pub log: InputFile,
+    /// The log's columns and their types (for the schema comparison).
+    pub log_columns: Vec<(String, String)>,
+    pub roles: RoleSet,
+    /// The settings the grids were made for (bins and cuts are edges).
+    pub params: DriftParams,
+    pub columns: Vec<ProfiledColumn>,
+    /// The segment columns the timed cells are cut by, and those folded to keep cells bounded.
+    pub segments: Vec<String>,
+    pub folded: Vec<String>,
+    /// The same for the untimed cells (fewer cells: fewer columns folded).
+    pub untimed_segments: Vec<String>,
+    pub untimed_folded: Vec<String>,
+    pub windows: Option<ProfiledWindows>,
+    pub window_error: Option<String>,
+    /// Baseline vs log: columns on one side only, types that changed.
+    #[serde(default)]
+    pub schema: SchemaDiff,
+}
+
+/// One level of the log's cells.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfiledLevel {
+    pub index: CellIndex,
+    /// Per column: the grid's edges (numeric columns).
+    pub edges: Vec<Option<Vec<f64>>>,
+    /// `columns[column][cell]`, empty for an unprofiled column; category codes index the
+    /// header's `labels` of the column.
+    pub columns: Vec<Vec<ColumnProfile>>,
+    /// Per column: the log values the report's exact answers need, by (tuple, slot) — the
+    /// untimed level only (empty elsewhere and for categorical columns).
+    pub values: Vec<StoredValues>,
+}
+
+/// The log's side of a report, without its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogProfile {
+    pub header: ProfileHeader,
+    pub untimed: ProfiledLevel,
+    pub timed: ProfiledLevel,
+}
+
+/// At most this many categories a column when a profile is read: the cells of every category
+/// must fit in memory.
+pub const MAX_LABELS: usize = 100_000;
+
+pub(super) const LEVELS: [&str; 2] = ["untimed", "timed"];
+
+impl LogProfile {
+    /// The log's cells of a workspace the report built (`None` without cells).
+    pub fn of(
+        ws: &Workspace,
+        baseline: InputFile,
+        log: InputFile,
+        inputs: &crate::data::Inputs,
+        params: &DriftParams,
+    ) -> Option<Self> {
+        let cells = ws.cells()?;
+        let level = |l: Level, untimed: bool| {
+            // No finer untimed grid: the untimed cells are the timed ones merged over time.
+            let merge_time = untimed && l.log.index.slots > 1;
+            let i = &l.log.index;
+            let index = CellIndex {
+                segments: i.segments.clone(),
+                tuples: i.tuples.clone(),
+                slots: if merge_time { 1 } else { i.slots },
+                folded: i.folded.clone(),
+                cell_of_row: Vec::new(),
+            };
+            let columns = if merge_time {
+                (0..l.log.columns.len())
+                    .map(|c| {
+                        (0..index.tuples.len())
+                            .filter_map(|t| l.log.merged(c, |tuple, _| tuple == t))
+                            .collect()
+                    })
+                    .collect()
+            } else {
+                l.log.columns.clone()
+            };
+            ProfiledLevel {
+                index,
+                edges: l
+                    .grids
+                    .iter()
+                    .map(|g| g.as_ref().map(|g| g.grid.edges.clone()))
+                    .collect(),
+                values: if untimed {
+                    needed_values(ws, l)
+                } else {
+                    vec![StoredValues::new(); l.log.columns.len()]
+                },
+                columns,
+            }
+        };
+        let (untimed, timed) = (level(cells.untimed(), true), level(cells.timed(), false));
+        let fine = cells.untimed();
+        let columns = ws
+            .prepared
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ProfiledColumn {
+                name: p.name.clone(),
+                kind: p.kind(),
+                integer: matches!(p.data, ColumnData::Numeric { integer: true, .. }),
+                every_baseline_value: fine
+                    .grids
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|g| g.grid.every_baseline_value),
+                unprofiled: untimed.columns[i]
+                    .is_empty()
+                    .then(|| "too many categories to count per cell".to_owned()),
+                labels: match &p.data {
+                    ColumnData::Categorical { labels, .. } => labels.clone(),
+                    ColumnData::Numeric { .. } => Vec::new(),
+                },
+            })
+            .collect();
+        let header = ProfileHeader {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            driftscope: env!("CARGO_PKG_VERSION").to_owned(),
+            baseline,
+            log,
+            log_columns: inputs
+                .current
+                .frame
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.dtype().to_string()))
+                .collect(),
+            roles: inputs.roles.clone(),
+            params: params.clone(),
+            columns,
+            segments: timed.index.segments.clone(),
+            folded: timed.index.folded.clone(),
+            untimed_segments: untimed.index.segments.clone(),
+            untimed_folded: untimed.index.folded.clone(),
+            windows: cells.windows.as_ref().map(|a| ProfiledWindows {
+                timestamp: a.timestamp.clone(),
+                windows: a.windows.clone(),
+                rows_without_time: a.rows_without_time,
+                rows_outside: a.rows_outside,
+                notes: a.notes.clone(),
+            }),
+            window_error: cells.window_error.clone(),
+            schema: inputs.schema.clone(),
+        };
+        Some(Self {
+            header,
+            untimed,
+            timed,
+        })
+    }
+}
+
+/// Per column, the log values that the report's overall and per-segment entries need to be
+/// exact (see `profiles::exact_entries`), by untimed tuple and slot: gathered from the rows in
+/// one pass per column, so that a report from the profile alone is exact as well.
+fn needed_values(ws: &Workspace, level: Level) -> Vec<StoredValues> {
+    let templates = entry_templates(level);
+    let index = &level.log.index;
+    let slots = index.slots.max(1);
+    ws.prepared
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (ColumnData::Numeric { current, .. }, Some(Some(g))) =
+                (&p.data, level.grids.get(i))
+            else {
+                return StoredValues::new();
+            };
+            let requests: Vec<&EntryRequest> = templates_for(&templates, &p.name)
+                .into_iter()
+                .map(|(_, _, r)| r)
+                .collect();
+            let needs = profiles::log_needs(i, level, &requests);
+            if !needs.iter().flatten().any(|&w| w) {
+                return StoredValues::new();
+            }
+            let mut out = StoredValues::new();
+            for (v, &cell) in current.iter().zip(&index.cell_of_row) {
+                let Some(x) = v.filter(|x| x.is_finite()) else {
+                    continue;
+                };
+                let tuple = cell as usize / slots;
+                let slot = g.grid.slot(x);
+                if needs.get(tuple).is_some_and(|w| w[slot]) {
+                    out.entry((tuple as u32, slot as u32)).or_default().push(x);
+                }
+            }
+            out
+        })
+        .collect()
+}

@@ -680,6 +680,87 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
     assert_eq!(profile.header.baseline.sha256, sha(&baseline));
     assert_eq!(profile.header.log.name, "predictions.jsonl");
 
+    // The report from the profile is the report from the rows.
+    let report = |log_side: &[&str], json: &Path, extra: &[&str]| {
+        let mut args = vec!["report", "--baseline", baseline.to_str().unwrap()];
+        args.extend_from_slice(log_side);
+        args.extend_from_slice(&["--json", json.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        driftscope(&args)
+    };
+    let (from_rows, from_profile) = (dir.path().join("rows.json"), dir.path().join("p.json"));
+    let o = report(&["--current", log.to_str().unwrap()], &from_rows, &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = report(
+        &["--current-profile", out.to_str().unwrap()],
+        &from_profile,
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("log: a profile of predictions.jsonl"));
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let (rows, prof) = (read(&from_rows), read(&from_profile));
+    for key in [
+        "dataset",
+        "features",
+        "segments",
+        "windows",
+        "data_quality",
+        "roles",
+        "schema",
+    ] {
+        assert_eq!(prof[key], rows[key], "{key}");
+    }
+    assert_eq!(
+        prof["inputs"]["current"]["rows"],
+        rows["inputs"]["current"]["rows"]
+    );
+    assert_eq!(prof["inputs"]["current"]["sha256"], sha(&log));
+    assert_eq!(
+        prof["inputs"]["current"]["profiles"][0]["sha256"],
+        sha(&out)
+    );
+    assert!(prof["performance"].is_null());
+    assert!(
+        prof["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("performance not measured"))
+    );
+    // Settings the profile was not made with, and another baseline, are refused by name.
+    let refused = |args: &[&str], baseline_file: &Path, message: &str| {
+        let mut all = vec![
+            "report",
+            "--baseline",
+            baseline_file.to_str().unwrap(),
+            "--current-profile",
+            out.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        let o = driftscope(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&o.stderr).contains(message),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    };
+    refused(&["--bins", "20"], &baseline, "made with other bins");
+    refused(
+        &["--window", "1h"],
+        &baseline,
+        "the profile was cut into windows of 1d",
+    );
+    refused(&[], &log, "was made against the baseline baseline.parquet");
+    refused(
+        &["--segment", "region"],
+        &baseline,
+        "give them to `driftscope profile`",
+    );
+
     let before = std::fs::read(&log).unwrap();
     let o = profile_to(&log);
     assert_eq!(o.status.code(), Some(2));

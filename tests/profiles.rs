@@ -604,19 +604,47 @@ fn a_report_from_the_profile_is_exact_on_continuous_values_past_the_grid() {
 /// entry is the rows' answer or an interval holding it.
 #[test]
 fn profiles_of_parts_of_a_log_merge_into_the_whole_logs() {
+    parts_merge_into_the_whole(1_000);
+}
+
+/// Parts over five years of daily windows: so many cells that each part's timed grid is sized by
+/// its own cell count — the grids differ and the merge coarsens them to their shared edges.
+#[test]
+fn profiles_of_parts_with_different_grids_merge_on_their_shared_edges() {
+    parts_merge_into_the_whole(5);
+}
+
+/// Profiles the log's first 4,000 rows and the rest apart, merges them, and checks the merged
+/// profile against the whole log's profile and its report against the rows' report.
+fn parts_merge_into_the_whole(per_day: usize) {
     use driftscope::analysis::profile_file::LogProfile;
     let dir = tempfile::tempdir().unwrap();
-    let (b, whole) = continuous_pair(dir.path(), 0..9_000);
+    let (b, whole) = continuous_pair_over(dir.path(), 0..9_000, per_day);
     let params = DriftParams::default();
     let part = |name: &str, rows: std::ops::Range<usize>| {
         let sub = dir.path().join(name);
         std::fs::create_dir(&sub).unwrap();
-        let (_, l) = continuous_pair(&sub, rows);
+        let (_, l) = continuous_pair_over(&sub, rows, per_day);
         let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
         let ws = Workspace::new(&inputs, &params, &JobState::default());
         log_profile(&ws, &inputs, &params)
     };
-    let merged = LogProfile::merge(vec![part("a", 0..4_000), part("b", 4_000..9_000)]).unwrap();
+    let (pa, pb) = (part("a", 0..4_000), part("b", 4_000..9_000));
+    let grids_differ = pa.timed.edges != pb.timed.edges;
+    assert_eq!(
+        grids_differ,
+        per_day < 1_000,
+        "grids differ only over a year"
+    );
+    let merged = LogProfile::merge(vec![pa.clone(), pb.clone()]).unwrap();
+    // Every merged grid's edges are edges of both parts' grids, and every cell's values add up.
+    for part in [&pa, &pb] {
+        for (m, p) in merged.timed.edges.iter().zip(&part.timed.edges) {
+            if let (Some(m), Some(p)) = (m, p) {
+                assert!(m.iter().all(|e| p.contains(e)));
+            }
+        }
+    }
     let inputs = load_inputs(&b, &whole, &OverrideLayers::default()).unwrap();
     let (report, ws) =
         run_drift_report_with_workspace(&inputs, &params, &JobState::default()).unwrap();
@@ -667,6 +695,11 @@ fn profiles_of_parts_of_a_log_merge_into_the_whole_logs() {
         serde_json::to_value(&from_parts.segments).unwrap(),
         serde_json::to_value(&report.segments).unwrap()
     );
+    let (wp, wr) = (
+        from_parts.windows.as_ref().unwrap(),
+        report.windows.as_ref().unwrap(),
+    );
+    assert_eq!(wp.windows, wr.windows);
 }
 
 fn log_profile(
@@ -696,6 +729,15 @@ fn continuous_pair(
     dir: &std::path::Path,
     rows: std::ops::Range<usize>,
 ) -> (std::path::PathBuf, std::path::PathBuf) {
+    continuous_pair_over(dir, rows, 1_000)
+}
+
+/// [`continuous_pair`] with `per_day` log rows a day (1,000: nine days; 5: five years).
+fn continuous_pair_over(
+    dir: &std::path::Path,
+    rows: std::ops::Range<usize>,
+    per_day: usize,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     use std::fmt::Write as _;
     let mut seed = 5u64;
     let mut u = move || {
@@ -724,10 +766,12 @@ fn continuous_pair(
         let shift = if r == 2 && day >= 4 { 120.0 } else { 0.0 };
         let (income, age) = (u() * 1000.0 + r as f64 * 50.0 + shift, u() * 60.0 + 18.0);
         if rows.contains(&i) {
+            let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+                + chrono::Days::new((i / per_day) as u64);
             writeln!(
                 log,
-                "2026-03-{:02}T{:02}:00:00Z,{income},{age},{}",
-                day + 1,
+                "{}T{:02}:00:00Z,{income},{age},{}",
+                date.format("%Y-%m-%d"),
                 i % 24,
                 regions[r]
             )

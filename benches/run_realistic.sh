@@ -31,6 +31,18 @@ for B in 100000 1000000; do
     done
   done
 done
+# The profile: writing it (time, peak RSS, size), and the report from it alone.
+for L in $logs; do
+  P=$data/real_log_$L.profile.parquet
+  /usr/bin/time -f "driftscope profile, baseline 100000, log $L: %e s, peak RSS %M KB" \
+    target/release/driftscope profile --baseline $data/real_baseline_100000.parquet \
+    --input $data/real_log_$L.parquet --output $P >/dev/null 2>/tmp/driftscope-bench.err \
+    || { cat /tmp/driftscope-bench.err; exit 1; }
+  tail -1 /tmp/driftscope-bench.err
+  echo "  profile size: $(stat -c %s $P) bytes (log: $(stat -c %s $data/real_log_$L.parquet) bytes)"
+  report "driftscope report --current-profile, baseline 100000, log $L" \
+    --baseline $data/real_baseline_100000.parquet --current-profile $P
+done
 for L in 100000 1000000; do
   /usr/bin/time -f "Evidently baseline 100000, log $L (wall, imports included): %e s, peak RSS %M KB" \
     .venv-evidently/bin/python benches/peer_drift_real.py $data/real_baseline_100000.parquet \

@@ -474,6 +474,26 @@ fn a_broken_profile_is_refused_with_a_clear_message() {
     let err = LogProfile::from_frame(&doubled).unwrap_err();
     assert!(err.contains("a second cell record"), "{err}");
 
+    // A stored value outside the slot it names (a value record that would bend an answer).
+    let first_value = records.iter().position(|r| r == Some("value")).unwrap();
+    let values = frame.column("value").unwrap().f64().unwrap().clone();
+    let moved: Vec<Option<f64>> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i == first_value { Some(1e300) } else { v })
+        .collect();
+    let mut broken = frame.clone();
+    broken
+        .with_column(Column::new("value".into(), moved))
+        .unwrap();
+    let err = LogProfile::from_frame(&broken).unwrap_err();
+    assert!(
+        err.contains(&format!(
+            "row {first_value}: the value 1e300 does not lie in slot"
+        )),
+        "{err}"
+    );
+
     // Not Parquet at all.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.parquet");
@@ -497,7 +517,9 @@ fn report_from_profile(
     let path = dir.path().join("log.profile.parquet");
     profile.write(&path, &[]).unwrap();
     let back = LogProfile::merge(vec![LogProfile::read(&path).unwrap()]).unwrap();
-    let inputs = back.inputs(driftscope::data::load_table(baseline).unwrap(), &path);
+    let inputs = back
+        .inputs(driftscope::data::load_table(baseline).unwrap(), &path)
+        .unwrap();
     assert_eq!(inputs.current.rows(), 0, "no log rows at hand");
     let ws = back.into_workspace(&inputs, params).unwrap();
     assert!(!ws.log_rows());

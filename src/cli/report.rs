@@ -219,7 +219,9 @@ fn from_profiles(
         .iter()
         .map(|p| hash(p))
         .collect::<Result<Vec<_>>>()?;
-    let inputs = profile.inputs(table, &profiles[0]);
+    let inputs = profile
+        .inputs(table, &profiles[0])
+        .map_err(anyhow::Error::msg)?;
     let header = profile.header.clone();
     eprintln!("measuring drift");
     let progress = Progress::start();

@@ -38,7 +38,7 @@ impl LogProfile {
     /// The inputs of a report from this profile: the baseline as loaded, and for the log an empty
     /// table of the log's columns (so roles, the schema and column checks work as with rows),
     /// with the roles and the schema comparison the profile recorded.
-    pub fn inputs(&self, baseline: Table, path: &std::path::Path) -> Inputs {
+    pub fn inputs(&self, baseline: Table, path: &std::path::Path) -> Result<Inputs, String> {
         let h = &self.header;
         let columns: Vec<Column> = h
             .log_columns
@@ -54,7 +54,8 @@ impl LogProfile {
                 Column::new_empty(name.as_str().into(), &dtype)
             })
             .collect();
-        let frame = DataFrame::new_infer_height(columns).unwrap_or_default();
+        let frame = DataFrame::new_infer_height(columns)
+            .map_err(|e| format!("the header's log columns: {e}"))?;
         let current = Table {
             path: path.to_path_buf(),
             format: Format::Parquet,
@@ -64,12 +65,12 @@ impl LogProfile {
             time_ranges: Default::default(),
             warnings: Vec::new(),
         };
-        Inputs {
+        Ok(Inputs {
             baseline,
             current,
             roles: h.roles.clone(),
             schema: h.schema.clone(),
-        }
+        })
     }
 
     /// The workspace of a report from this profile: the baseline's columns read from its rows

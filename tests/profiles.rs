@@ -488,9 +488,8 @@ fn a_broken_profile_is_refused_with_a_clear_message() {
         .unwrap();
     let err = LogProfile::from_frame(&broken).unwrap_err();
     assert!(
-        err.contains(&format!(
-            "row {first_value}: the value 1e300 does not lie in slot"
-        )),
+        err.starts_with(&format!("row {first_value}: the value 1"))
+            && err.contains("does not lie in slot"),
         "{err}"
     );
 

@@ -144,18 +144,34 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    if args.json.is_some() || args.html.is_some() || args.md.is_some() {
+    let document = || {
         let mut doc = crate::export::document(&inv, &inputs, &analysis, replayed.as_ref());
-        doc.summary.extend(replay_note);
+        doc.summary.extend(replay_note.clone());
+        doc
+    };
+    write_outputs(args, document, &report, &analysis, &[&baseline, &current])
+}
+
+/// Writes the report's files (when asked for: the document is made only then), never over an
+/// input, and gives the exit code `--fail-on` asks for.
+fn write_outputs(
+    args: &ReportArgs,
+    document: impl FnOnce() -> crate::export::Document,
+    report: &Value,
+    analysis: &DriftReport,
+    inputs: &[&Path],
+) -> Result<ExitCode> {
+    if args.json.is_some() || args.html.is_some() || args.md.is_some() {
+        let doc = document();
         for out in [&args.json, &args.html, &args.md].into_iter().flatten() {
-            let written = crate::export::write(&doc, Some(&report), out, &[&baseline, &current])
+            let written = crate::export::write(&doc, Some(report), out, inputs)
                 .map_err(|e| anyhow::anyhow!(e))?;
             for w in written {
                 eprintln!("wrote {}", w.display());
             }
         }
     }
-    let tripped = super::summary::tripped(&analysis, &args.drift.fail_on);
+    let tripped = super::summary::tripped(analysis, &args.drift.fail_on);
     if !tripped.is_empty() {
         eprintln!("driftscope: --fail-on tripped: {}", tripped.join(", "));
         return Ok(ExitCode::from(1));
@@ -277,7 +293,7 @@ fn from_profiles(
     super::summary::describe_report(&mut summary, &analysis);
     print!("{summary}");
 
-    if args.json.is_some() || args.html.is_some() || args.md.is_some() {
+    let document = || {
         let mut inv = investigation.unwrap_or_default();
         inv.baseline = Some(baseline.to_path_buf());
         inv.current = None;
@@ -287,20 +303,9 @@ fn from_profiles(
              need the rows.",
             header.log.name, header.log.rows
         ));
-        for out in [&args.json, &args.html, &args.md].into_iter().flatten() {
-            let written = crate::export::write(&doc, Some(&report), out, &inputs_of_report)
-                .map_err(|e| anyhow::anyhow!(e))?;
-            for w in written {
-                eprintln!("wrote {}", w.display());
-            }
-        }
-    }
-    let tripped = super::summary::tripped(&analysis, &args.drift.fail_on);
-    if !tripped.is_empty() {
-        eprintln!("driftscope: --fail-on tripped: {}", tripped.join(", "));
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
+        doc
+    };
+    write_outputs(args, document, &report, &analysis, &inputs_of_report)
 }
 
 /// Progress of a long analysis on stderr, at most about once a second, from a named thread.

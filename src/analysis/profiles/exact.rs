@@ -1,0 +1,348 @@
+//! The report's entries made exact together: one plan per column, one gathering pass over the
+//! rows (or the values a profile stored) for all of its comparisons.
+
+use super::*;
+
+/// One comparison of the report's entries, on the untimed level: the log tuples of the current
+/// side, the baseline tuples of the reference (`None`: the whole baseline) and the key of the
+/// reference's own bins (`None`: the whole baseline's).
+pub(crate) struct EntryRequest {
+    pub current: Vec<bool>,
+    pub reference: Option<Vec<bool>>,
+    pub bins: Option<(String, String)>,
+}
+
+/// Values a profile file stored for exact answers: per (untimed tuple, slot), every finite log
+/// value of that slot — complete when there are as many as the slot's count.
+pub type StoredValues = HashMap<(u32, u32), Vec<f64>>;
+
+/// Where the log side's values for the gathering pass come from.
+#[derive(Clone, Copy)]
+pub(crate) enum LogValues<'a> {
+    /// The log's rows, each in the untimed cell its index names.
+    Rows,
+    /// The values a profile file stored for this column.
+    Stored(&'a StoredValues),
+}
+
+/// The comparisons of one column resolved to profiles: each distinct tuple set merged once (the
+/// comparisons of one segment value share it) and the slots each side must gather to be exact.
+struct Plan<'a> {
+    grid: Option<&'a ColumnGrid>,
+    current_sets: Vec<&'a [bool]>,
+    reference_sets: Vec<&'a [bool]>,
+    /// Per request: its current set, and its reference set (`None`: the whole baseline).
+    sides: Vec<(usize, Option<usize>)>,
+    currents: Vec<Option<ColumnProfile>>,
+    references: Vec<Option<ColumnProfile>>,
+    whole: Option<&'a ColumnProfile>,
+    bins: Vec<Option<Option<&'a Bins>>>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(
+        level: crate::analysis::workspace::Level<'a>,
+        column: usize,
+        requests: &[&'a EntryRequest],
+    ) -> Self {
+        let grid = level.grids.get(column).and_then(Option::as_ref);
+        let merged_of = |cells: &CellProfiles, keep: &[bool]| {
+            cells.merged(column, |t, _| keep.get(t).copied().unwrap_or(false))
+        };
+        let mut current_sets: Vec<&[bool]> = Vec::new();
+        let mut reference_sets: Vec<&[bool]> = Vec::new();
+        let mut sides = Vec::new();
+        for r in requests {
+            let c = position_or_push(&mut current_sets, &r.current);
+            let b = r
+                .reference
+                .as_deref()
+                .map(|keep| position_or_push(&mut reference_sets, keep));
+            sides.push((c, b));
+        }
+        let currents = current_sets
+            .iter()
+            .map(|keep| merged_of(level.log, keep))
+            .collect();
+        let references = reference_sets
+            .iter()
+            .map(|keep| merged_of(level.baseline, keep))
+            .collect();
+        // A request's bins: the whole baseline's (`Some(None)`), a segment's, or missing (`None`).
+        let bins = requests
+            .iter()
+            .map(|r| match (&r.bins, grid) {
+                (Some(key), Some(g)) => g.segments.get(key).map(Some),
+                _ => Some(None),
+            })
+            .collect();
+        Self {
+            grid,
+            current_sets,
+            reference_sets,
+            sides,
+            currents,
+            references,
+            whole: level.whole_baseline.get(column).and_then(Option::as_ref),
+            bins,
+        }
+    }
+
+    /// Request `k`'s (reference, current, bins), when the cells hold both sides.
+    fn resolved(&self, k: usize) -> Option<(&ColumnProfile, &ColumnProfile, Option<&'a Bins>)> {
+        let (c, b) = self.sides[k];
+        let current = self.currents[c].as_ref()?;
+        let reference = match b {
+            Some(b) => self.references[b].as_ref()?,
+            None => self.whole?,
+        };
+        Some((reference, current, self.bins[k]?))
+    }
+
+    /// Per current set, per reference set and for the whole baseline: the slots to gather.
+    fn wanted(&self) -> (Vec<Vec<bool>>, Vec<Vec<bool>>, Vec<bool>) {
+        let slots = self.grid.map_or(0, |g| g.grid.slots());
+        let mut want_current = vec![vec![false; slots]; self.current_sets.len()];
+        let mut want_reference = vec![vec![false; slots]; self.reference_sets.len()];
+        let mut want_whole = vec![false; slots];
+        let Some(g) = self.grid else {
+            return (want_current, want_reference, want_whole);
+        };
+        for (k, &(c, b)) in self.sides.iter().enumerate() {
+            let Some((ColumnProfile::Numeric(rp), ColumnProfile::Numeric(cp), _)) =
+                self.resolved(k)
+            else {
+                continue;
+            };
+            let Some((wb, wc)) = exact_needs(&g.grid, rp, cp) else {
+                continue;
+            };
+            or_into(&mut want_current[c], &wc);
+            match b {
+                Some(b) => or_into(&mut want_reference[b], &wb),
+                None => or_into(&mut want_whole, &wb),
+            }
+        }
+        (want_current, want_reference, want_whole)
+    }
+}
+
+/// Per untimed log tuple, the slots of column `column` whose values the comparisons `requests`
+/// need to be exact: what a profile file stores so that a report from it is exact too.
+pub(crate) fn log_needs(
+    column: usize,
+    level: crate::analysis::workspace::Level,
+    requests: &[&EntryRequest],
+) -> Vec<Vec<bool>> {
+    let plan = Plan::new(level, column, requests);
+    let (want_current, _, _) = plan.wanted();
+    let slots = plan.grid.map_or(0, |g| g.grid.slots());
+    let mut per_tuple = vec![vec![false; slots]; level.log.index.tuples.len()];
+    for (set, want) in plan.current_sets.iter().zip(&want_current) {
+        for (t, _) in set.iter().enumerate().filter(|(_, inside)| **inside) {
+            if let Some(w) = per_tuple.get_mut(t) {
+                or_into(w, want);
+            }
+        }
+    }
+    per_tuple
+}
+
+/// Many comparisons of one column made exact together: every comparison's profiles merged from
+/// its tuples, what each needs to be exact worked out from them, and then **one** pass over the
+/// column's log rows (or the values a profile stored) and one over its baseline rows gathers the
+/// values for all of them at once (a row is looked up on the grid once, whatever the number of
+/// comparisons it is in). `None` for a comparison the cells cannot answer; a result whose values
+/// could not all be gathered keeps its interval (and may be undecided).
+pub(crate) fn exact_entries(
+    p: &Prepared,
+    column: usize,
+    (level, whole_sorted): (crate::analysis::workspace::Level, Option<&[f64]>),
+    requests: &[&EntryRequest],
+    log_values: LogValues,
+    settings: &DriftSettings,
+) -> Vec<Option<ColumnDrift>> {
+    let plan = Plan::new(level, column, requests);
+    let grid = plan.grid;
+    let (
+        ColumnData::Numeric {
+            baseline, current, ..
+        },
+        Some(g),
+    ) = (&p.data, grid)
+    else {
+        // Categorical columns are exact from their counts.
+        return (0..requests.len())
+            .map(|k| {
+                plan.resolved(k).map(|(reference, current, bins)| {
+                    drift_from_profiles(p, grid, bins, reference, current, settings)
+                })
+            })
+            .collect();
+    };
+    let (want_current, want_reference, want_whole) = plan.wanted();
+    let gathered_current = match log_values {
+        LogValues::Rows => gather_sets(
+            &g.grid,
+            current,
+            &level.log.index.cell_of_row,
+            level.log.index.slots,
+            &plan.current_sets,
+            &want_current,
+        ),
+        LogValues::Stored(stored) => {
+            stored_sets(level.log, column, stored, &plan.current_sets, &want_current)
+        }
+    };
+    let mut gathered_base = gather_sets(
+        &g.grid,
+        baseline,
+        &level.baseline.index.cell_of_row,
+        level.baseline.index.slots,
+        &plan.reference_sets,
+        &want_reference,
+    );
+    // The whole baseline's values are already sorted in its reference: no pass needed.
+    let whole_values = match whole_sorted {
+        Some(sorted) => SlotValues::from_sorted(&g.grid, &want_whole, sorted),
+        None => SlotValues::gather(&g.grid, &want_whole, baseline.iter().flatten()),
+    };
+    gathered_base.push(whole_values);
+    let whole_index = gathered_base.len() - 1;
+    (0..requests.len())
+        .map(|k| {
+            let (reference, current, bins) = plan.resolved(k)?;
+            let (c, b) = plan.sides[k];
+            let gathered = Gathered {
+                baseline: gathered_base[b.unwrap_or(whole_index)].clone(),
+                current: gathered_current[c].clone(),
+            };
+            Some(drift_gathered(
+                p,
+                grid,
+                bins,
+                reference,
+                current,
+                Some(&gathered),
+                settings,
+            ))
+        })
+        .collect()
+}
+
+/// The values a profile stored, per tuple set: a wanted slot is gathered only when every tuple
+/// of the set with values in it stored all of them (a merged profile may lack some: that slot's
+/// statistics then keep their interval).
+fn stored_sets(
+    log: &CellProfiles,
+    column: usize,
+    stored: &StoredValues,
+    sets: &[&[bool]],
+    wanted: &[Vec<bool>],
+) -> Vec<SlotValues> {
+    let cells = log.columns.get(column).map_or(&[][..], Vec::as_slice);
+    sets.iter()
+        .zip(wanted)
+        .map(|(set, want)| {
+            let mut out = HashMap::new();
+            'slot: for (slot, _) in want.iter().enumerate().filter(|(_, w)| **w) {
+                let mut values = Vec::new();
+                for (t, _) in set.iter().enumerate().filter(|(_, inside)| **inside) {
+                    // The tuple's values in the slot, over all its time slots.
+                    let count: u64 = (0..log.index.slots)
+                        .map(|s| match cells.get(log.index.cell(t, s)) {
+                            Some(ColumnProfile::Numeric(n)) => {
+                                n.counts.get(slot).copied().unwrap_or(0)
+                            }
+                            _ => 0,
+                        })
+                        .sum();
+                    if count == 0 {
+                        continue;
+                    }
+                    match stored.get(&(t as u32, slot as u32)) {
+                        Some(v) if v.len() as u64 == count => values.extend_from_slice(v),
+                        _ => continue 'slot,
+                    }
+                }
+                out.insert(slot, values);
+            }
+            SlotValues::from_slots(out)
+        })
+        .collect()
+}
+
+fn position_or_push<'a>(sets: &mut Vec<&'a [bool]>, set: &'a [bool]) -> usize {
+    match sets.iter().position(|s| *s == set) {
+        Some(i) => i,
+        None => {
+            sets.push(set);
+            sets.len() - 1
+        }
+    }
+}
+
+fn or_into(into: &mut [bool], from: &[bool]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a |= *b;
+    }
+}
+
+/// One pass over a side's rows: each row's value, looked up on the grid once, goes to every
+/// tuple set that holds the row's tuple and wants that slot.
+fn gather_sets(
+    grid: &Grid,
+    values: &Values,
+    cell_of_row: &[u32],
+    slots_per_tuple: usize,
+    sets: &[&[bool]],
+    wanted: &[Vec<bool>],
+) -> Vec<SlotValues> {
+    let tuples = sets.first().map_or(0, |s| s.len());
+    // Per tuple, the sets that hold it and want anything.
+    let mut sets_of_tuple: Vec<Vec<usize>> = vec![Vec::new(); tuples];
+    for (k, (set, want)) in sets.iter().zip(wanted).enumerate() {
+        if !want.iter().any(|&w| w) {
+            continue;
+        }
+        for (t, &inside) in set.iter().enumerate() {
+            if inside {
+                sets_of_tuple[t].push(k);
+            }
+        }
+    }
+    // Per set, per slot: the values gathered (a vector indexed by slot, no hashing per value).
+    let mut out: Vec<Vec<Vec<f64>>> = wanted.iter().map(|w| vec![Vec::new(); w.len()]).collect();
+    let any = sets_of_tuple.iter().any(|s| !s.is_empty());
+    for (v, &cell) in values.iter().zip(cell_of_row).filter(|_| any) {
+        let Some(x) = v else { continue };
+        if !x.is_finite() {
+            continue;
+        }
+        let t = cell as usize / slots_per_tuple.max(1);
+        let Some(sets) = sets_of_tuple.get(t) else {
+            continue;
+        };
+        if sets.is_empty() {
+            continue;
+        }
+        let slot = grid.slot(x);
+        for &k in sets {
+            if wanted[k][slot] {
+                out[k][slot].push(x);
+            }
+        }
+    }
+    out.into_iter()
+        .zip(wanted)
+        .map(|(per_slot, want)| {
+            SlotValues::from_slots(
+                per_slot
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(s, _)| want[*s])
+                    .collect(),
+            )
+        })
+        .collect()
+}

@@ -604,13 +604,7 @@ fn a_report_from_the_profile_is_exact_on_continuous_values_past_the_grid() {
     let (report, ws) =
         run_drift_report_with_workspace(&inputs, &params, &JobState::default()).unwrap();
     let profile = log_profile(&ws, &inputs, &params);
-    let stored: usize = profile
-        .untimed
-        .values
-        .iter()
-        .flat_map(|v| v.values())
-        .map(Vec::len)
-        .sum();
+    let stored = profile.stored_values();
     assert!(stored > 0, "values stored for the exact answers");
     assert!(
         stored < inputs.current.rows(),

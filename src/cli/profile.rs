@@ -67,14 +67,10 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
             .unwrap_or_default(),
         h.columns.len()
     );
-    let stored: usize = profile
-        .untimed
-        .values
-        .iter()
-        .flat_map(|v| v.values())
-        .map(Vec::len)
-        .sum();
-    println!("  {stored} log values stored for exact overall and per-segment answers");
+    println!(
+        "  {} log values stored for exact overall and per-segment answers",
+        profile.stored_values()
+    );
     for c in &h.columns {
         if let Some(why) = &c.unprofiled {
             println!("  `{}` left out: {why}", c.name);

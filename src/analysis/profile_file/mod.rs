@@ -122,6 +122,16 @@ pub const MAX_LABELS: usize = 100_000;
 pub(super) const LEVELS: [&str; 2] = ["untimed", "timed"];
 
 impl LogProfile {
+    /// How many log values the profile stores for exact answers.
+    pub fn stored_values(&self) -> usize {
+        self.untimed
+            .values
+            .iter()
+            .flat_map(|v| v.values())
+            .map(Vec::len)
+            .sum()
+    }
+
     /// The log's cells of a workspace the report built (`None` without cells).
     pub fn of(
         ws: &Workspace,

@@ -340,11 +340,12 @@ pub fn report_in(
         let base_groups = workspace.groups.get(inputs, Side::Baseline, seg).ok();
         let base_counts = base_groups.as_deref().map(group_counts);
         // The log's values of the column and their rows: from the rows, or from the cells.
+        // This column's values' slices start here in `segment_rows` (when the rows are at hand).
+        let first = segment_rows.len();
         let log_values: Vec<(String, usize)> = if rows {
             let Ok(cur_groups) = workspace.groups.get(inputs, Side::Log, seg) else {
                 continue;
             };
-            let first = segment_rows.len();
             segment_rows.extend(
                 cur_groups
                     .values
@@ -383,11 +384,7 @@ pub fn report_in(
                 let base_rows = base_rows_all
                     .as_ref()
                     .and_then(|(bg, all)| bg.index_of(value).map(|i| &all[i as usize]));
-                let log_rows = rows.then(|| {
-                    segment_rows[segment_rows.len() - log_values.len() + k]
-                        .rows
-                        .as_slice()
-                });
+                let log_rows = segment_rows.get(first + k).map(|s| s.rows.as_slice());
                 (value, log_rows, base_rows)
             })
             .collect();

@@ -76,12 +76,14 @@ def main():
     seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
     out.mkdir(parents=True, exist_ok=True)
     src = load_breast_cancer(return_X_y=True)
-    rng = np.random.default_rng(seed)
+    # One stream per file: a log made beside an existing baseline must not repeat its draws.
+    base_rng = np.random.default_rng([seed, 0, b])
+    log_rng = np.random.default_rng([seed, 1, n])
     start = 1_735_689_600_000  # 2025-01-01T00:00:00Z
     bpath = out / f"real_baseline_{b}.parquet"
     if not bpath.exists():
-        pq.write_table(frame(b, rng, src, start, False), bpath, compression="zstd")
-    pq.write_table(frame(n, rng, src, start, True), out / f"real_log_{n}.parquet", compression="zstd")
+        pq.write_table(frame(b, base_rng, src, start, False), bpath, compression="zstd")
+    pq.write_table(frame(n, log_rng, src, start, True), out / f"real_log_{n}.parquet", compression="zstd")
 
 
 if __name__ == "__main__":

@@ -730,6 +730,53 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
             .iter()
             .any(|n| n.as_str().unwrap().starts_with("performance not measured"))
     );
+    // With no values stored (--exact-values 0) the profile says what it left out, and the
+    // report from it says which entries are intervals.
+    let bare = dir.path().join("bare.profile.parquet");
+    let o = driftscope(&[
+        "profile",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--input",
+        log.to_str().unwrap(),
+        "--output",
+        bare.to_str().unwrap(),
+        "--exact-values",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let said = text(&o.stdout);
+    assert!(
+        said.contains("0 log values stored")
+            && said.contains("values exact answers need stored (--exact-values 0)"),
+        "{said}"
+    );
+    assert!(std::fs::metadata(&bare).unwrap().len() < std::fs::metadata(&out).unwrap().len());
+    let from_bare = dir.path().join("bare.json");
+    let o = report(
+        &["--current-profile", bare.to_str().unwrap()],
+        &from_bare,
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let bare_report = read(&from_bare);
+    let inexact = bare_report["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["exact"] == false)
+        .count();
+    assert!(inexact > 0, "entries without their values are intervals");
+    let note = format!("{inexact} of ");
+    assert!(
+        bare_report["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with(&note)
+            && n.as_str().unwrap().contains("--exact-values")),
+        "{}",
+        bare_report["notes"]
+    );
     // Settings the profile was not made with, and another baseline, are refused by name.
     let refused = |args: &[&str], baseline_file: &Path, message: &str| {
         let mut all = vec![

@@ -400,6 +400,7 @@ fn sample_profile() -> driftscope::analysis::profile_file::LogProfile {
         file("predictions.jsonl", s.inputs.current.rows()),
         &s.inputs,
         &DriftParams::default(),
+        driftscope::analysis::profile_file::DEFAULT_VALUE_BUDGET,
     )
     .unwrap()
 }
@@ -442,18 +443,23 @@ fn a_broken_profile_is_refused_with_a_clear_message() {
     assert!(err.contains("no column `record`"), "{err}");
 
     // A slot past the grid.
-    let slots = frame.column("slot").unwrap().u32().unwrap().clone();
     let records = frame.column("record").unwrap().str().unwrap().clone();
-    let first_slot = records.iter().position(|r| r == Some("slot")).unwrap();
-    let bad: Vec<Option<u32>> = slots
-        .iter()
-        .enumerate()
-        .map(|(i, s)| if i == first_slot { Some(1 << 30) } else { s })
-        .collect();
-    let mut broken = frame.clone();
-    broken.with_column(Column::new("slot".into(), bad)).unwrap();
+    let slots = frame.column("slots").unwrap().list().unwrap().clone();
+    let first_cell = (0..frame.height())
+        .find(|&i| slots.get_as_series(i).is_some_and(|s| !s.is_empty()))
+        .unwrap();
+    let broken = edit_list(&frame, "slots", first_cell, |s| {
+        let mut v: Vec<u32> = s.u32().unwrap().into_no_null_iter().collect();
+        v[0] = 1 << 30;
+        Series::new("".into(), v)
+    });
     let err = LogProfile::from_frame(&broken).unwrap_err();
-    assert!(err.contains(&format!("row {first_slot}: slot")), "{err}");
+    assert!(err.contains(&format!("row {first_cell}: slot")), "{err}");
+
+    // Lists of different lengths.
+    let broken = edit_list(&frame, "counts", first_cell, |s| s.slice(1, s.len()));
+    let err = LogProfile::from_frame(&broken).unwrap_err();
+    assert!(err.contains("of different lengths"), "{err}");
 
     // A column the header does not know.
     let columns = frame.column("column").unwrap().str().unwrap().clone();
@@ -476,22 +482,22 @@ fn a_broken_profile_is_refused_with_a_clear_message() {
 
     // A stored value outside the slot it names (a value record that would bend an answer).
     let first_value = records.iter().position(|r| r == Some("value")).unwrap();
-    let values = frame.column("value").unwrap().f64().unwrap().clone();
-    let moved: Vec<Option<f64>> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| if i == first_value { Some(1e300) } else { v })
-        .collect();
-    let mut broken = frame.clone();
-    broken
-        .with_column(Column::new("value".into(), moved))
-        .unwrap();
+    let broken = edit_list(&frame, "values", first_value, |s| {
+        let mut v: Vec<f64> = s.f64().unwrap().into_no_null_iter().collect();
+        v[0] = 1e300;
+        Series::new("".into(), v)
+    });
     let err = LogProfile::from_frame(&broken).unwrap_err();
     assert!(
         err.starts_with(&format!("row {first_value}: the value 1"))
             && err.contains("does not lie in slot"),
         "{err}"
     );
+
+    // The same slot's values twice.
+    let doubled = frame.vstack(&frame.slice(first_value as i64, 1)).unwrap();
+    let err = LogProfile::from_frame(&doubled).unwrap_err();
+    assert!(err.contains("a second value record"), "{err}");
 
     // Not Parquet at all.
     let dir = tempfile::tempdir().unwrap();
@@ -502,6 +508,143 @@ fn a_broken_profile_is_refused_with_a_clear_message() {
         err.contains("p.parquet") && err.contains("not a Parquet profile"),
         "{err}"
     );
+}
+
+/// `frame` with row `row` of the list column `name` replaced by `edit` of it.
+fn edit_list(
+    frame: &polars::prelude::DataFrame,
+    name: &str,
+    row: usize,
+    edit: impl Fn(polars::prelude::Series) -> polars::prelude::Series,
+) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    let lists = frame.column(name).unwrap().list().unwrap().clone();
+    let edited: ListChunked = (0..lists.len())
+        .map(|i| {
+            let s = lists.get_as_series(i);
+            if i == row { s.map(&edit) } else { s }
+        })
+        .collect();
+    let mut out = frame.clone();
+    out.with_column(edited.with_name(name.into()).into_series().into_column())
+        .unwrap();
+    out
+}
+
+/// The long form an engine's `GROUP BY` gives without list aggregation: a `slot` record per
+/// non-empty slot and a `category` record per category, the cells' lists null.
+fn to_long_form(frame: &polars::prelude::DataFrame) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let n = frame.height();
+    let null_lists = |name: &str, inner: DataType, len: usize| {
+        Column::full_null(name.into(), len, &DataType::List(Box::new(inner)))
+    };
+    let nulls =
+        |name: &str, dtype: &DataType, len: usize| Column::full_null(name.into(), len, dtype);
+    let mut parts = Vec::new();
+    for (lists, long, record) in [
+        (
+            ["slots", "counts", "sums"].as_slice(),
+            ["slot", "count", "sum"].as_slice(),
+            "slot",
+        ),
+        (
+            ["labels", "counts"].as_slice(),
+            ["label", "count"].as_slice(),
+            "category",
+        ),
+    ] {
+        let mask = frame.column(lists[0]).unwrap().is_not_null();
+        let mut part = frame.filter(&mask).unwrap();
+        for l in long {
+            part = part.drop(l).unwrap();
+        }
+        let mut part = part
+            .explode(
+                lists.iter().copied(),
+                ExplodeOptions {
+                    empty_as_null: false,
+                    keep_nulls: false,
+                },
+            )
+            .unwrap();
+        for (l, to) in lists.iter().zip(long) {
+            part.rename(l, (*to).into()).unwrap();
+        }
+        let len = part.height();
+        part.with_column(Column::new("record".into(), vec![record; len]))
+            .unwrap();
+        for c in [
+            "rows",
+            "missing",
+            "non_finite",
+            "min",
+            "max",
+            "mean",
+            "m2",
+            "sum",
+            "label",
+            "slot",
+        ] {
+            // The cell's own fields, and the other form's, are not the slot's or category's.
+            if !long.contains(&c) {
+                let dtype = frame.column(c).unwrap().dtype().clone();
+                part.with_column(nulls(c, &dtype, len)).unwrap();
+            }
+        }
+        for (l, inner) in [
+            ("slots", DataType::UInt32),
+            ("counts", DataType::UInt64),
+            ("sums", DataType::Float64),
+            ("labels", DataType::String),
+        ] {
+            part.with_column(null_lists(l, inner, len)).unwrap();
+        }
+        let part = part.select(names.iter().map(String::as_str)).unwrap();
+        let part = part
+            .columns()
+            .iter()
+            .map(|c| c.cast(frame.column(c.name()).unwrap().dtype()).unwrap())
+            .collect::<Vec<_>>();
+        parts.push(DataFrame::new_infer_height(part).unwrap());
+    }
+    let mut cells = frame.clone();
+    for (l, inner) in [
+        ("slots", DataType::UInt32),
+        ("counts", DataType::UInt64),
+        ("sums", DataType::Float64),
+        ("labels", DataType::String),
+    ] {
+        cells.with_column(null_lists(l, inner, n)).unwrap();
+    }
+    for p in parts {
+        cells.vstack_mut(&p).unwrap();
+    }
+    cells
+}
+
+/// The long form (a record per slot and per category, what an engine writes without list
+/// aggregation) reads back as the same profile as the lists `driftscope profile` writes.
+#[test]
+fn the_long_form_of_a_profile_reads_back_as_the_same_profile() {
+    use driftscope::analysis::profile_file::LogProfile;
+    let profile = sample_profile();
+    let frame = profile.to_frame().unwrap();
+    let long = to_long_form(&frame);
+    let records = long.column("record").unwrap().str().unwrap().clone();
+    let slot_records = records.iter().filter(|r| *r == Some("slot")).count();
+    assert!(slot_records > 1000, "{slot_records} slot records");
+    assert!(records.iter().any(|r| r == Some("category")));
+    assert_eq!(LogProfile::from_frame(&long).unwrap(), profile);
+    // The same slot twice, once in each form, is refused.
+    let twice = frame.vstack(&long.slice(frame.height() as i64, 1)).unwrap();
+    let err = LogProfile::from_frame(&twice).unwrap_err();
+    assert!(err.contains("a second slot record"), "{err}");
 }
 
 /// The report measured from a profile alone: written, read back, merged with nothing, the
@@ -681,8 +824,24 @@ fn parts_merge_into_the_whole(per_day: usize) {
         assert_eq!(rows(m), rows(o));
     }
     let from_parts = report_from_profile(merged, &b, &params);
-    assert_eq!(from_parts.features.len(), report.features.len());
-    for (p, r) in from_parts.features.iter().zip(&report.features) {
+    entries_hold_the_rows_answers(&from_parts, &report);
+    assert_eq!(
+        serde_json::to_value(&from_parts.segments).unwrap(),
+        serde_json::to_value(&report.segments).unwrap()
+    );
+    let (wp, wr) = (
+        from_parts.windows.as_ref().unwrap(),
+        report.windows.as_ref().unwrap(),
+    );
+    assert_eq!(wp.windows, wr.windows);
+}
+
+/// Every entry of a report from profiles is the rows' answer (to 1e-9) or an interval holding
+/// it, with the rows' verdict when decided. Returns how many were exact in every statistic.
+fn entries_hold_the_rows_answers(from_profile: &DriftReport, report: &DriftReport) -> usize {
+    assert_eq!(from_profile.features.len(), report.features.len());
+    let mut exact = 0;
+    for (p, r) in from_profile.features.iter().zip(&report.features) {
         let what = format!("{} {:?} {:?}", r.drift.column, r.segment, r.reference);
         assert_eq!(
             (p.drift.n_current, p.drift.n_baseline),
@@ -705,16 +864,87 @@ fn parts_merge_into_the_whole(per_day: usize) {
         if !p.drift.undecided() {
             assert_eq!(p.drift.drifted, r.drift.drifted, "{what}: verdict");
         }
+        if p.drift.exact {
+            assert_eq!(p.drift.stats, r.drift.stats, "{what}: exact statistics");
+            exact += 1;
+        } else {
+            assert!(
+                p.drift.stats.intervals.is_some(),
+                "{what}: an inexact entry says how"
+            );
+        }
     }
+    exact
+}
+
+/// With a budget too small for every exact answer, `profile` stores the values of the
+/// comparisons with the most rows — the overall entries stay exact — and says what it left out;
+/// the entries left out are intervals holding the rows' answers, never guesses.
+#[test]
+fn a_profile_within_a_value_budget_keeps_the_largest_comparisons_exact() {
+    use driftscope::analysis::profile_file::LogProfile;
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = continuous_pair(dir.path(), 0..9_000);
+    let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
+    let params = DriftParams::default();
+    let (report, ws) =
+        run_drift_report_with_workspace(&inputs, &params, &JobState::default()).unwrap();
+    let full = log_profile(&ws, &inputs, &params);
+    let needed: usize = full
+        .header
+        .columns
+        .iter()
+        .map(|c| c.exact_values.needed)
+        .sum();
     assert_eq!(
-        serde_json::to_value(&from_parts.segments).unwrap(),
-        serde_json::to_value(&report.segments).unwrap()
+        needed,
+        full.stored_values(),
+        "no budget reached: all stored"
     );
-    let (wp, wr) = (
-        from_parts.windows.as_ref().unwrap(),
-        report.windows.as_ref().unwrap(),
-    );
-    assert_eq!(wp.windows, wr.windows);
+    let column = full
+        .header
+        .columns
+        .iter()
+        .max_by_key(|c| c.exact_values.needed)
+        .unwrap();
+    let budget = column.exact_values.needed / 2;
+    let file = |name: &str, rows| driftscope::analysis::profile_file::InputFile {
+        name: name.to_owned(),
+        sha256: "0".repeat(64),
+        rows,
+    };
+    let small = LogProfile::of(
+        &ws,
+        file("b.csv", inputs.baseline.rows()),
+        file("l.csv", inputs.current.rows()),
+        &inputs,
+        &params,
+        budget,
+    )
+    .unwrap();
+    let limited = small
+        .header
+        .columns
+        .iter()
+        .find(|c| c.name == column.name)
+        .unwrap();
+    assert!(limited.exact_values.stored <= budget);
+    assert!(limited.exact_values.stored < limited.exact_values.needed);
+    assert!(limited.exact_values.comparisons_left_out > 0);
+    for (c, values) in small.header.columns.iter().zip(&small.untimed.values) {
+        let stored: usize = values.values().map(Vec::len).sum();
+        assert_eq!(stored, c.exact_values.stored, "{}", c.name);
+        assert!(stored <= budget, "{}: {stored}", c.name);
+    }
+    let from_profile = report_from_profile(small, &b, &params);
+    let exact = entries_hold_the_rows_answers(&from_profile, &report);
+    assert!(exact < report.features.len(), "some entries are intervals");
+    // The overall entries (the most rows) are the ones kept exact.
+    for (p, r) in from_profile.features.iter().zip(&report.features) {
+        if r.segment.is_none() {
+            assert!(p.drift.exact, "{}: overall exact", r.drift.column);
+        }
+    }
 }
 
 fn log_profile(
@@ -734,6 +964,7 @@ fn log_profile(
         file("l.csv", inputs.current.rows()),
         inputs,
         params,
+        driftscope::analysis::profile_file::DEFAULT_VALUE_BUDGET,
     )
     .unwrap()
 }

@@ -485,14 +485,14 @@ pub fn report_in(
         let has = |role: Role| !inputs.roles.with_role(role).is_empty();
         if has(Role::Label) && has(Role::Prediction) {
             notes.push(
-                "performance not measured: a profile (format 1) holds no labels × predictions; \
+                "performance not measured: a profile holds no labels × predictions; \
                  run the report on the log's rows"
                     .to_owned(),
             );
         }
         if has(Role::Latency) {
             notes.push(
-                "latency not measured: a profile (format 1) holds no latency buckets; run the \
+                "latency not measured: a profile holds no latency buckets; run the \
                  report on the log's rows"
                     .to_owned(),
             );

@@ -66,6 +66,10 @@ pub struct ProfileArgs {
     /// Where to write the profile (docs/profile.md describes it).
     #[arg(long, value_name = "P.parquet")]
     pub output: PathBuf,
+    /// At most this many log values a numeric column for exact overall and per-segment answers
+    /// (the comparisons with the most rows first; the others give intervals). 0 stores none.
+    #[arg(long, value_name = "N", default_value_t = crate::analysis::profile_file::DEFAULT_VALUE_BUDGET)]
+    pub exact_values: usize,
     #[command(flatten)]
     pub roles: RoleArgs,
     #[command(flatten)]

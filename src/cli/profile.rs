@@ -48,7 +48,7 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
     );
     eprintln!("profiling");
     let ws = Workspace::new(&inputs, &params, &crate::jobs::JobState::default());
-    let profile = LogProfile::of(&ws, baseline?, log?, &inputs, &params)
+    let profile = LogProfile::of(&ws, baseline?, log?, &inputs, &params, args.exact_values)
         .context("the log could not be cut into cells")?;
     profile
         .write(&args.output, &[&args.baseline, &args.input])
@@ -74,6 +74,14 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
     for c in &h.columns {
         if let Some(why) = &c.unprofiled {
             println!("  `{}` left out: {why}", c.name);
+        }
+        let e = &c.exact_values;
+        if e.stored < e.needed {
+            println!(
+                "  `{}`: {} of the {} values exact answers need stored (--exact-values {}): \
+                 {} comparison(s) will give intervals",
+                c.name, e.stored, e.needed, args.exact_values, e.comparisons_left_out
+            );
         }
     }
     if !h.folded.is_empty() {

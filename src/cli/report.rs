@@ -251,7 +251,16 @@ fn from_profiles(
         }
     }
     progress.stop();
-    let analysis = analysis?.context("the analysis was cancelled")?;
+    let mut analysis = analysis?.context("the analysis was cancelled")?;
+    let inexact = analysis.features.iter().filter(|f| !f.drift.exact).count();
+    if inexact > 0 {
+        analysis.notes.push(format!(
+            "{inexact} of {} entries are intervals, not exact values: the profile holds too few \
+             of the log's values for them (`driftscope profile --exact-values` sets how many it \
+             stores; parts merged on different grids keep none)",
+            analysis.features.len()
+        ));
+    }
     let mut report = report_json(&inputs, Some(&analysis), (Ok(sha), Ok(String::new())))?;
     // The log side is the profiles: what they were made from, and the files themselves.
     report["inputs"]["current"] = json!({

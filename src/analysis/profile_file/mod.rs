@@ -25,7 +25,7 @@ use crate::data::{RoleSet, SchemaDiff};
 /// The format's name in the header; a file without it is not a profile.
 pub const FORMAT: &str = "driftscope-profile";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Column names of segment values carry this prefix (`segment:region`).
 pub const SEGMENT_PREFIX: &str = "segment:";
 
@@ -52,6 +52,20 @@ pub struct ProfiledColumn {
     /// A categorical column's labels in the order its codes were given (baseline first).
     #[serde(default)]
     pub labels: Vec<String>,
+    /// The log values stored for exact answers (numeric columns).
+    #[serde(default)]
+    pub exact_values: ExactValues,
+}
+
+/// How many of the log values that exact answers need a profile stores for one column.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExactValues {
+    /// Values every overall and per-segment entry together needs to be exact.
+    pub needed: usize,
+    /// Values stored: all needed when within the budget, else those of the largest comparisons.
+    pub stored: usize,
+    /// Comparisons (sets of log tuples) whose values did not fit: their entries are intervals.
+    pub comparisons_left_out: usize,
 }
 
 /// The log's time windows as profiled.
@@ -115,6 +129,10 @@ pub struct LogProfile {
     pub timed: ProfiledLevel,
 }
 
+/// At most this many log values a column `driftscope profile` stores for exact answers, unless
+/// `--exact-values` says otherwise: 1 M doubles (8 MB) a column.
+pub const DEFAULT_VALUE_BUDGET: usize = 1 << 20;
+
 /// At most this many categories a column when a profile is read: the cells of every category
 /// must fit in memory.
 pub const MAX_LABELS: usize = 100_000;
@@ -139,9 +157,14 @@ impl LogProfile {
         log: InputFile,
         inputs: &crate::data::Inputs,
         params: &DriftParams,
+        value_budget: usize,
     ) -> Option<Self> {
         let cells = ws.cells()?;
-        let level = |l: Level, untimed: bool| {
+        let (mut stored, summaries): (Vec<StoredValues>, Vec<ExactValues>) =
+            needed_values(ws, cells.untimed(), value_budget)
+                .into_iter()
+                .unzip();
+        let mut level = |l: Level, untimed: bool| {
             // No finer untimed grid: the untimed cells are the timed ones merged over time.
             let merge_time = untimed && l.log.index.slots > 1;
             let i = &l.log.index;
@@ -171,7 +194,7 @@ impl LogProfile {
                     .map(|g| g.as_ref().map(|g| g.grid.edges.clone()))
                     .collect(),
                 values: if untimed {
-                    needed_values(ws, l)
+                    std::mem::take(&mut stored)
                 } else {
                     vec![StoredValues::new(); l.log.columns.len()]
                 },
@@ -200,6 +223,7 @@ impl LogProfile {
                     ColumnData::Categorical { labels, .. } => labels.clone(),
                     ColumnData::Numeric { .. } => Vec::new(),
                 },
+                exact_values: summaries.get(i).cloned().unwrap_or_default(),
             })
             .collect();
         let header = ProfileHeader {
@@ -241,9 +265,10 @@ impl LogProfile {
 }
 
 /// Per column, the log values that the report's overall and per-segment entries need to be
-/// exact (see `profiles::exact_entries`), by untimed tuple and slot: gathered from the rows in
-/// one pass per column, so that a report from the profile alone is exact as well.
-fn needed_values(ws: &Workspace, level: Level) -> Vec<StoredValues> {
+/// exact (see `profiles::exact_entries`), by untimed tuple and slot — at most `budget` values a
+/// column, the comparisons with the most rows first — gathered from the rows in one pass per
+/// column, so that a report from the profile alone is exact as well.
+fn needed_values(ws: &Workspace, level: Level, budget: usize) -> Vec<(StoredValues, ExactValues)> {
     let templates = entry_templates(level);
     let index = &level.log.index;
     let slots = index.slots.max(1);
@@ -254,15 +279,20 @@ fn needed_values(ws: &Workspace, level: Level) -> Vec<StoredValues> {
             let (ColumnData::Numeric { current, .. }, Some(Some(g))) =
                 (&p.data, level.grids.get(i))
             else {
-                return StoredValues::new();
+                return (StoredValues::new(), ExactValues::default());
             };
             let requests: Vec<&EntryRequest> = templates_for(&templates, &p.name)
                 .into_iter()
                 .map(|(_, _, r)| r)
                 .collect();
-            let needs = profiles::log_needs(i, level, &requests);
-            if !needs.iter().flatten().any(|&w| w) {
-                return StoredValues::new();
+            let needs = profiles::log_needs(i, level, &requests, budget);
+            let summary = ExactValues {
+                needed: needs.needed,
+                stored: needs.stored,
+                comparisons_left_out: needs.left_out,
+            };
+            if needs.stored == 0 {
+                return (StoredValues::new(), summary);
             }
             let mut out = StoredValues::new();
             for (v, &cell) in current.iter().zip(&index.cell_of_row) {
@@ -271,11 +301,11 @@ fn needed_values(ws: &Workspace, level: Level) -> Vec<StoredValues> {
                 };
                 let tuple = cell as usize / slots;
                 let slot = g.grid.slot(x);
-                if needs.get(tuple).is_some_and(|w| w[slot]) {
+                if needs.per_tuple.get(tuple).is_some_and(|w| w[slot]) {
                     out.entry((tuple as u32, slot as u32)).or_default().push(x);
                 }
             }
-            out
+            (out, summary)
         })
         .collect()
 }

@@ -390,6 +390,13 @@ fn merge_two(a: LogProfile, b: LogProfile) -> Result<LogProfile, String> {
         .map(|(mut c, cb)| {
             c.unprofiled = c.unprofiled.or_else(|| cb.unprofiled.clone());
             c.every_baseline_value &= cb.every_baseline_value;
+            // What each part needed was against its own rows: the merged comparisons need other
+            // gaps, so only what is stored is known.
+            c.exact_values = super::ExactValues {
+                needed: 0,
+                stored: c.exact_values.stored + cb.exact_values.stored,
+                comparisons_left_out: 0,
+            };
             c
         })
         .collect();
@@ -398,9 +405,11 @@ fn merge_two(a: LogProfile, b: LogProfile) -> Result<LogProfile, String> {
     let mut untimed = merge_levels(&a.untimed, &b.untimed, (&[0], &[0]), &recode_b);
     let mut timed = merge_levels(&a.timed, &b.timed, (&map_a, &map_b), &recode_b);
     for (c, column) in header.columns.iter_mut().enumerate() {
-        // A grid coarsened to the shared edges no longer holds every baseline value.
+        // A grid coarsened to the shared edges no longer holds every baseline value, nor the
+        // values stored on the finer one.
         if untimed.edges.get(c) != a.untimed.edges.get(c) {
             column.every_baseline_value = false;
+            column.exact_values.stored = 0;
         }
         for level in [&mut untimed, &mut timed] {
             for p in level.columns.get_mut(c).into_iter().flatten() {

@@ -14,7 +14,9 @@ use crate::analysis::profiles::{CellIndex, ColumnProfile, StoredValues};
 use crate::stats::profile::{CategoricalProfile, Grid, NumericProfile};
 
 impl LogProfile {
-    /// The profile as one long table (the records of `docs/profile.md`).
+    /// The profile as one long table (the records of `docs/profile.md`), built column by column:
+    /// a record names its tuple and column by index, and the segment and column names are filled
+    /// in once at the end.
     pub fn to_frame(&self) -> Result<DataFrame, String> {
         let mut r = Records::default();
         let header = serde_json::to_string(&self.header).map_err(|e| format!("the header: {e}"))?;
@@ -26,19 +28,20 @@ impl LogProfile {
                 segments.push(s.clone());
             }
         }
+        // Every tuple of both levels under the union of their segment columns.
+        let mut tuples: Vec<Vec<Option<String>>> = Vec::new();
         for (name, level) in LEVELS.iter().zip([&self.untimed, &self.timed]) {
-            for (c, column) in self.header.columns.iter().enumerate() {
+            for (c, _) in self.header.columns.iter().enumerate() {
                 if let Some(Some(edges)) = level.edges.get(c) {
                     for (k, &e) in edges.iter().enumerate() {
-                        let i = r.push("edge", Some(name), None, None, Some(&column.name));
+                        let i = r.push("edge", Some(name), None, None, Some(c as u32));
                         r.slot[i] = Some(k as u32);
                         r.value[i] = Some(e);
                     }
                 }
             }
-            let slots = level.index.slots.max(1);
-            // A tuple's values under the union of both levels' segment columns.
-            let tuple_values = |tuple: &[Option<String>]| -> Vec<Option<String>> {
+            let first = tuples.len() as u32;
+            tuples.extend(level.index.tuples.iter().map(|tuple| {
                 segments
                     .iter()
                     .map(|s| {
@@ -46,22 +49,27 @@ impl LogProfile {
                         tuple.get(k).cloned().flatten()
                     })
                     .collect()
-            };
-            for (t, tuple) in level.index.tuples.iter().enumerate() {
-                let values = tuple_values(tuple);
+            }));
+            let slots = level.index.slots.max(1);
+            for t in 0..level.index.tuples.len() {
+                let id = first + t as u32;
                 for s in 0..slots {
                     let cell = level.index.cell(t, s);
                     let window = (*name == "timed").then_some(s as u32);
-                    for (c, column) in self.header.columns.iter().enumerate() {
+                    for c in 0..self.header.columns.len() {
                         let Some(p) = level.columns.get(c).and_then(|cells| cells.get(cell)) else {
                             continue;
                         };
-                        let at = (Some(values.as_slice()), window, Some(column.name.as_str()));
-                        r.profile(name, at, p, &column.labels);
+                        r.cell(
+                            name,
+                            (Some(id), window, Some(c as u32)),
+                            p,
+                            &self.header.columns[c].labels,
+                        );
                     }
                 }
             }
-            for (c, column) in self.header.columns.iter().enumerate() {
+            for c in 0..self.header.columns.len() {
                 let Some(stored) = level.values.get(c) else {
                     continue;
                 };
@@ -69,20 +77,17 @@ impl LogProfile {
                 let mut keys: Vec<&(u32, u32)> = stored.keys().collect();
                 keys.sort_unstable();
                 for key in keys {
-                    let Some(tuple) = level.index.tuples.get(key.0 as usize) else {
+                    if key.0 as usize >= level.index.tuples.len() {
                         continue;
-                    };
-                    let values = tuple_values(tuple);
-                    for &v in &stored[key] {
-                        let at = Some(values.as_slice());
-                        let i = r.push("value", Some(name), at, None, Some(&column.name));
-                        r.slot[i] = Some(key.1);
-                        r.value[i] = Some(v);
                     }
+                    let at = Some(first + key.0);
+                    let i = r.push("value", Some(name), at, None, Some(c as u32));
+                    r.slot[i] = Some(key.1);
+                    r.lists.push((i, RecordLists::Values(&stored[key])));
                 }
             }
         }
-        r.frame(&segments)
+        r.frame(&self.header, &segments, &tuples)
     }
 
     /// Writes the profile as Parquet, atomically, never over one of `inputs`.
@@ -105,7 +110,8 @@ impl LogProfile {
         Self::from_frame(&frame).map_err(at)
     }
 
-    /// The profile from its long table, every record checked against the header.
+    /// The profile from its long table, every record checked against the header. Text columns
+    /// are read borrowed (no string per record), a cell's records found by its tuple once.
     pub fn from_frame(frame: &DataFrame) -> Result<Self, String> {
         let cast = |name: &str, dtype: DataType| -> Result<Column, String> {
             frame
@@ -113,11 +119,6 @@ impl LogProfile {
                 .map_err(|_| format!("no column `{name}`: not a driftscope profile"))?
                 .cast(&dtype)
                 .map_err(|e| format!("column `{name}`: {e}"))
-        };
-        let text = |name: &str| -> Result<Vec<Option<String>>, String> {
-            let c = cast(name, DataType::String)?;
-            let s = c.str().map_err(|e| e.to_string())?;
-            Ok(s.iter().map(|v| v.map(str::to_owned)).collect())
         };
         let float = |name: &str| -> Result<Vec<Option<f64>>, String> {
             let c = cast(name, DataType::Float64)?;
@@ -127,13 +128,15 @@ impl LogProfile {
             let c = cast(name, DataType::UInt64)?;
             Ok(c.u64().map_err(|e| e.to_string())?.iter().collect())
         };
-        let record = text("record")?;
+        let record_c = cast("record", DataType::String)?;
+        let record = strings(&record_c)?;
+        let text_c = cast("text", DataType::String)?;
         let header_text = record
             .iter()
-            .position(|r| r.as_deref() == Some("header"))
-            .and_then(|i| text("text").ok()?.get(i).cloned().flatten())
+            .position(|r| *r == Some("header"))
+            .and_then(|i| strings(&text_c).ok()?.get(i).copied().flatten())
             .ok_or("no header record: not a driftscope profile")?;
-        let header: ProfileHeader = serde_json::from_str(&header_text)
+        let header: ProfileHeader = serde_json::from_str(header_text)
             .map_err(|e| format!("the header record cannot be read: {e}"))?;
         if header.format != FORMAT {
             return Err(format!("the header names format `{}`", header.format));
@@ -144,21 +147,53 @@ impl LogProfile {
                 header.version
             ));
         }
-        let (level, column, label) = (text("level")?, text("column")?, text("label")?);
+        let (level_c, column_c, label_c) = (
+            cast("level", DataType::String)?,
+            cast("column", DataType::String)?,
+            cast("label", DataType::String)?,
+        );
+        let (level, column, label) = (strings(&level_c)?, strings(&column_c)?, strings(&label_c)?);
         let (window, slot, count) = (uint("window")?, uint("slot")?, uint("count")?);
         let (sum, value) = (float("sum")?, float("value")?);
         let (rows, missing, non_finite) = (uint("rows")?, uint("missing")?, uint("non_finite")?);
         let (min, max, mean, m2) = (float("min")?, float("max")?, float("mean")?, float("m2")?);
-        let read_segments = |names: &[String]| -> Result<Vec<Vec<Option<String>>>, String> {
+        // The list columns; a file that writes the long forms (or no values) may leave them out.
+        let slots = flat(frame, "slots", DataType::UInt32, |s| {
+            Ok(s.u32()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|v| v.map(u64::from))
+                .collect())
+        })?;
+        let counts = flat(frame, "counts", DataType::UInt64, |s| {
+            Ok(s.u64().map_err(|e| e.to_string())?.iter().collect())
+        })?;
+        let floats = |s: &Series| -> Result<Vec<Option<f64>>, String> {
+            Ok(s.f64().map_err(|e| e.to_string())?.iter().collect())
+        };
+        let sums = flat(frame, "sums", DataType::Float64, floats)?;
+        let stored = flat(frame, "values", DataType::Float64, floats)?;
+        let labels_of = flat(frame, "labels", DataType::String, |s| {
+            Ok(s.str()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|v| v.map(str::to_owned))
+                .collect())
+        })?;
+        let segment_columns = |names: &[String]| -> Result<Vec<Column>, String> {
             names
                 .iter()
-                .map(|s| text(&format!("{SEGMENT_PREFIX}{s}")))
+                .map(|s| cast(&format!("{SEGMENT_PREFIX}{s}"), DataType::String))
                 .collect()
         };
-        let segment_values = [
-            read_segments(&header.untimed_segments)?,
-            read_segments(&header.segments)?,
+        let segment_columns = [
+            segment_columns(&header.untimed_segments)?,
+            segment_columns(&header.segments)?,
         ];
+        let segment_values: Vec<Vec<Vec<Option<&str>>>> = segment_columns
+            .iter()
+            .map(|cs| cs.iter().map(strings).collect::<Result<_, _>>())
+            .collect::<Result<_, _>>()?;
         let column_of: HashMap<&str, usize> = header
             .columns
             .iter()
@@ -181,7 +216,7 @@ impl LogProfile {
             .collect();
         // Edges first: the profiles are sized by them.
         for i in 0..record.len() {
-            if record[i].as_deref() != Some("edge") {
+            if record[i] != Some("edge") {
                 continue;
             }
             let (l, c) = locate(i, &level, &column, &column_of)?;
@@ -196,14 +231,15 @@ impl LogProfile {
         }
         let mut labels = Labels::new(&header);
         let mut seen_cells = std::collections::HashSet::new();
+        let mut tuple: Vec<Option<&str>> = Vec::new();
         for i in 0..record.len() {
-            let kind = record[i].as_deref().unwrap_or("");
+            let kind = record[i].unwrap_or("");
             if !matches!(kind, "cell" | "slot" | "category" | "value") {
                 continue;
             }
             let (l, c) = locate(i, &level, &column, &column_of)?;
-            let tuple: Vec<Option<String>> =
-                segment_values[l].iter().map(|v| v[i].clone()).collect();
+            tuple.clear();
+            tuple.extend(segment_values[l].iter().map(|v| v[i]));
             let w = if l == 1 {
                 let w = window[i].ok_or_else(|| format!("row {i}: a timed cell without window"))?;
                 usize::try_from(w)
@@ -214,16 +250,19 @@ impl LogProfile {
                 0
             };
             let b = &mut levels[l];
-            let cell = b.cell(tuple, w);
+            let cell = b.cell(&tuple, w);
             if kind == "value" {
-                b.value(c, cell, slot[i], value[i])
+                let list = stored
+                    .as_ref()
+                    .and_then(|f| f.row(i))
+                    .ok_or_else(|| format!("row {i}: a value record without its `values`"))?;
+                b.values(c, cell, slot[i], list.iter().copied())
                     .map_err(|e| format!("row {i}: {e}"))?;
                 continue;
             }
             let code = if kind == "category" {
-                let name = label[i]
-                    .as_deref()
-                    .ok_or_else(|| format!("row {i}: a category without its label"))?;
+                let name =
+                    label[i].ok_or_else(|| format!("row {i}: a category without its label"))?;
                 Some(labels.code(c, name)?)
             } else {
                 None
@@ -246,10 +285,53 @@ impl LogProfile {
                     p.max = max[i].unwrap_or(f64::NEG_INFINITY);
                     p.mean = mean[i].unwrap_or(0.0);
                     p.m2 = m2[i].unwrap_or(0.0);
+                    if let Some(at) = row_of(&slots, i) {
+                        let (n, sum) = (row_of(&counts, i), row_of(&sums, i));
+                        let (Some(n), Some(sum)) = (n, sum) else {
+                            return Err(format!("row {i}: `slots` without `counts` and `sums`"));
+                        };
+                        if n.len() != at.len() || sum.len() != at.len() {
+                            return Err(format!(
+                                "row {i}: `slots`, `counts` and `sums` of different lengths"
+                            ));
+                        }
+                        for ((s, n), sum) in at.iter().zip(n).zip(sum) {
+                            let (Some(s), Some(n)) = (*s, *n) else {
+                                return Err(format!("row {i}: a null slot or count"));
+                            };
+                            let s = s as usize;
+                            if s >= p.counts.len() {
+                                return Err(format!("row {i}: slot {s} of {}", p.counts.len()));
+                            }
+                            if p.counts[s] != 0 {
+                                return Err(format!("row {i}: slot {s} twice"));
+                            }
+                            p.counts[s] = n;
+                            p.sums[s] = sum.unwrap_or(0.0);
+                        }
+                    }
                 }
                 ("cell", ColumnProfile::Categorical(p)) => {
                     p.rows = need(rows[i], "rows")?;
                     p.missing = need(missing[i], "missing")?;
+                    if let Some(names) = row_of(&labels_of, i) {
+                        let Some(n) = row_of(&counts, i).filter(|n| n.len() == names.len()) else {
+                            return Err(format!("row {i}: `labels` without as many `counts`"));
+                        };
+                        for (name, n) in names.iter().zip(n) {
+                            let (Some(name), Some(n)) = (name, *n) else {
+                                return Err(format!("row {i}: a null label or count"));
+                            };
+                            let code = labels.code(c, name)?;
+                            if p.counts.len() <= code {
+                                p.counts.resize(code + 1, 0);
+                            }
+                            if p.counts[code] != 0 {
+                                return Err(format!("row {i}: category `{name}` twice"));
+                            }
+                            p.counts[code] = n;
+                        }
+                    }
                 }
                 ("slot", ColumnProfile::Numeric(p)) => {
                     let s = need(slot[i], "slot")? as usize;
@@ -295,14 +377,70 @@ impl LogProfile {
     }
 }
 
+/// A list column read once: every row's values in one vector, per row its range (`None`: a null
+/// list).
+struct Flat<T> {
+    ranges: Vec<Option<(usize, usize)>>,
+    values: Vec<Option<T>>,
+}
+
+impl<T> Flat<T> {
+    fn row(&self, i: usize) -> Option<&[Option<T>]> {
+        let (start, end) = (*self.ranges.get(i)?)?;
+        self.values.get(start..end)
+    }
+}
+
+/// Row `i` of a list column the frame may lack.
+fn row_of<T>(f: &Option<Flat<T>>, i: usize) -> Option<&[Option<T>]> {
+    f.as_ref()?.row(i)
+}
+
+/// The list column `name` of items of type `inner`, when the frame has it.
+fn flat<T>(
+    frame: &DataFrame,
+    name: &str,
+    inner: DataType,
+    items: impl Fn(&Series) -> Result<Vec<Option<T>>, String>,
+) -> Result<Option<Flat<T>>, String> {
+    let Ok(c) = frame.column(name) else {
+        return Ok(None);
+    };
+    let c = c
+        .cast(&DataType::List(Box::new(inner)))
+        .map_err(|e| format!("column `{name}`: {e}"))?;
+    let lists = c.list().map_err(|e| format!("column `{name}`: {e}"))?;
+    let mut out = Flat {
+        ranges: Vec::with_capacity(lists.len()),
+        values: Vec::new(),
+    };
+    for list in lists.amortized_iter() {
+        match list {
+            Some(s) => {
+                let start = out.values.len();
+                out.values
+                    .extend(items(s.as_ref()).map_err(|e| format!("column `{name}`: {e}"))?);
+                out.ranges.push(Some((start, out.values.len())));
+            }
+            None => out.ranges.push(None),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A text column's values, borrowed.
+fn strings(c: &Column) -> Result<Vec<Option<&str>>, String> {
+    Ok(c.str().map_err(|e| e.to_string())?.iter().collect())
+}
+
 /// The level and column a record names.
 fn locate(
     i: usize,
-    level: &[Option<String>],
-    column: &[Option<String>],
+    level: &[Option<&str>],
+    column: &[Option<&str>],
     column_of: &HashMap<&str, usize>,
 ) -> Result<(usize, usize), String> {
-    let l = match level[i].as_deref() {
+    let l = match level[i] {
         Some("untimed") => 0,
         Some("timed") => 1,
         other => {
@@ -311,9 +449,7 @@ fn locate(
             ));
         }
     };
-    let name = column[i]
-        .as_deref()
-        .ok_or_else(|| format!("row {i}: a record without its column"))?;
+    let name = column[i].ok_or_else(|| format!("row {i}: a record without its column"))?;
     let c = *column_of
         .get(name)
         .ok_or_else(|| format!("row {i}: column `{name}` is not in the header"))?;
@@ -330,6 +466,8 @@ struct LevelBuilder {
     grids: Vec<Option<Grid>>,
     tuples: Vec<Vec<Option<String>>>,
     tuple_of: HashMap<Vec<Option<String>>, usize>,
+    /// The tuple of the previous record.
+    last: Option<usize>,
     /// Per column, per cell.
     cells: Vec<Vec<Option<ColumnProfile>>>,
     /// Per column: `value` records by (cell, slot).
@@ -352,6 +490,7 @@ impl LevelBuilder {
             grids: vec![None; n],
             tuples: Vec::new(),
             tuple_of: HashMap::new(),
+            last: None,
             cells: vec![Vec::new(); n],
             values: vec![StoredValues::new(); n],
         }
@@ -374,12 +513,25 @@ impl LevelBuilder {
         Ok(())
     }
 
-    fn cell(&mut self, tuple: Vec<Option<String>>, slot: usize) -> usize {
-        let next = self.tuples.len();
-        let t = *self.tuple_of.entry(tuple.clone()).or_insert(next);
-        if t == next {
-            self.tuples.push(tuple);
-        }
+    /// The cell of a tuple's slot; a run of records of one tuple looks it up once.
+    fn cell(&mut self, tuple: &[Option<&str>], slot: usize) -> usize {
+        let same = |known: &[Option<String>]| {
+            known.len() == tuple.len() && known.iter().zip(tuple).all(|(a, b)| a.as_deref() == *b)
+        };
+        let t = match self.last {
+            Some(t) if same(&self.tuples[t]) => t,
+            _ => {
+                let owned: Vec<Option<String>> =
+                    tuple.iter().map(|v| v.map(str::to_owned)).collect();
+                let next = self.tuples.len();
+                let t = *self.tuple_of.entry(owned.clone()).or_insert(next);
+                if t == next {
+                    self.tuples.push(owned);
+                }
+                t
+            }
+        };
+        self.last = Some(t);
         t * self.slots + slot
     }
 }
@@ -429,13 +581,13 @@ impl Labels {
 }
 
 impl LevelBuilder {
-    /// A `value` record: one log value of an untimed cell's slot, which it must lie in.
-    fn value(
+    /// A `value` record: the log values of an untimed cell's slot, each of which must lie in it.
+    fn values(
         &mut self,
         column: usize,
         cell: usize,
         slot: Option<u64>,
-        value: Option<f64>,
+        values: impl Iterator<Item = Option<f64>>,
     ) -> Result<(), String> {
         if self.slots != 1 {
             return Err("a value record on the timed level".to_owned());
@@ -443,16 +595,22 @@ impl LevelBuilder {
         let Some(grid) = &self.grids[column] else {
             return Err("a value record for a column without grid".to_owned());
         };
-        let (Some(slot), Some(x)) = (slot, value.filter(|v| v.is_finite())) else {
-            return Err("a value record without its slot or a finite value".to_owned());
-        };
-        if grid.slot(x) as u64 != slot {
-            return Err(format!("the value {x} does not lie in slot {slot}"));
-        }
-        self.values[column]
+        let slot = slot.ok_or("a value record without its slot")?;
+        let stored = self.values[column]
             .entry((cell as u32, slot as u32))
-            .or_default()
-            .push(x);
+            .or_default();
+        if !stored.is_empty() {
+            return Err(format!("a second value record for slot {slot}"));
+        }
+        for x in values {
+            let x = x
+                .filter(|v| v.is_finite())
+                .ok_or("a stored value that is not a finite number")?;
+            if grid.slot(x) as u64 != slot {
+                return Err(format!("the value {x} does not lie in slot {slot}"));
+            }
+            stored.push(x);
+        }
         Ok(())
     }
 
@@ -528,17 +686,16 @@ impl LevelBuilder {
     }
 }
 
-/// The long table under construction, one vector per column.
+/// The long table under construction, one vector per column; tuples and columns by index.
 #[derive(Default)]
-struct Records {
+struct Records<'a> {
     record: Vec<&'static str>,
     level: Vec<Option<&'static str>>,
-    tuple: Vec<Option<Vec<Option<String>>>>,
+    tuple: Vec<Option<u32>>,
     window: Vec<Option<u32>>,
-    column: Vec<Option<String>>,
+    column: Vec<Option<u32>>,
     slot: Vec<Option<u32>>,
     count: Vec<Option<u64>>,
-    sum: Vec<Option<f64>>,
     rows: Vec<Option<u64>>,
     missing: Vec<Option<u64>>,
     non_finite: Vec<Option<u64>>,
@@ -546,28 +703,39 @@ struct Records {
     max: Vec<Option<f64>>,
     mean: Vec<Option<f64>>,
     m2: Vec<Option<f64>>,
-    label: Vec<Option<String>>,
     value: Vec<Option<f64>>,
+    /// The list columns of `cell` and `value` records, by record (in record order).
+    lists: Vec<(usize, RecordLists<'a>)>,
     text: Vec<Option<String>>,
 }
 
-/// Where a record sits: the tuple's segment values, the window, the column.
-type At<'a> = (Option<&'a [Option<String>]>, Option<u32>, Option<&'a str>);
+/// What a record carries in the list columns.
+enum RecordLists<'a> {
+    /// A numeric cell's non-empty slots: `slots`, `counts`, `sums`.
+    Slots(&'a NumericProfile),
+    /// A categorical cell's non-empty categories: `labels` (of the column), `counts`.
+    Categories(&'a CategoricalProfile, &'a [String]),
+    /// A `value` record's `values`.
+    Values(&'a [f64]),
+}
 
-impl Records {
+/// Where a record sits: the tuple, the window, the column.
+type At = (Option<u32>, Option<u32>, Option<u32>);
+
+impl<'a> Records<'a> {
     fn push(
         &mut self,
         record: &'static str,
         level: Option<&'static str>,
-        tuple: Option<&[Option<String>]>,
+        tuple: Option<u32>,
         window: Option<u32>,
-        column: Option<&str>,
+        column: Option<u32>,
     ) -> usize {
         self.record.push(record);
         self.level.push(level);
-        self.tuple.push(tuple.map(<[_]>::to_vec));
+        self.tuple.push(tuple);
         self.window.push(window);
-        self.column.push(column.map(str::to_owned));
+        self.column.push(column);
         self.slot.push(None);
         for v in [
             &mut self.count,
@@ -578,7 +746,6 @@ impl Records {
             v.push(None);
         }
         for v in [
-            &mut self.sum,
             &mut self.min,
             &mut self.max,
             &mut self.mean,
@@ -587,13 +754,12 @@ impl Records {
         ] {
             v.push(None);
         }
-        self.label.push(None);
         self.text.push(None);
         self.record.len() - 1
     }
 
-    /// A cell's record and its slot or category records (only the non-empty ones).
-    fn profile(&mut self, level: &'static str, at: At, p: &ColumnProfile, labels: &[String]) {
+    /// A cell's record, its non-empty slots or categories as lists.
+    fn cell(&mut self, level: &'static str, at: At, p: &'a ColumnProfile, labels: &'a [String]) {
         let (tuple, window, column) = at;
         let i = self.push("cell", Some(level), tuple, window, column);
         match p {
@@ -608,48 +774,51 @@ impl Records {
                     self.mean[i] = Some(p.mean);
                     self.m2[i] = Some(p.m2);
                 }
-                for (s, (&n, &sum)) in p.counts.iter().zip(&p.sums).enumerate() {
-                    if n > 0 {
-                        let j = self.push("slot", Some(level), tuple, window, column);
-                        self.slot[j] = Some(s as u32);
-                        self.count[j] = Some(n);
-                        self.sum[j] = Some(sum);
-                    }
-                }
+                self.lists.push((i, RecordLists::Slots(p)));
             }
             ColumnProfile::Categorical(p) => {
                 self.rows[i] = Some(p.rows);
                 self.missing[i] = Some(p.missing);
-                for (code, &n) in p.counts.iter().enumerate() {
-                    if n > 0 {
-                        let j = self.push("category", Some(level), tuple, window, column);
-                        self.label[j] = labels.get(code).cloned();
-                        self.count[j] = Some(n);
-                    }
-                }
+                self.lists.push((i, RecordLists::Categories(p, labels)));
             }
         }
     }
 
-    fn frame(self, segments: &[String]) -> Result<DataFrame, String> {
+    fn frame(
+        self,
+        header: &ProfileHeader,
+        segments: &[String],
+        tuples: &[Vec<Option<String>>],
+    ) -> Result<DataFrame, String> {
+        let n = self.record.len();
+        let (slots, counts, sums, labels, values) = self.list_columns(n);
         let mut columns = vec![
             Column::new("record".into(), self.record),
             Column::new("level".into(), self.level),
         ];
         for (k, s) in segments.iter().enumerate() {
-            let values: Vec<Option<String>> = self
+            let values: Vec<Option<&str>> = self
                 .tuple
                 .iter()
-                .map(|t| t.as_ref().and_then(|t| t.get(k).cloned().flatten()))
+                .map(|t| {
+                    let tuple = tuples.get((*t)? as usize)?;
+                    tuple.get(k)?.as_deref()
+                })
                 .collect();
             columns.push(Column::new(format!("{SEGMENT_PREFIX}{s}").into(), values));
         }
+        let names: Vec<&str> = header.columns.iter().map(|c| c.name.as_str()).collect();
+        let column: Vec<Option<&str>> = self
+            .column
+            .iter()
+            .map(|c| names.get((*c)? as usize).copied())
+            .collect();
         columns.extend([
             Column::new("window".into(), self.window),
-            Column::new("column".into(), self.column),
+            Column::new("column".into(), column),
             Column::new("slot".into(), self.slot),
             Column::new("count".into(), self.count),
-            Column::new("sum".into(), self.sum),
+            Column::new("sum".into(), vec![None::<f64>; n]),
             Column::new("rows".into(), self.rows),
             Column::new("missing".into(), self.missing),
             Column::new("non_finite".into(), self.non_finite),
@@ -657,10 +826,109 @@ impl Records {
             Column::new("max".into(), self.max),
             Column::new("mean".into(), self.mean),
             Column::new("m2".into(), self.m2),
-            Column::new("label".into(), self.label),
+            // The long forms an engine may write instead of the lists: none here.
+            Column::new("label".into(), vec![None::<&str>; n]),
             Column::new("value".into(), self.value),
+            slots,
+            counts,
+            sums,
+            labels,
+            values,
             Column::new("text".into(), self.text),
         ]);
         DataFrame::new_infer_height(columns).map_err(|e| e.to_string())
+    }
+}
+
+impl Records<'_> {
+    /// The list columns, one row per record (null where a record has no list).
+    fn list_columns(&self, n: usize) -> (Column, Column, Column, Column, Column) {
+        let (mut slot_values, mut value_values) = (0, 0);
+        for (_, l) in &self.lists {
+            match l {
+                RecordLists::Slots(p) => slot_values += p.counts.iter().filter(|&&c| c > 0).count(),
+                RecordLists::Categories(p, _) => {
+                    slot_values += p.counts.iter().filter(|&&c| c > 0).count();
+                }
+                RecordLists::Values(v) => value_values += v.len(),
+            }
+        }
+        let mut slots = ListPrimitiveChunkedBuilder::<UInt32Type>::new(
+            "slots".into(),
+            n,
+            slot_values,
+            DataType::UInt32,
+        );
+        let mut counts = ListPrimitiveChunkedBuilder::<UInt64Type>::new(
+            "counts".into(),
+            n,
+            slot_values,
+            DataType::UInt64,
+        );
+        let mut sums = ListPrimitiveChunkedBuilder::<Float64Type>::new(
+            "sums".into(),
+            n,
+            slot_values,
+            DataType::Float64,
+        );
+        let mut labels = ListStringChunkedBuilder::new("labels".into(), n, slot_values);
+        let mut values = ListPrimitiveChunkedBuilder::<Float64Type>::new(
+            "values".into(),
+            n,
+            value_values,
+            DataType::Float64,
+        );
+        let mut next = self.lists.iter().peekable();
+        for i in 0..n {
+            let here = match next.peek() {
+                Some((at, l)) if *at == i => {
+                    next.next();
+                    Some(l)
+                }
+                _ => None,
+            };
+            let (mut s, mut c, mut u, mut l, mut v) = (false, false, false, false, false);
+            match here {
+                Some(RecordLists::Slots(p)) => {
+                    let non_empty = || p.counts.iter().enumerate().filter(|(_, n)| **n > 0);
+                    slots.append_values_iter(non_empty().map(|(k, _)| k as u32));
+                    counts.append_values_iter(non_empty().map(|(_, &n)| n));
+                    sums.append_values_iter(non_empty().map(|(k, _)| p.sums[k]));
+                    (s, c, u) = (true, true, true);
+                }
+                Some(RecordLists::Categories(p, names)) => {
+                    let non_empty = || p.counts.iter().enumerate().filter(|(_, n)| **n > 0);
+                    labels.append_values_iter(
+                        non_empty().map(|(k, _)| names.get(k).map_or("", String::as_str)),
+                    );
+                    counts.append_values_iter(non_empty().map(|(_, &n)| n));
+                    (l, c) = (true, true);
+                }
+                Some(RecordLists::Values(x)) => {
+                    values.append_slice(x);
+                    v = true;
+                }
+                None => {}
+            }
+            for (written, b) in [
+                (s, &mut slots as &mut dyn ListBuilderTrait),
+                (c, &mut counts),
+                (u, &mut sums),
+                (l, &mut labels),
+                (v, &mut values),
+            ] {
+                if !written {
+                    b.append_null();
+                }
+            }
+        }
+        let column = |mut b: Box<dyn ListBuilderTrait + '_>| b.finish().into_series().into_column();
+        (
+            column(Box::new(slots)),
+            column(Box::new(counts)),
+            column(Box::new(sums)),
+            column(Box::new(labels)),
+            column(Box::new(values)),
+        )
     }
 }

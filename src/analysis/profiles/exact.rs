@@ -127,25 +127,97 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// What a profile stores of one column's values for exact answers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Needs {
+    /// Per untimed log tuple, the slots whose values are stored.
+    pub per_tuple: Vec<Vec<bool>>,
+    /// Values every exact answer together needs, and those stored within the budget.
+    pub needed: usize,
+    pub stored: usize,
+    /// Comparisons (by their log tuples) left with intervals because the budget was spent.
+    pub left_out: usize,
+}
+
 /// Per untimed log tuple, the slots of column `column` whose values the comparisons `requests`
-/// need to be exact: what a profile file stores so that a report from it is exact too.
+/// need to be exact: what a profile file stores so that a report from it is exact too. At most
+/// `budget` values: the comparisons with the most log rows first (the overall entry, then the
+/// largest segments); a comparison whose values do not fit is left with its interval.
 pub(crate) fn log_needs(
     column: usize,
     level: crate::analysis::workspace::Level,
     requests: &[&EntryRequest],
-) -> Vec<Vec<bool>> {
+    budget: usize,
+) -> Needs {
     let plan = Plan::new(level, column, requests);
     let (want_current, _, _) = plan.wanted();
     let slots = plan.grid.map_or(0, |g| g.grid.slots());
-    let mut per_tuple = vec![vec![false; slots]; level.log.index.tuples.len()];
-    for (set, want) in plan.current_sets.iter().zip(&want_current) {
-        for (t, _) in set.iter().enumerate().filter(|(_, inside)| **inside) {
-            if let Some(w) = per_tuple.get_mut(t) {
-                or_into(w, want);
+    let tuples = level.log.index.tuples.len();
+    // Per tuple, its slot counts over all of its time slots.
+    let index = &level.log.index;
+    let counts: Vec<Vec<u64>> = (0..tuples)
+        .map(|t| {
+            let mut total = vec![0u64; slots];
+            for w in 0..index.slots.max(1) {
+                let cell = index.cell(t, w);
+                if let Some(ColumnProfile::Numeric(p)) =
+                    level.log.columns.get(column).and_then(|c| c.get(cell))
+                {
+                    for (a, b) in total.iter_mut().zip(&p.counts) {
+                        *a += b;
+                    }
+                }
+            }
+            total
+        })
+        .collect();
+    let count = |t: usize, s: usize| counts[t].get(s).copied().unwrap_or(0) as usize;
+    let rows_of = |set: &[bool]| -> u64 {
+        (0..tuples)
+            .filter(|&t| set.get(t).copied().unwrap_or(false))
+            .map(|t| counts[t].iter().sum::<u64>())
+            .sum()
+    };
+    let mut order: Vec<usize> = (0..plan.current_sets.len()).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(rows_of(plan.current_sets[k])));
+    let mut out = Needs {
+        per_tuple: vec![vec![false; slots]; tuples],
+        ..Needs::default()
+    };
+    let mut all = vec![vec![false; slots]; tuples];
+    for k in order {
+        let (set, want) = (plan.current_sets[k], &want_current[k]);
+        let inside: Vec<usize> = (0..tuples)
+            .filter(|&t| set.get(t).copied().unwrap_or(false))
+            .collect();
+        let wanted = || want.iter().enumerate().filter(|(_, w)| **w).map(|(s, _)| s);
+        let mut cost = 0;
+        for &t in &inside {
+            for s in wanted() {
+                if !all[t][s] {
+                    all[t][s] = true;
+                    out.needed += count(t, s);
+                }
+                if !out.per_tuple[t][s] {
+                    cost += count(t, s);
+                }
+            }
+        }
+        if cost == 0 {
+            continue;
+        }
+        if out.stored + cost > budget {
+            out.left_out += 1;
+            continue;
+        }
+        out.stored += cost;
+        for &t in &inside {
+            for s in wanted() {
+                out.per_tuple[t][s] = true;
             }
         }
     }
-    per_tuple
+    out
 }
 
 /// Many comparisons of one column made exact together: every comparison's profiles merged from

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/json.rs"]
+mod json;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -722,14 +724,10 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
         prof["inputs"]["current"]["profiles"][0]["sha256"],
         sha(&out)
     );
-    assert!(prof["performance"].is_null());
-    assert!(
-        prof["notes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n.as_str().unwrap().starts_with("performance not measured"))
-    );
+    // Performance from the cells' confusion counts and sums, latency from their values.
+    assert!(prof["performance"].is_object());
+    json::close_json(&prof["performance"], &rows["performance"], "performance");
+    assert_eq!(prof["latency"], rows["latency"], "latency");
     // With no values stored (--exact-values 0) the profile says what it left out, and the
     // report from it says which entries are intervals.
     let bare = dir.path().join("bare.profile.parquet");
@@ -777,6 +775,19 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
         "{}",
         bare_report["notes"]
     );
+    // Without stored scores and latency values: the counts' metrics stay, AUC and latency are
+    // said missing.
+    let notes = bare_report["notes"].to_string();
+    assert!(rows["latency"].is_object() && bare_report["latency"].is_null());
+    assert!(notes.contains("latency not measured"), "{notes}");
+    assert_eq!(
+        bare_report["performance"]["overall"]["accuracy"],
+        rows["performance"]["overall"]["accuracy"]
+    );
+    if rows["performance"]["overall"]["roc_auc"].is_number() {
+        assert!(bare_report["performance"]["overall"]["roc_auc"].is_null());
+        assert!(notes.contains("ROC AUC not measured"), "{notes}");
+    }
     // Settings the profile was not made with, and another baseline, are refused by name.
     let refused = |args: &[&str], baseline_file: &Path, message: &str| {
         let mut all = vec![

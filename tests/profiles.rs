@@ -5,6 +5,8 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/json.rs"]
+mod json;
 #[path = "common/sample.rs"]
 mod sample;
 
@@ -546,6 +548,8 @@ fn to_long_form(frame: &polars::prelude::DataFrame) -> polars::prelude::DataFram
     };
     let nulls =
         |name: &str, dtype: &DataType, len: usize| Column::full_null(name.into(), len, dtype);
+    // Only the cells' lists have a long form (performance records keep theirs).
+    let is_cell = frame.column("record").unwrap().str().unwrap().equal("cell");
     let mut parts = Vec::new();
     for (lists, long, record) in [
         (
@@ -559,7 +563,7 @@ fn to_long_form(frame: &polars::prelude::DataFrame) -> polars::prelude::DataFram
             "category",
         ),
     ] {
-        let mask = frame.column(lists[0]).unwrap().is_not_null();
+        let mask = frame.column(lists[0]).unwrap().is_not_null() & is_cell.clone();
         let mut part = frame.filter(&mask).unwrap();
         for l in long {
             part = part.drop(l).unwrap();
@@ -620,7 +624,12 @@ fn to_long_form(frame: &polars::prelude::DataFrame) -> polars::prelude::DataFram
         ("sums", DataType::Float64),
         ("labels", DataType::String),
     ] {
-        cells.with_column(null_lists(l, inner, n)).unwrap();
+        let kept = frame.column(l).unwrap().as_materialized_series();
+        let nulled = null_lists(l, inner, n);
+        let mixed = kept
+            .zip_with(&!is_cell.clone(), nulled.as_materialized_series())
+            .unwrap();
+        cells.with_column(mixed.into_column()).unwrap();
     }
     for p in parts {
         cells.vstack_mut(&p).unwrap();
@@ -703,16 +712,15 @@ fn assert_same_report(rows: &DriftReport, from_profile: &DriftReport) {
     for note in &rows.notes {
         assert!(from_profile.notes.contains(note), "note {note}");
     }
-    if rows.performance.is_some() {
-        assert!(
-            from_profile
-                .notes
-                .iter()
-                .any(|n| n.starts_with("performance not measured")),
-            "{:?}",
-            from_profile.notes
-        );
-    }
+    // Performance from the cells' counts and sums: the counts' ratios to the bit, log loss and
+    // the regression metrics to rounding (sums added in another order); latency exact.
+    assert!(rows.performance.is_some() == from_profile.performance.is_some());
+    json::close_json(
+        &json(&from_profile.performance),
+        &json(&rows.performance),
+        "performance",
+    );
+    assert_eq!(json(&from_profile.latency), json(&rows.latency), "latency");
 }
 
 mod erased {
@@ -834,6 +842,15 @@ fn parts_merge_into_the_whole(per_day: usize) {
         report.windows.as_ref().unwrap(),
     );
     assert_eq!(wp.windows, wr.windows);
+    // Performance and latency from the parts' cells, moved to the merged cells and added up.
+    let json = |v: &dyn erased::Serialize| v.to_json();
+    assert!(report.performance.is_some());
+    json::close_json(
+        &json(&from_parts.performance),
+        &json(&report.performance),
+        "performance",
+    );
+    assert_eq!(json(&from_parts.latency), json(&report.latency), "latency");
 }
 
 /// Every entry of a report from profiles is the rows' answer (to 1e-9) or an interval holding
@@ -1005,21 +1022,31 @@ fn continuous_pair_over(
         )
         .unwrap();
     }
-    let mut log = String::from("timestamp,income,age,region\n");
+    // A label on about a third of the rows (labels arrive late), a prediction, a score and a
+    // latency on every row: performance and latency are measured too.
+    let mut log = String::from("timestamp,income,age,region,score,prediction,label,latency_ms\n");
     for i in 0..9_000 {
         let r = i % 4;
         let day = i / 1_000;
         let shift = if r == 2 && day >= 4 { 120.0 } else { 0.0 };
         let (income, age) = (u() * 1000.0 + r as f64 * 50.0 + shift, u() * 60.0 + 18.0);
+        let score = (income / 1300.0 + u() * 0.3).min(1.0);
+        let label = if u() < 0.35 {
+            u8::from(u() < score).to_string()
+        } else {
+            String::new()
+        };
+        let latency = 5.0 + u() * u() * 200.0;
         if rows.contains(&i) {
             let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
                 + chrono::Days::new((i / per_day) as u64);
             writeln!(
                 log,
-                "{}T{:02}:00:00Z,{income},{age},{}",
+                "{}T{:02}:00:00Z,{income},{age},{},{score},{},{label},{latency}",
                 date.format("%Y-%m-%d"),
                 i % 24,
-                regions[r]
+                regions[r],
+                u8::from(score >= 0.5),
             )
             .unwrap();
         }

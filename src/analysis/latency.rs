@@ -55,15 +55,33 @@ pub(crate) fn run_latency(inputs: &Inputs, segments: &[SegmentSlice]) -> Option<
         .find(|c| frame.column(c).is_ok())?;
     let values = columns::numeric_values(frame, column).ok()?;
     let present: Vec<f64> = values.iter().flatten().copied().collect();
-    let overall = percentiles(&present)?;
-    let mut slices: Vec<SliceLatency> = segments
-        .iter()
-        .filter_map(|s| {
-            let v: Vec<f64> = s.rows.iter().filter_map(|&r| values[r]).collect();
+    latency_report(
+        column,
+        &present,
+        segments
+            .iter()
+            .map(|s| {
+                let v: Vec<f64> = s.rows.iter().filter_map(|&r| values[r]).collect();
+                (s.segment.clone(), s.role, v)
+            })
+            .collect(),
+    )
+}
+
+/// The report from the values of the whole log and of each slice (rows or a profile's cells).
+pub(crate) fn latency_report(
+    column: &str,
+    all: &[f64],
+    slices: Vec<(SegmentRef, Role, Vec<f64>)>,
+) -> Option<LatencyReport> {
+    let overall = percentiles(all)?;
+    let mut slices: Vec<SliceLatency> = slices
+        .into_iter()
+        .filter_map(|(segment, role, v)| {
             let p = percentiles(&v)?;
             Some(SliceLatency {
-                segment: s.segment.clone(),
-                role: s.role,
+                segment,
+                role,
                 p95_ratio: if overall.p95 > 0.0 {
                     p.p95 / overall.p95
                 } else {

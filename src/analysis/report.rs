@@ -332,6 +332,8 @@ pub fn report_in(
     let mut mixes = Vec::new();
     // Every segment value's rows, grouped once and shared with performance and latency.
     let mut segment_rows: Vec<SegmentSlice> = Vec::new();
+    // Without rows: every segment value, for performance and latency from the cells.
+    let mut profiled_slices: Vec<(SegmentRef, Role)> = Vec::new();
     for (seg, role) in &segment_columns {
         if state.is_cancelled() {
             return None;
@@ -366,7 +368,16 @@ pub fn report_in(
                 .collect()
         } else {
             match profiled_segment_rows(workspace, seg) {
-                Some(v) => v,
+                Some(v) => {
+                    profiled_slices.extend(v.iter().map(|(value, _)| {
+                        let segment = SegmentRef {
+                            column: (*seg).to_owned(),
+                            value: value.clone(),
+                        };
+                        (segment, *role)
+                    }));
+                    v
+                }
                 None => {
                     notes.push(format!(
                         "segment column {seg} not measured: the profile's cells are not cut by it"
@@ -482,22 +493,14 @@ pub fn report_in(
         state.stage("latency", 0);
         (performance, latency::run_latency(inputs, &segment_rows))
     } else {
-        let has = |role: Role| !inputs.roles.with_role(role).is_empty();
-        if has(Role::Label) && has(Role::Prediction) {
-            notes.push(
-                "performance not measured: a profile holds no labels × predictions; \
-                 run the report on the log's rows"
-                    .to_owned(),
-            );
-        }
-        if has(Role::Latency) {
-            notes.push(
-                "latency not measured: a profile holds no latency buckets; run the \
-                 report on the log's rows"
-                    .to_owned(),
-            );
-        }
-        (None, None)
+        profiled_performance(
+            workspace,
+            inputs,
+            params,
+            &profiled_slices,
+            windows.as_ref().map(|(report, _)| report),
+            &mut notes,
+        )
     };
     let windows = windows.map(|(report, _)| report);
     state.stage("data quality", 0);
@@ -515,6 +518,103 @@ pub fn report_in(
         latency,
         notes,
     })
+}
+
+/// Performance and latency from a profile's timed cells: each segment value's cells, each
+/// window's; what the profile cannot answer is said in `notes`.
+fn profiled_performance(
+    workspace: &Workspace,
+    inputs: &Inputs,
+    params: &DriftParams,
+    slices: &[(SegmentRef, Role)],
+    windows: Option<&windows::WindowsReport>,
+    notes: &mut Vec<String>,
+) -> (
+    Option<performance::PerformanceReport>,
+    Option<latency::LatencyReport>,
+) {
+    let has = |role: Role| !inputs.roles.with_role(role).is_empty();
+    let perf = match &workspace.log {
+        LogSource::Profile { perf: Some(p), .. } => Some(p),
+        _ => None,
+    };
+    let (Some(perf), Some(cells)) = (perf, workspace.cells.as_ref()) else {
+        if has(Role::Label) && has(Role::Prediction) {
+            notes.push(
+                "performance not measured: the profile holds no labels × predictions; run the \
+                 report on the log's rows"
+                    .to_owned(),
+            );
+        }
+        if has(Role::Latency) {
+            notes.push(
+                "latency not measured: the profile holds no latency values; run the report on \
+                 the log's rows"
+                    .to_owned(),
+            );
+        }
+        return (None, None);
+    };
+    let level = cells.timed();
+    let index = &level.log.index;
+    let mut segments: Vec<(SegmentRef, Role, Vec<usize>)> = Vec::new();
+    for (segment, role) in slices {
+        let Some(tuples) =
+            index.tuples_where(&segment.column, std::slice::from_ref(&segment.value))
+        else {
+            notes.push(format!(
+                "performance and latency of {} = {} not measured: the profile's timed cells are \
+                 not cut by {}",
+                segment.column, segment.value, segment.column
+            ));
+            continue;
+        };
+        let cells: Vec<usize> = (0..index.tuples.len())
+            .filter(|&t| tuples[t])
+            .flat_map(|t| (0..index.slots).map(move |w| (t, w)))
+            .map(|(t, w)| index.cell(t, w))
+            .collect();
+        segments.push((segment.clone(), *role, cells));
+    }
+    let window_cells = windows.map(|w| {
+        let cells: Vec<Vec<usize>> = (0..w.windows.len())
+            .map(|i| (0..index.tuples.len()).map(|t| index.cell(t, i)).collect())
+            .collect();
+        (w, cells)
+    });
+    let log_rows: u64 = level
+        .log
+        .columns
+        .iter()
+        .find(|c| !c.is_empty())
+        .map_or(0, |c| c.iter().map(ColumnProfile::rows).sum());
+    let by_segment: Vec<(SegmentRef, Vec<usize>)> = segments
+        .iter()
+        .map(|(s, _, c)| (s.clone(), c.clone()))
+        .collect();
+    let performance = performance::run_performance_from(
+        perf,
+        inputs,
+        params,
+        log_rows as usize,
+        &by_segment,
+        window_cells,
+    );
+    if performance.is_some() && !perf.spec.scores_complete {
+        notes.push(
+            "ROC AUC not measured: the profile stores no scores (more than `--exact-values`)"
+                .to_owned(),
+        );
+    }
+    let latency = performance::run_latency_from(perf, &segments);
+    if perf.spec.latency.is_some() && !perf.spec.latency_complete {
+        notes.push(
+            "latency not measured: the profile stores no latency values (more than \
+             `--exact-values`)"
+                .to_owned(),
+        );
+    }
+    (performance, latency)
 }
 
 /// Each value of a segment column and its log rows, from the untimed cells of a profile
@@ -608,7 +708,9 @@ fn entries_from_profiles(ws: &Workspace) -> Vec<ColumnEntries> {
             };
             let log_values = match &ws.log {
                 LogSource::Rows => LogValues::Rows,
-                LogSource::Profile { values } => LogValues::Stored(values.get(i).unwrap_or(&none)),
+                LogSource::Profile { values, .. } => {
+                    LogValues::Stored(values.get(i).unwrap_or(&none))
+                }
             };
             let results = exact_entries(
                 p,

@@ -357,7 +357,10 @@ pub(crate) enum LogSource {
     Rows,
     /// A profile file (`driftscope profile`): cells only, and per column the values it stored so
     /// that the overall and per-segment entries are exact.
-    Profile { values: Vec<profiles::StoredValues> },
+    Profile {
+        values: Vec<profiles::StoredValues>,
+        perf: Option<super::performance::PerfProfile>,
+    },
 }
 
 /// At most this many baseline chunks for the data-driven thresholds; the baseline rows after

@@ -67,7 +67,8 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "P.parquet")]
     pub output: PathBuf,
     /// At most this many log values a numeric column for exact overall and per-segment answers
-    /// (the comparisons with the most rows first; the others give intervals). 0 stores none.
+    /// (the comparisons with the most rows first; the others give intervals), and at most this
+    /// many scores (ROC AUC) and latency values (percentiles). 0 stores none.
     #[arg(long, value_name = "N", default_value_t = crate::analysis::profile_file::DEFAULT_VALUE_BUDGET)]
     pub exact_values: usize,
     #[command(flatten)]

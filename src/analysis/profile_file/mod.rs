@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
 
 use super::drift::ColumnKind;
+pub use super::performance::{PerfCell, PerfSpec};
 use super::profiles::{self, CellIndex, ColumnProfile, EntryRequest, StoredValues};
 use super::report::{DriftParams, entry_templates, templates_for};
 use super::windows::Window;
@@ -105,6 +106,10 @@ pub struct ProfileHeader {
     /// Baseline vs log: columns on one side only, types that changed.
     #[serde(default)]
     pub schema: SchemaDiff,
+    /// What the performance and latency cells (timed level) are about, when the log has labels
+    /// and predictions or a latency column.
+    #[serde(default)]
+    pub performance: Option<PerfSpec>,
 }
 
 /// One level of the log's cells.
@@ -127,6 +132,8 @@ pub struct LogProfile {
     pub header: ProfileHeader,
     pub untimed: ProfiledLevel,
     pub timed: ProfiledLevel,
+    /// Per timed cell: what performance and latency need (`header.performance` says of what).
+    pub performance: Option<Vec<PerfCell>>,
 }
 
 /// At most this many log values a column `driftscope profile` stores for exact answers, unless
@@ -202,6 +209,14 @@ impl LogProfile {
             }
         };
         let (untimed, timed) = (level(cells.untimed(), true), level(cells.timed(), false));
+        let timed_index = &cells.timed().log.index;
+        let performance = super::performance::perf_profile(
+            inputs,
+            &ws.prepared,
+            &timed_index.cell_of_row,
+            timed_index.cells(),
+            value_budget,
+        );
         let fine = cells.untimed();
         let columns = ws
             .prepared
@@ -255,11 +270,13 @@ impl LogProfile {
             }),
             window_error: cells.window_error.clone(),
             schema: inputs.schema.clone(),
+            performance: performance.as_ref().map(|p| p.spec.clone()),
         };
         Some(Self {
             header,
             untimed,
             timed,
+            performance: performance.map(|p| p.cells),
         })
     }
 }

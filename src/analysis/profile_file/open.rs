@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::{LogProfile, ProfiledLevel, ProfiledWindows};
+use super::{LogProfile, PerfCell, PerfSpec, ProfileHeader, ProfiledLevel, ProfiledWindows};
 use crate::analysis::columns::{self, Dictionary, Values};
 use crate::analysis::drift::ColumnKind;
 use crate::analysis::profiles::{self, CellIndex, CellProfiles, ColumnGrid, ColumnProfile};
@@ -211,7 +211,13 @@ impl LogProfile {
             header,
             untimed,
             timed,
+            performance,
         } = self;
+        let perf = header
+            .performance
+            .clone()
+            .zip(performance)
+            .map(|(spec, cells)| crate::analysis::performance::PerfProfile { spec, cells });
         let timed_log = CellProfiles {
             index: timed.index,
             columns: timed.columns,
@@ -277,7 +283,7 @@ impl LogProfile {
             window: params.window.clone(),
             groups,
             cells: Some(cells),
-            log: LogSource::Profile { values },
+            log: LogSource::Profile { values, perf },
         })
     }
 
@@ -349,7 +355,26 @@ fn merge_two(a: LogProfile, b: LogProfile) -> Result<LogProfile, String> {
         h.columns.iter().map(|c| (c.name.clone(), c.kind)).collect()
     };
     same("analysed columns", names(ha) == names(hb))?;
-    same("roles", ha.roles == hb.roles)?;
+    // The same role for every column; the reasons quote each part's own counts and may differ.
+    let role_of = |h: &ProfileHeader| -> Vec<(String, crate::data::Role, Option<String>)> {
+        h.roles
+            .columns
+            .iter()
+            .map(|c| (c.column.clone(), c.role, c.class.clone()))
+            .collect()
+    };
+    if let Some((x, y)) = role_of(ha)
+        .into_iter()
+        .zip(role_of(hb))
+        .find(|(x, y)| x != y)
+    {
+        return Err(format!(
+            "column `{}` is {:?} in the first profile but `{}` is {:?} here: profile every part \
+             with the same roles (--role)",
+            x.0, x.1, y.0, y.1
+        ));
+    }
+    same("roles", role_of(ha).len() == role_of(hb).len())?;
     same("log columns", ha.log_columns == hb.log_columns)?;
     same("window settings", ha.params.window == hb.params.window)?;
     same(
@@ -375,6 +400,20 @@ fn merge_two(a: LogProfile, b: LogProfile) -> Result<LogProfile, String> {
         recode_b.push(codes);
     }
     let mut header = a.header.clone();
+    if let (Some(pa), Some(pb)) = (&ha.performance, &hb.performance) {
+        header.performance = Some(PerfSpec {
+            scores_complete: pa.scores_complete && pb.scores_complete,
+            latency_complete: pa.latency_complete && pb.latency_complete,
+            // Two classes in each part may be other classes together: the rows decide.
+            positive_class: pa
+                .positive_class
+                .clone()
+                .filter(|p| pb.positive_class.as_ref() == Some(p)),
+            ..pa.clone()
+        });
+    } else {
+        header.performance = None;
+    }
     for (c, l) in header.columns.iter_mut().zip(labels) {
         c.labels = l;
     }
@@ -419,11 +458,78 @@ fn merge_two(a: LogProfile, b: LogProfile) -> Result<LogProfile, String> {
             }
         }
     }
+    let performance = merge_performance(&a, &b, &header, &timed);
+    if performance.is_none() {
+        header.performance = None;
+    }
     Ok(LogProfile {
         header,
         untimed,
         timed,
+        performance,
     })
+}
+
+/// Both parts' performance cells moved to the merged timed cells (tuples by their values,
+/// windows by start) and added up; scores and latency stay complete only if both were.
+fn merge_performance(
+    a: &LogProfile,
+    b: &LogProfile,
+    header: &ProfileHeader,
+    timed: &ProfiledLevel,
+) -> Option<Vec<PerfCell>> {
+    let (sa, sb) = (
+        a.header.performance.as_ref()?,
+        b.header.performance.as_ref()?,
+    );
+    let same = (&sa.task, &sa.label, &sa.prediction, &sa.score, &sa.latency)
+        == (&sb.task, &sb.label, &sb.prediction, &sb.score, &sb.latency);
+    if !same || header.performance.is_none() {
+        return None;
+    }
+    let tuple_of: HashMap<&Vec<Option<String>>, usize> = timed
+        .index
+        .tuples
+        .iter()
+        .enumerate()
+        .map(|(t, tuple)| (tuple, t))
+        .collect();
+    let start_of = |w: &Window| {
+        header
+            .windows
+            .as_ref()?
+            .windows
+            .iter()
+            .position(|m| m.start_micros == w.start_micros)
+    };
+    let mut out = vec![PerfCell::default(); timed.index.cells()];
+    for part in [a, b] {
+        let cells = part.performance.as_ref()?;
+        let windows = part
+            .header
+            .windows
+            .as_ref()
+            .map(|w| w.windows.as_slice())
+            .unwrap_or(&[]);
+        let slots = part.timed.index.slots;
+        for (t, tuple) in part.timed.index.tuples.iter().enumerate() {
+            let to_t = *tuple_of.get(tuple)?;
+            for s in 0..slots {
+                // The last slot holds the rows outside every window.
+                let to_s = match windows.get(s) {
+                    Some(w) => start_of(w)?,
+                    None => timed.index.slots - 1,
+                };
+                if let (Some(c), Some(target)) = (
+                    cells.get(part.timed.index.cell(t, s)),
+                    out.get_mut(timed.index.cell(to_t, to_s)),
+                ) {
+                    target.merge(c);
+                }
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The merged windows, and per part where each of its windows went.

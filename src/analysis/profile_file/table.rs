@@ -7,7 +7,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::{
-    FORMAT, LEVELS, LogProfile, MAX_LABELS, ProfileHeader, ProfiledLevel, SEGMENT_PREFIX, VERSION,
+    FORMAT, LEVELS, LogProfile, MAX_LABELS, PerfCell, ProfileHeader, ProfiledLevel, SEGMENT_PREFIX,
+    VERSION,
 };
 use crate::analysis::drift::ColumnKind;
 use crate::analysis::profiles::{CellIndex, ColumnProfile, StoredValues};
@@ -66,6 +67,17 @@ impl LogProfile {
                             p,
                             &self.header.columns[c].labels,
                         );
+                    }
+                }
+            }
+            if *name == "timed"
+                && let Some(perf) = &self.performance
+            {
+                for t in 0..level.index.tuples.len() {
+                    for w in 0..slots {
+                        if let Some(p) = perf.get(level.index.cell(t, w)) {
+                            r.perf((Some(first + t as u32), Some(w as u32), None), p);
+                        }
                     }
                 }
             }
@@ -173,6 +185,14 @@ impl LogProfile {
         };
         let sums = flat(frame, "sums", DataType::Float64, floats)?;
         let stored = flat(frame, "values", DataType::Float64, floats)?;
+        let texts = |s: &Series| -> Result<Vec<Option<String>>, String> {
+            Ok(s.str()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|v| v.map(str::to_owned))
+                .collect())
+        };
+        let predictions = flat(frame, "predictions", DataType::String, texts)?;
         let labels_of = flat(frame, "labels", DataType::String, |s| {
             Ok(s.str()
                 .map_err(|e| e.to_string())?
@@ -232,8 +252,81 @@ impl LogProfile {
         let mut labels = Labels::new(&header);
         let mut seen_cells = std::collections::HashSet::new();
         let mut tuple: Vec<Option<&str>> = Vec::new();
+        let mut perf: HashMap<usize, PerfCell> = HashMap::new();
         for i in 0..record.len() {
             let kind = record[i].unwrap_or("");
+            if PERF_RECORDS.contains(&kind) {
+                if level[i] != Some("timed") {
+                    return Err(format!("row {i}: a {kind} record not on the timed level"));
+                }
+                let b = &mut levels[1];
+                tuple.clear();
+                tuple.extend(segment_values[1].iter().map(|v| v[i]));
+                let w =
+                    window[i].ok_or_else(|| format!("row {i}: a {kind} record without window"))?;
+                let w = usize::try_from(w)
+                    .ok()
+                    .filter(|&w| w <= n_windows)
+                    .ok_or_else(|| format!("row {i}: window {w} of {n_windows}"))?;
+                let cell = b.cell(&tuple, w);
+                let p = perf.entry(cell).or_default();
+                let at = |e: &str| format!("row {i}: a {kind} record {e}");
+                match kind {
+                    "confusion" => {
+                        let (Some(l), Some(pr), Some(n)) = (
+                            row_of(&labels_of, i),
+                            row_of(&predictions, i),
+                            row_of(&counts, i),
+                        ) else {
+                            return Err(at("without `labels`, `predictions` and `counts`"));
+                        };
+                        if l.len() != pr.len() || l.len() != n.len() {
+                            return Err(at("with lists of different lengths"));
+                        }
+                        for ((l, pr), n) in l.iter().zip(pr).zip(n) {
+                            let (Some(l), Some(pr), Some(n)) = (l, pr, n) else {
+                                return Err(at("with a null label, prediction or count"));
+                            };
+                            if p.confusion.insert((l.clone(), pr.clone()), *n).is_some() {
+                                return Err(at("naming a (label, prediction) pair twice"));
+                            }
+                        }
+                    }
+                    "perf" => {
+                        p.labelled = rows[i].ok_or_else(|| at("without `rows`"))?;
+                        p.scored = count[i].unwrap_or(0);
+                        p.log_loss = sum[i].unwrap_or(0.0);
+                    }
+                    "regression" => {
+                        let r = &mut p.regression;
+                        r.n = count[i].ok_or_else(|| at("without `count`"))?;
+                        let Some([Some(abs), Some(sq), Some(ape)]) =
+                            row_of(&sums, i).and_then(|v| <[Option<f64>; 3]>::try_from(v).ok())
+                        else {
+                            return Err(at("without its three `sums`"));
+                        };
+                        (r.abs, r.sq, r.ape) = (abs, sq, ape);
+                        r.mean = mean[i].unwrap_or(0.0);
+                        r.m2 = m2[i].unwrap_or(0.0);
+                    }
+                    _ => {
+                        let values = row_of(&stored, i).ok_or_else(|| at("without `values`"))?;
+                        let values: Vec<f64> = values
+                            .iter()
+                            .map(|v| {
+                                v.filter(|v| !v.is_nan())
+                                    .ok_or_else(|| at("with a null value"))
+                            })
+                            .collect::<Result<_, _>>()?;
+                        match kind {
+                            "positive_scores" => p.positive_scores = values,
+                            "negative_scores" => p.negative_scores = values,
+                            _ => p.latency = values,
+                        }
+                    }
+                }
+                continue;
+            }
             if !matches!(kind, "cell" | "slot" | "category" | "value") {
                 continue;
             }
@@ -362,6 +455,7 @@ impl LogProfile {
             }
         }
         let mut built = levels.into_iter().map(|b| b.finish(&labels));
+        let performance = header.performance.as_ref().map(|_| perf);
         let (Some(untimed), Some(timed)) = (built.next(), built.next()) else {
             return Err("internal error: two levels".to_owned());
         };
@@ -369,10 +463,16 @@ impl LogProfile {
         for (column, labels) in header.columns.iter_mut().zip(labels.labels) {
             column.labels = labels;
         }
+        let performance = performance.map(|mut perf| {
+            (0..timed.index.cells())
+                .map(|c| perf.remove(&c).unwrap_or_default())
+                .collect()
+        });
         Ok(Self {
             header,
             untimed,
             timed,
+            performance,
         })
     }
 }
@@ -432,6 +532,16 @@ fn flat<T>(
 fn strings(c: &Column) -> Result<Vec<Option<&str>>, String> {
     Ok(c.str().map_err(|e| e.to_string())?.iter().collect())
 }
+
+/// Record kinds of the performance cells (timed level, no analysed column).
+const PERF_RECORDS: [&str; 6] = [
+    "confusion",
+    "perf",
+    "regression",
+    "positive_scores",
+    "negative_scores",
+    "latency",
+];
 
 /// The level and column a record names.
 fn locate(
@@ -696,6 +806,7 @@ struct Records<'a> {
     column: Vec<Option<u32>>,
     slot: Vec<Option<u32>>,
     count: Vec<Option<u64>>,
+    sum: Vec<Option<f64>>,
     rows: Vec<Option<u64>>,
     missing: Vec<Option<u64>>,
     non_finite: Vec<Option<u64>>,
@@ -717,6 +828,10 @@ enum RecordLists<'a> {
     Categories(&'a CategoricalProfile, &'a [String]),
     /// A `value` record's `values`.
     Values(&'a [f64]),
+    /// A `confusion` record's `labels`, `predictions` and `counts`.
+    Confusion(&'a std::collections::BTreeMap<(String, String), u64>),
+    /// A `regression` record's `sums`: absolute, squared and relative errors.
+    Sums([f64; 3]),
 }
 
 /// Where a record sits: the tuple, the window, the column.
@@ -746,6 +861,7 @@ impl<'a> Records<'a> {
             v.push(None);
         }
         for v in [
+            &mut self.sum,
             &mut self.min,
             &mut self.max,
             &mut self.mean,
@@ -756,6 +872,41 @@ impl<'a> Records<'a> {
         }
         self.text.push(None);
         self.record.len() - 1
+    }
+
+    /// A timed cell's performance records: only those it has something for.
+    fn perf(&mut self, at: At, p: &'a PerfCell) {
+        let (tuple, window, _) = at;
+        let level = Some("timed");
+        if !p.confusion.is_empty() {
+            let i = self.push("confusion", level, tuple, window, None);
+            self.lists.push((i, RecordLists::Confusion(&p.confusion)));
+        }
+        if p.labelled > 0 || p.scored > 0 {
+            let i = self.push("perf", level, tuple, window, None);
+            self.rows[i] = Some(p.labelled);
+            self.count[i] = Some(p.scored);
+            self.sum[i] = Some(p.log_loss);
+        }
+        let r = &p.regression;
+        if r.n > 0 {
+            let i = self.push("regression", level, tuple, window, None);
+            self.count[i] = Some(r.n);
+            self.mean[i] = Some(r.mean);
+            self.m2[i] = Some(r.m2);
+            self.lists
+                .push((i, RecordLists::Sums([r.abs, r.sq, r.ape])));
+        }
+        for (kind, values) in [
+            ("positive_scores", &p.positive_scores),
+            ("negative_scores", &p.negative_scores),
+            ("latency", &p.latency),
+        ] {
+            if !values.is_empty() {
+                let i = self.push(kind, level, tuple, window, None);
+                self.lists.push((i, RecordLists::Values(values)));
+            }
+        }
     }
 
     /// A cell's record, its non-empty slots or categories as lists.
@@ -791,7 +942,7 @@ impl<'a> Records<'a> {
         tuples: &[Vec<Option<String>>],
     ) -> Result<DataFrame, String> {
         let n = self.record.len();
-        let (slots, counts, sums, labels, values) = self.list_columns(n);
+        let [slots, counts, sums, labels, values, predictions] = self.list_columns(n);
         let mut columns = vec![
             Column::new("record".into(), self.record),
             Column::new("level".into(), self.level),
@@ -818,7 +969,7 @@ impl<'a> Records<'a> {
             Column::new("column".into(), column),
             Column::new("slot".into(), self.slot),
             Column::new("count".into(), self.count),
-            Column::new("sum".into(), vec![None::<f64>; n]),
+            Column::new("sum".into(), self.sum),
             Column::new("rows".into(), self.rows),
             Column::new("missing".into(), self.missing),
             Column::new("non_finite".into(), self.non_finite),
@@ -834,6 +985,7 @@ impl<'a> Records<'a> {
             sums,
             labels,
             values,
+            predictions,
             Column::new("text".into(), self.text),
         ]);
         DataFrame::new_infer_height(columns).map_err(|e| e.to_string())
@@ -842,7 +994,7 @@ impl<'a> Records<'a> {
 
 impl Records<'_> {
     /// The list columns, one row per record (null where a record has no list).
-    fn list_columns(&self, n: usize) -> (Column, Column, Column, Column, Column) {
+    fn list_columns(&self, n: usize) -> [Column; 6] {
         let (mut slot_values, mut value_values) = (0, 0);
         for (_, l) in &self.lists {
             match l {
@@ -851,6 +1003,8 @@ impl Records<'_> {
                     slot_values += p.counts.iter().filter(|&&c| c > 0).count();
                 }
                 RecordLists::Values(v) => value_values += v.len(),
+                RecordLists::Confusion(m) => slot_values += m.len(),
+                RecordLists::Sums(v) => value_values += v.len(),
             }
         }
         let mut slots = ListPrimitiveChunkedBuilder::<UInt32Type>::new(
@@ -872,6 +1026,7 @@ impl Records<'_> {
             DataType::Float64,
         );
         let mut labels = ListStringChunkedBuilder::new("labels".into(), n, slot_values);
+        let mut predictions = ListStringChunkedBuilder::new("predictions".into(), n, 0);
         let mut values = ListPrimitiveChunkedBuilder::<Float64Type>::new(
             "values".into(),
             n,
@@ -887,7 +1042,8 @@ impl Records<'_> {
                 }
                 _ => None,
             };
-            let (mut s, mut c, mut u, mut l, mut v) = (false, false, false, false, false);
+            let (mut s, mut c, mut u, mut l, mut v, mut p) =
+                (false, false, false, false, false, false);
             match here {
                 Some(RecordLists::Slots(p)) => {
                     let non_empty = || p.counts.iter().enumerate().filter(|(_, n)| **n > 0);
@@ -908,6 +1064,16 @@ impl Records<'_> {
                     values.append_slice(x);
                     v = true;
                 }
+                Some(RecordLists::Confusion(m)) => {
+                    labels.append_values_iter(m.keys().map(|(l, _)| l.as_str()));
+                    predictions.append_values_iter(m.keys().map(|(_, p)| p.as_str()));
+                    counts.append_values_iter(m.values().copied());
+                    (l, p, c) = (true, true, true);
+                }
+                Some(RecordLists::Sums(x)) => {
+                    sums.append_slice(x);
+                    u = true;
+                }
                 None => {}
             }
             for (written, b) in [
@@ -916,6 +1082,7 @@ impl Records<'_> {
                 (u, &mut sums),
                 (l, &mut labels),
                 (v, &mut values),
+                (p, &mut predictions),
             ] {
                 if !written {
                     b.append_null();
@@ -923,12 +1090,13 @@ impl Records<'_> {
             }
         }
         let column = |mut b: Box<dyn ListBuilderTrait + '_>| b.finish().into_series().into_column();
-        (
+        [
             column(Box::new(slots)),
             column(Box::new(counts)),
             column(Box::new(sums)),
             column(Box::new(labels)),
             column(Box::new(values)),
-        )
+            column(Box::new(predictions)),
+        ]
     }
 }

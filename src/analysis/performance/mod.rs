@@ -15,6 +15,10 @@ use super::workspace::{Prepared, SegmentRef, SegmentSlice};
 use crate::data::{Inputs, Role};
 use crate::stats::summary;
 
+mod cells;
+pub use cells::{PerfCell, PerfProfile, PerfSpec, RegressionSums};
+pub(crate) use cells::{perf_profile, run_latency_from, run_performance_from};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
@@ -145,28 +149,19 @@ fn side(
     })
 }
 
-pub(crate) fn run_performance(
-    inputs: &Inputs,
+/// The label, prediction and score columns of the log, and the task the label's kind implies.
+fn roles_of<'a>(
+    inputs: &'a Inputs,
     prepared: &[Prepared],
-    params: &DriftParams,
-    segments: &[SegmentSlice],
-    windows: Option<(&WindowsReport, &[Vec<usize>])>,
-) -> Option<PerformanceReport> {
-    let label = inputs
-        .roles
-        .with_role(Role::Label)
-        .into_iter()
-        .find(|c| inputs.current.frame.column(c).is_ok())?;
-    let prediction = inputs
-        .roles
-        .with_role(Role::Prediction)
-        .into_iter()
-        .find(|c| inputs.current.frame.column(c).is_ok())?;
-    let score = inputs
-        .roles
-        .with_role(Role::Score)
-        .into_iter()
-        .find(|c| inputs.current.frame.column(c).is_ok());
+) -> Option<(&'a str, &'a str, Option<&'a str>, Task)> {
+    let present = |role: Role| {
+        inputs
+            .roles
+            .with_role(role)
+            .into_iter()
+            .find(|c| inputs.current.frame.column(c).is_ok())
+    };
+    let (label, prediction) = (present(Role::Label)?, present(Role::Prediction)?);
     let task = match prepared
         .iter()
         .find(|p| p.name == label)
@@ -175,19 +170,39 @@ pub(crate) fn run_performance(
         Some(super::drift::ColumnKind::Numeric) => Task::Regression,
         _ => Task::Classification,
     };
+    Some((label, prediction, present(Role::Score), task))
+}
+
+/// The baseline's metrics, when it has labels and predictions.
+fn baseline_metrics(
+    inputs: &Inputs,
+    (label, prediction, score): (&str, &str, Option<&str>),
+    task: Task,
+    positive: Option<&str>,
+) -> Option<Metrics> {
+    let frame = &inputs.baseline.frame;
+    if frame.column(label).is_err() || frame.column(prediction).is_err() {
+        return None;
+    }
+    let b = side(
+        frame,
+        label,
+        prediction,
+        score.filter(|s| frame.column(s).is_ok()),
+    )?;
+    let rows: Vec<usize> = (0..b.label.len()).collect();
+    Some(metrics(&b, &rows, task, positive, None))
+}
+
+pub(crate) fn run_performance(
+    inputs: &Inputs,
+    prepared: &[Prepared],
+    params: &DriftParams,
+    segments: &[SegmentSlice],
+    windows: Option<(&WindowsReport, &[Vec<usize>])>,
+) -> Option<PerformanceReport> {
+    let (label, prediction, score, task) = roles_of(inputs, prepared)?;
     let cur = side(&inputs.current.frame, label, prediction, score)?;
-    let base = if inputs.baseline.frame.column(label).is_ok()
-        && inputs.baseline.frame.column(prediction).is_ok()
-    {
-        side(
-            &inputs.baseline.frame,
-            label,
-            prediction,
-            score.filter(|s| inputs.baseline.frame.column(s).is_ok()),
-        )
-    } else {
-        None
-    };
     let positive = positive_class(&cur.label);
     let all: Vec<usize> = (0..cur.label.len()).collect();
     let binary = match (task, positive.as_deref()) {
@@ -197,15 +212,12 @@ pub(crate) fn run_performance(
     let binary = binary.as_ref();
     let overall = metrics(&cur, &all, task, positive.as_deref(), binary);
     let labelled = cur.label.iter().filter(|l| l.is_some()).count();
-    let baseline = base.as_ref().map(|b| {
-        metrics(
-            b,
-            &(0..b.label.len()).collect::<Vec<_>>(),
-            task,
-            positive.as_deref(),
-            None,
-        )
-    });
+    let baseline = baseline_metrics(
+        inputs,
+        (label, prediction, score),
+        task,
+        positive.as_deref(),
+    );
 
     let mut slices: Vec<SliceMetrics> = segments
         .par_iter()
@@ -228,6 +240,52 @@ pub(crate) fn run_performance(
         slices.extend(per_window);
     }
 
+    finish(
+        Names {
+            task,
+            label,
+            prediction,
+            score,
+            positive,
+        },
+        (baseline, overall),
+        if cur.label.is_empty() {
+            0.0
+        } else {
+            labelled as f64 / cur.label.len() as f64
+        },
+        slices,
+        params,
+        windows.map(|(w, _)| w),
+    )
+}
+
+/// What a performance report is about.
+pub(crate) struct Names<'a> {
+    pub task: Task,
+    pub label: &'a str,
+    pub prediction: &'a str,
+    pub score: Option<&'a str>,
+    pub positive: Option<String>,
+}
+
+/// The report from its metrics: the reference (the baseline's, else the first window with
+/// enough rows) and the tripwire's alerts — one rule for the rows and the profiles.
+pub(crate) fn finish(
+    names: Names,
+    (baseline, overall): (Option<Metrics>, Metrics),
+    labelled_share: f64,
+    slices: Vec<SliceMetrics>,
+    params: &DriftParams,
+    windows: Option<&WindowsReport>,
+) -> Option<PerformanceReport> {
+    let Names {
+        task,
+        label,
+        prediction,
+        score,
+        positive,
+    } = names;
     let (reference_name, reference) = match &baseline {
         Some(b) if b.rows > 0 => ("baseline".to_owned(), b.clone()),
         _ => {
@@ -242,7 +300,6 @@ pub(crate) fn run_performance(
     let mut alerts = Vec::new();
     let window_label = |i: usize| {
         windows
-            .map(|(w, _)| w)
             .and_then(|w| w.windows.get(i))
             .and_then(|w| w.start.clone())
             .unwrap_or_else(|| format!("window {}", i + 1))
@@ -309,11 +366,7 @@ pub(crate) fn run_performance(
         drop_threshold: params.performance_drop,
         baseline,
         overall,
-        labelled_share: if cur.label.is_empty() {
-            0.0
-        } else {
-            labelled as f64 / cur.label.len() as f64
-        },
+        labelled_share,
         slices,
         alerts,
     })

@@ -728,6 +728,57 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
     assert!(prof["performance"].is_object());
     json::close_json(&prof["performance"], &rows["performance"], "performance");
     assert_eq!(prof["latency"], rows["latency"], "latency");
+    // Read in batches of 3,000 rows: the same report (statistics from merged moments to
+    // rounding); windows of a number of rows cannot be planned across batches.
+    let batched = dir.path().join("batched.profile.parquet");
+    let profile_args = |output: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "profile",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--input",
+            log.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        driftscope(&args)
+    };
+    let o = profile_args(&batched, &["--batch-rows", "3000"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("read in 4 batches of 3000 rows"),
+        "{}",
+        text(&o.stdout)
+    );
+    let from_batched = dir.path().join("batched.json");
+    let o = report(
+        &["--current-profile", batched.to_str().unwrap()],
+        &from_batched,
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let batched_report = read(&from_batched);
+    for key in [
+        "dataset",
+        "features",
+        "segments",
+        "windows",
+        "performance",
+        "latency",
+    ] {
+        json::close_json(&batched_report[key], &rows[key], key);
+    }
+    let o = profile_args(
+        &dir.path().join("rows.profile.parquet"),
+        &["--batch-rows", "3000", "--window", "1000rows"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("windows of a number of rows cannot be planned"),
+        "{}",
+        text(&o.stderr)
+    );
     // With no values stored (--exact-values 0) the profile says what it left out, and the
     // report from it says which entries are intervals.
     let bare = dir.path().join("bare.profile.parquet");

@@ -150,6 +150,59 @@ pub struct WindowAssignment {
 
 /// The window of every log row, and the windows; an error says why there are none.
 pub fn assign_windows(inputs: &Inputs, spec: &WindowSpec) -> Result<WindowAssignment, String> {
+    assign_windows_in(inputs, spec, None)
+}
+
+/// The period buckets (`floor(µs / period)`) of every log row with a time, for the window spec:
+/// what the windows of a log read in batches are planned from. `None` for windows of rows.
+pub fn period_buckets(
+    inputs: &Inputs,
+    spec: &WindowSpec,
+) -> Option<Result<Vec<Option<i64>>, String>> {
+    let WindowSpec::Period { seconds, label } = spec else {
+        return None;
+    };
+    Some(buckets_of(inputs, *seconds, label).map(|(_, _, b)| b))
+}
+
+/// The timestamp column, its values in µs and their period buckets.
+#[allow(clippy::type_complexity)]
+fn buckets_of(
+    inputs: &Inputs,
+    seconds: i64,
+    label: &str,
+) -> Result<(String, Vec<Option<f64>>, Vec<Option<i64>>), String> {
+    let ts = inputs
+        .roles
+        .with_role(Role::Timestamp)
+        .first()
+        .map(|s| (*s).to_owned())
+        .ok_or_else(|| {
+            format!(
+                "windows of {label} need a timestamp, and the log has no column with the timestamp role: give one that role, or use windows of rows (e.g. 10000rows)"
+            )
+        })?;
+    let micros = columns::numeric_values(&inputs.current.frame, &ts)
+        .map_err(|e| format!("the timestamp column `{ts}` cannot be read: {e}"))?;
+    let period = seconds.max(1) as f64 * 1e6;
+    let buckets = micros
+        .iter()
+        .map(|m| {
+            m.filter(|m| m.is_finite())
+                .map(|m| (m / period).floor() as i64)
+        })
+        .collect();
+    Ok((ts, micros, buckets))
+}
+
+/// [`assign_windows`] with the windows' bucket range fixed (`range`: first and last bucket, as
+/// [`window_range_of`] chose it for the whole log) instead of chosen from these rows: every
+/// batch of a log read in batches gets the same windows.
+pub fn assign_windows_in(
+    inputs: &Inputs,
+    spec: &WindowSpec,
+    range: Option<(i64, i64)>,
+) -> Result<WindowAssignment, String> {
     let n = inputs.current.rows();
     match spec {
         WindowSpec::Rows(size) => {
@@ -183,30 +236,22 @@ pub fn assign_windows(inputs: &Inputs, spec: &WindowSpec) -> Result<WindowAssign
             })
         }
         WindowSpec::Period { seconds, label } => {
-            let ts = inputs
-                .roles
-                .with_role(Role::Timestamp)
-                .first()
-                .map(|s| (*s).to_owned())
-                .ok_or_else(|| {
-                    format!(
-                        "windows of {label} need a timestamp, and the log has no column with the timestamp role: give one that role, or use windows of rows (e.g. 10000rows)"
-                    )
-                })?;
-            let micros = columns::numeric_values(&inputs.current.frame, &ts)
-                .map_err(|e| format!("the timestamp column `{ts}` cannot be read: {e}"))?;
+            let (ts, micros, buckets) = buckets_of(inputs, *seconds, label)?;
             let period = (*seconds).max(1) as f64 * 1e6;
-            let buckets: Vec<Option<i64>> = micros
-                .iter()
-                .map(|m| {
-                    m.filter(|m| m.is_finite())
-                        .map(|m| (m / period).floor() as i64)
-                })
-                .collect();
             let rows_without_time = buckets.iter().filter(|b| b.is_none()).count();
-            let (first, last, rows_outside) = window_range(&buckets).ok_or_else(|| {
-                format!("the timestamp column `{ts}` has no value: the log cannot be cut into windows of {label}")
-            })?;
+            let (first, last, rows_outside) = match range {
+                Some((first, last)) => {
+                    let outside = buckets
+                        .iter()
+                        .flatten()
+                        .filter(|&&b| b < first || b > last)
+                        .count();
+                    (first, last, outside)
+                }
+                None => window_range(&buckets).ok_or_else(|| {
+                    format!("the timestamp column `{ts}` has no value: the log cannot be cut into windows of {label}")
+                })?,
+            };
             let count = (last - first + 1) as usize;
             let mut rows = vec![0usize; count];
             let assigned: Vec<Option<usize>> = buckets
@@ -269,18 +314,40 @@ pub fn assign_windows(inputs: &Inputs, spec: &WindowSpec) -> Result<WindowAssign
 /// timestamp in 1970 or 9999 does not stretch the grid), cut to [`MAX_WINDOWS`] around its
 /// middle.
 fn window_range(buckets: &[Option<i64>]) -> Option<(i64, i64, usize)> {
-    let present: Vec<i64> = buckets.iter().flatten().copied().collect();
-    let first = *present.iter().min()?;
-    let last = *present.iter().max()?;
+    let mut counts: std::collections::BTreeMap<i64, usize> = Default::default();
+    for b in buckets.iter().flatten() {
+        *counts.entry(*b).or_default() += 1;
+    }
+    window_range_of(&counts)
+}
+
+/// The windows' first and last bucket from how many rows each bucket holds, and the rows left
+/// outside: every bucket when they span at most [`MAX_WINDOWS`]; else the range around the bulk
+/// of the rows (the 0.5 % and 99.5 % quantiles, widened by their span), so that a stray
+/// timestamp in 1970 or 9999 does not make millions of windows.
+pub fn window_range_of(
+    counts: &std::collections::BTreeMap<i64, usize>,
+) -> Option<(i64, i64, usize)> {
+    let first = *counts.keys().next()?;
+    let last = *counts.keys().next_back()?;
     let max = MAX_WINDOWS as i64;
     if last.saturating_sub(first) < max {
         return Some((first, last, 0));
     }
-    let mut sorted = present;
-    sorted.sort_unstable();
-    let n = sorted.len();
-    let lo = sorted[n / 200];
-    let hi = sorted[(n - 1) - n / 200];
+    let n: usize = counts.values().sum();
+    // The bucket of the k-th row in time order.
+    let at = |k: usize| {
+        let mut seen = 0;
+        for (&b, &c) in counts {
+            seen += c;
+            if seen > k {
+                return b;
+            }
+        }
+        last
+    };
+    let lo = at(n / 200);
+    let hi = at((n - 1) - n / 200);
     let span = hi.saturating_sub(lo).saturating_add(1);
     let (mut a, mut b) = (
         lo.saturating_sub(span).max(first),
@@ -291,7 +358,11 @@ fn window_range(buckets: &[Option<i64>]) -> Option<(i64, i64, usize)> {
         a = mid.saturating_sub(max / 2).max(first);
         b = a.saturating_add(max - 1).min(last);
     }
-    let outside = sorted.iter().filter(|&&x| x < a || x > b).count();
+    let outside = counts
+        .range(..a)
+        .chain(counts.range(b.saturating_add(1)..))
+        .map(|(_, c)| c)
+        .sum();
     Some((a, b, outside))
 }
 

@@ -283,7 +283,7 @@ fn looks_like_classes(values: &columns::Values) -> bool {
     true
 }
 
-fn prepare(inputs: &Inputs) -> Vec<Prepared> {
+pub(crate) fn prepare(inputs: &Inputs) -> Vec<Prepared> {
     let (b, c) = (&inputs.baseline.frame, &inputs.current.frame);
     inputs
         .roles
@@ -387,6 +387,17 @@ pub struct Untimed {
     pub whole_baseline: Vec<Option<ColumnProfile>>,
 }
 
+/// How a batch of a log read in batches is cut: as the whole log would be.
+#[derive(Clone, Debug, Default)]
+pub struct Sizing {
+    /// The whole log's timed and untimed cells: the grids are sized for them.
+    pub log_cells: Option<(usize, usize)>,
+    /// The whole log's first and last window bucket.
+    pub window_range: Option<(i64, i64)>,
+    /// Rows per baseline chunk, as the whole log's windows set it.
+    pub chunk_rows: Option<usize>,
+}
+
 /// The cell profiles of both sides and what they were cut by.
 pub struct Cells {
     pub grids: Vec<Option<ColumnGrid>>,
@@ -436,11 +447,12 @@ impl Cells {
         whole: &[PreparedRef],
         params: &DriftParams,
         groups: &GroupCache,
+        sizing: &Sizing,
     ) -> Self {
         let (windows, window_error) = match params
             .window
             .as_ref()
-            .map(|spec| windows::assign_windows(inputs, spec))
+            .map(|spec| windows::assign_windows_in(inputs, spec, sizing.window_range))
         {
             Some(Ok(a)) => (Some(a), None),
             Some(Err(e)) => (None, Some(e)),
@@ -457,11 +469,13 @@ impl Cells {
             ),
             None => (vec![0; n_log], 1),
         };
-        let chunk_rows = chunk_rows_for(
-            windows.as_ref().map(|a| a.windows.as_slice()),
-            params.settings.min_rows,
-            n_base,
-        );
+        let chunk_rows = sizing.chunk_rows.unwrap_or_else(|| {
+            chunk_rows_for(
+                windows.as_ref().map(|a| a.windows.as_slice()),
+                params.settings.min_rows,
+                n_base,
+            )
+        });
         let (chunks, base_slot) = baseline_chunks(n_base, chunk_rows);
         let groups_of = |side: Side| segment_groups(inputs, groups, side);
         let log_index = CellIndex::build(groups_of(Side::Log), &log_slot, log_slots);
@@ -470,7 +484,11 @@ impl Cells {
             .iter()
             .filter(|p| p.kind() == ColumnKind::Numeric)
             .count();
-        let max_edges = profiles::max_edges_for(log_index.cells() + base_index.cells(), numeric);
+        let (log_cells, fine_log_cells) = sizing.log_cells.unwrap_or((0, 0));
+        let max_edges = profiles::max_edges_for(
+            log_index.cells().max(log_cells) + base_index.cells(),
+            numeric,
+        );
         let baseline_segments = baseline_segments(inputs, groups);
         // The untimed level: one cell per tuple, so a finer grid fits. When it is finer than the
         // timed one, the timed grid is coarsened from it (its edges a subset), and one pass with
@@ -481,8 +499,10 @@ impl Cells {
             untimed_index(&log_index, || groups_of(Side::Log), n_log),
             untimed_index(&base_index, || groups_of(Side::Baseline), n_base),
         );
-        let fine_edges =
-            profiles::max_edges_for(fine_index.0.cells() + fine_index.1.cells(), numeric);
+        let fine_edges = profiles::max_edges_for(
+            fine_index.0.cells().max(fine_log_cells) + fine_index.1.cells(),
+            numeric,
+        );
         let grids = profiles::grids_for(
             prepared,
             whole,
@@ -637,6 +657,18 @@ impl Workspace {
     }
 
     pub fn new(inputs: &Inputs, params: &DriftParams, state: &JobState) -> Self {
+        Self::new_sized(inputs, params, state, &Sizing::default())
+    }
+
+    /// [`Workspace::new`] on one batch of a log read in batches: the windows and the grids'
+    /// sizes come from the plan of the whole log, so that every batch's cells are cut alike
+    /// and merge by addition.
+    pub fn new_sized(
+        inputs: &Inputs,
+        params: &DriftParams,
+        state: &JobState,
+        sizing: &Sizing,
+    ) -> Self {
         state.stage("reading columns", 0);
         let prepared = prepare(inputs);
         state.stage("baseline references", 0);
@@ -646,7 +678,9 @@ impl Workspace {
             .collect();
         let groups = GroupCache::default();
         state.stage("profiling cells", 0);
-        let cells = Some(Cells::build(inputs, &prepared, &whole, params, &groups));
+        let cells = Some(Cells::build(
+            inputs, &prepared, &whole, params, &groups, sizing,
+        ));
         Self {
             prepared,
             whole,

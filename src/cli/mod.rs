@@ -71,6 +71,10 @@ pub struct ProfileArgs {
     /// many scores (ROC AUC) and latency values (percentiles). 0 stores none.
     #[arg(long, value_name = "N", default_value_t = crate::analysis::profile_file::DEFAULT_VALUE_BUDGET)]
     pub exact_values: usize,
+    /// Read the log this many rows at a time: memory is bounded by one batch, not by the log
+    /// (a log of more rows is read in three passes: plan, cells, values).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub batch_rows: usize,
     #[command(flatten)]
     pub roles: RoleArgs,
     #[command(flatten)]

@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use super::ProfileArgs;
-use crate::analysis::Workspace;
-use crate::analysis::profile_file::{InputFile, LogProfile};
-use crate::data::{RoleOverrides, load_inputs};
+use crate::analysis::profile_file::{InputFile, profile_in_batches};
+use crate::data::RoleOverrides;
 use crate::fsutil::same_file;
 
 pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
@@ -22,34 +21,33 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
         );
     }
     let params = args.drift.params(Default::default())?;
-    eprintln!(
-        "loading {} and {}",
-        args.baseline.display(),
-        args.input.display()
-    );
-    let inputs = load_inputs(
-        &args.baseline,
-        &args.input,
-        &args.roles.layers(RoleOverrides::default()),
-    )?;
-    let file = |path: &std::path::Path, rows: usize| -> Result<InputFile> {
+    let file = |path: &std::path::Path| -> Result<InputFile> {
         Ok(InputFile {
             name: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             sha256: super::report::hash(path)?,
-            rows,
+            rows: 0,
         })
     };
-    let (baseline, log) = rayon::join(
-        || file(&args.baseline, inputs.baseline.rows()),
-        || file(&args.input, inputs.current.rows()),
+    let (baseline, log) = rayon::join(|| file(&args.baseline), || file(&args.input));
+    eprintln!(
+        "profiling {} against {}, {} rows at a time",
+        args.input.display(),
+        args.baseline.display(),
+        args.batch_rows
     );
-    eprintln!("profiling");
-    let ws = Workspace::new(&inputs, &params, &crate::jobs::JobState::default());
-    let profile = LogProfile::of(&ws, baseline?, log?, &inputs, &params, args.exact_values)
-        .context("the log could not be cut into cells")?;
+    let batched = profile_in_batches(
+        (&args.baseline, &args.input),
+        (baseline?, log?),
+        &args.roles.layers(RoleOverrides::default()),
+        &params,
+        (args.batch_rows, args.exact_values),
+        &|message| eprintln!("  {message}"),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let profile = batched.profile;
     profile
         .write(&args.output, &[&args.baseline, &args.input])
         .map_err(anyhow::Error::msg)?;
@@ -67,6 +65,12 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
             .unwrap_or_default(),
         h.columns.len()
     );
+    if batched.batches > 1 {
+        println!(
+            "  read in {} batches of {} rows",
+            batched.batches, batched.batch_rows
+        );
+    }
     println!(
         "  {} log values stored for exact overall and per-segment answers",
         profile.stored_values()

@@ -81,6 +81,18 @@ const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 /// Reads a CSV, Parquet or JSON-lines file into a [`Table`]: nested objects flattened, timestamp
 /// columns parsed to UTC.
 pub fn load_table(path: &Path) -> Result<Table, DataError> {
+    load_part(path, None)
+}
+
+/// Rows `offset..offset + len` of a file, read and prepared as [`load_table`] prepares the
+/// whole (flattened, timestamps parsed), holding only those rows in memory: how a log larger
+/// than memory is read batch by batch. The file's lines are checked with the first batch. A
+/// slice past the end is an empty table.
+pub fn load_table_slice(path: &Path, offset: usize, len: usize) -> Result<Table, DataError> {
+    load_part(path, Some((offset, len)))
+}
+
+fn load_part(path: &Path, slice: Option<(usize, usize)>) -> Result<Table, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
     if meta.is_dir() {
         return Err(DataError::IsDirectory {
@@ -94,11 +106,11 @@ pub fn load_table(path: &Path) -> Result<Table, DataError> {
     }
     let format = detect_format(path)?;
     let frame = match format {
-        Format::Csv { separator } => read_csv(path, separator)?,
-        Format::Parquet => read_parquet(path, meta.len())?,
-        Format::JsonLines => read_json_lines(path)?,
+        Format::Csv { separator } => read_csv(path, separator, slice)?,
+        Format::Parquet => read_parquet(path, meta.len(), slice)?,
+        Format::JsonLines => read_json_lines(path, slice)?,
     };
-    if frame.height() == 0 {
+    if frame.height() == 0 && slice.is_none_or(|(offset, _)| offset == 0) {
         return Err(match format {
             Format::Csv { .. } => DataError::HeaderOnly {
                 path: path.to_owned(),
@@ -237,7 +249,24 @@ fn pl_path(path: &Path) -> Result<PlRefPath, DataError> {
     PlRefPath::try_from_path(path).map_err(|e| polars_error(path, &e))
 }
 
-fn read_csv(path: &Path, separator: u8) -> Result<DataFrame, DataError> {
+/// The rows a slice asks for, or all of them.
+fn sliced(lazy: LazyFrame, slice: Option<(usize, usize)>) -> LazyFrame {
+    match slice {
+        Some((offset, len)) => lazy.slice(offset as i64, len.min(u32::MAX as usize) as IdxSize),
+        None => lazy,
+    }
+}
+
+/// Whether this read checks the file's lines: a whole read, or a slice's first batch.
+fn checks_lines(slice: Option<(usize, usize)>) -> bool {
+    slice.is_none_or(|(offset, _)| offset == 0)
+}
+
+fn read_csv(
+    path: &Path,
+    separator: u8,
+    slice: Option<(usize, usize)>,
+) -> Result<DataFrame, DataError> {
     let result = LazyCsvReader::new(pl_path(path)?)
         .with_has_header(true)
         .with_separator(separator)
@@ -245,11 +274,14 @@ fn read_csv(path: &Path, separator: u8) -> Result<DataFrame, DataError> {
         .with_missing_is_null(true)
         .with_raise_if_empty(false)
         .finish()
+        .map(|lazy| sliced(lazy, slice))
         .and_then(LazyFrame::collect);
     match result {
         Ok(frame) => {
             // polars fills short rows with nulls; a log with short rows is broken, say where.
-            if let Some(err) = diagnose_delimited(path, separator, frame.width())? {
+            if checks_lines(slice)
+                && let Some(err) = diagnose_delimited(path, separator, frame.width())?
+            {
                 return Err(err);
             }
             Ok(frame)
@@ -347,7 +379,11 @@ fn diagnose_delimited(
     Ok(None)
 }
 
-fn read_parquet(path: &Path, len: u64) -> Result<DataFrame, DataError> {
+fn read_parquet(
+    path: &Path,
+    len: u64,
+    slice: Option<(usize, usize)>,
+) -> Result<DataFrame, DataError> {
     let mut file = File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut tail = [0u8; 4];
     let footer_ok = len >= 12
@@ -361,6 +397,7 @@ fn read_parquet(path: &Path, len: u64) -> Result<DataFrame, DataError> {
         ));
     }
     LazyFrame::scan_parquet(pl_path(path)?, ScanArgsParquet::default())
+        .map(|lazy| sliced(lazy, slice))
         .and_then(LazyFrame::collect)
         .map_err(|e| {
             DataError::invalid(
@@ -370,15 +407,18 @@ fn read_parquet(path: &Path, len: u64) -> Result<DataFrame, DataError> {
         })
 }
 
-fn read_json_lines(path: &Path) -> Result<DataFrame, DataError> {
+fn read_json_lines(path: &Path, slice: Option<(usize, usize)>) -> Result<DataFrame, DataError> {
     // Check the lines first: polars' own errors do not say which line is wrong, and a log with
     // one broken line is common (a process killed mid-write).
-    if let Some(err) = diagnose_json_lines(path)? {
+    if checks_lines(slice)
+        && let Some(err) = diagnose_json_lines(path)?
+    {
         return Err(err);
     }
     LazyJsonLineReader::new(pl_path(path)?)
         .with_infer_schema_length(std::num::NonZeroUsize::new(10_000))
         .finish()
+        .map(|lazy| sliced(lazy, slice))
         .and_then(LazyFrame::collect)
         .map_err(|e| polars_error(path, &e))
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use error::DataError;
-pub use load::{Format, Table, load_table};
+pub use load::{Format, Table, load_table, load_table_slice};
 pub use roles::{ColumnRole, Role, RoleOverrides, RoleSet, RoleSource, ValueKind};
 pub use schema::{SchemaDiff, TypeChange};
 

@@ -9,7 +9,10 @@
 //! log values an exact answer needs, per untimed tuple and slot).
 
 mod open;
+mod stream;
 mod table;
+
+pub use stream::{Batched, profile_in_batches};
 
 use serde::{Deserialize, Serialize};
 
@@ -166,6 +169,24 @@ impl LogProfile {
         params: &DriftParams,
         value_budget: usize,
     ) -> Option<Self> {
+        Self::of_within(
+            ws,
+            (baseline, log),
+            inputs,
+            params,
+            (value_budget, value_budget),
+        )
+    }
+
+    /// [`LogProfile::of`] with separate budgets for the values exact entries need and for the
+    /// scores and latency values.
+    pub(crate) fn of_within(
+        ws: &Workspace,
+        (baseline, log): (InputFile, InputFile),
+        inputs: &crate::data::Inputs,
+        params: &DriftParams,
+        (value_budget, perf_budget): (usize, usize),
+    ) -> Option<Self> {
         let cells = ws.cells()?;
         let (mut stored, summaries): (Vec<StoredValues>, Vec<ExactValues>) =
             needed_values(ws, cells.untimed(), value_budget)
@@ -215,7 +236,7 @@ impl LogProfile {
             &ws.prepared,
             &timed_index.cell_of_row,
             timed_index.cells(),
-            value_budget,
+            perf_budget,
         );
         let fine = cells.untimed();
         let columns = ws
@@ -286,28 +307,19 @@ impl LogProfile {
 /// column, the comparisons with the most rows first — gathered from the rows in one pass per
 /// column, so that a report from the profile alone is exact as well.
 fn needed_values(ws: &Workspace, level: Level, budget: usize) -> Vec<(StoredValues, ExactValues)> {
-    let templates = entry_templates(level);
     let index = &level.log.index;
     let slots = index.slots.max(1);
-    ws.prepared
-        .par_iter()
+    value_needs(ws, level, budget)
+        .into_par_iter()
+        .zip(ws.prepared.par_iter())
         .enumerate()
-        .map(|(i, p)| {
-            let (ColumnData::Numeric { current, .. }, Some(Some(g))) =
-                (&p.data, level.grids.get(i))
+        .map(|(i, (needs, p))| {
+            let (Some(needs), ColumnData::Numeric { current, .. }, Some(Some(g))) =
+                (needs, &p.data, level.grids.get(i))
             else {
                 return (StoredValues::new(), ExactValues::default());
             };
-            let requests: Vec<&EntryRequest> = templates_for(&templates, &p.name)
-                .into_iter()
-                .map(|(_, _, r)| r)
-                .collect();
-            let needs = profiles::log_needs(i, level, &requests, budget);
-            let summary = ExactValues {
-                needed: needs.needed,
-                stored: needs.stored,
-                comparisons_left_out: needs.left_out,
-            };
+            let summary = needs.summary();
             if needs.stored == 0 {
                 return (StoredValues::new(), summary);
             }
@@ -325,4 +337,40 @@ fn needed_values(ws: &Workspace, level: Level, budget: usize) -> Vec<(StoredValu
             (out, summary)
         })
         .collect()
+}
+
+/// Per column, which log values its overall and per-segment entries need to be exact, within
+/// `budget` values (`None`: not a numeric column with a grid).
+pub(crate) fn value_needs(
+    ws: &Workspace,
+    level: Level,
+    budget: usize,
+) -> Vec<Option<profiles::Needs>> {
+    let templates = entry_templates(level);
+    ws.prepared
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if !matches!(p.data, ColumnData::Numeric { .. })
+                || !matches!(level.grids.get(i), Some(Some(_)))
+            {
+                return None;
+            }
+            let requests: Vec<&EntryRequest> = templates_for(&templates, &p.name)
+                .into_iter()
+                .map(|(_, _, r)| r)
+                .collect();
+            Some(profiles::log_needs(i, level, &requests, budget))
+        })
+        .collect()
+}
+
+impl profiles::Needs {
+    fn summary(&self) -> ExactValues {
+        ExactValues {
+            needed: self.needed,
+            stored: self.stored,
+            comparisons_left_out: self.left_out,
+        }
+    }
 }

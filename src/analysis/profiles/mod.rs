@@ -19,7 +19,7 @@ use evaluate::drift_gathered;
 pub use evaluate::quantiles;
 pub(crate) use evaluate::{ReferenceValues, drift_exact, drift_from_profiles};
 pub use exact::StoredValues;
-pub(crate) use exact::{EntryRequest, LogValues, exact_entries, log_needs};
+pub(crate) use exact::{EntryRequest, LogValues, Needs, exact_entries, log_needs};
 pub(crate) use grids::{BaselineSegment, grids_for, segment_cuts};
 pub use grids::{Bins, ColumnGrid};
 

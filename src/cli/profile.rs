@@ -48,17 +48,21 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
     )
     .map_err(anyhow::Error::msg)?;
     let profile = batched.profile;
-    profile
-        .write(&args.output, &[&args.baseline, &args.input])
+    let (timed_cells, tuples, stored) = (
+        profile.timed.index.cells(),
+        profile.untimed.index.tuples.len(),
+        profile.stored_values(),
+    );
+    let header = profile
+        .write_into(&args.output, &[&args.baseline, &args.input])
         .map_err(anyhow::Error::msg)?;
-    let h = &profile.header;
-    let cells = |l: &crate::analysis::profile_file::ProfiledLevel| l.index.cells();
+    let h = &header;
     println!(
         "{}: {} log rows in {} cells ({} segment tuples{}), {} columns",
         args.output.display(),
         h.log.rows,
-        cells(&profile.timed),
-        profile.untimed.index.tuples.len(),
+        timed_cells,
+        tuples,
         h.windows
             .as_ref()
             .map(|w| format!(" × {} windows", w.windows.len()))
@@ -73,7 +77,7 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
     }
     println!(
         "  {} log values stored for exact overall and per-segment answers",
-        profile.stored_values()
+        stored
     );
     for c in &h.columns {
         if let Some(why) = &c.unprofiled {

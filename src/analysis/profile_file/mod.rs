@@ -174,24 +174,34 @@ impl LogProfile {
             (baseline, log),
             inputs,
             params,
-            (value_budget, value_budget),
+            (Some(value_budget), value_budget),
+            None,
         )
     }
 
-    /// [`LogProfile::of`] with separate budgets for the values exact entries need and for the
-    /// scores and latency values.
+    /// [`LogProfile::of`] with separate budgets for the values exact entries need (`None`: not
+    /// worked out — a batch, whose values the merged profile gathers) and for the scores and
+    /// latency values; `timed_columns`, when given, are the workspace's timed log cells taken
+    /// out of it (a batch's: moved, not copied).
     pub(crate) fn of_within(
         ws: &Workspace,
         (baseline, log): (InputFile, InputFile),
         inputs: &crate::data::Inputs,
         params: &DriftParams,
-        (value_budget, perf_budget): (usize, usize),
+        (value_budget, perf_budget): (Option<usize>, usize),
+        timed_columns: Option<Vec<Vec<ColumnProfile>>>,
     ) -> Option<Self> {
         let cells = ws.cells()?;
-        let (mut stored, summaries): (Vec<StoredValues>, Vec<ExactValues>) =
-            needed_values(ws, cells.untimed(), value_budget)
+        let (mut stored, summaries): (Vec<StoredValues>, Vec<ExactValues>) = match value_budget {
+            Some(budget) => needed_values(ws, cells.untimed(), budget)
                 .into_iter()
-                .unzip();
+                .unzip(),
+            None => (
+                vec![StoredValues::new(); ws.prepared.len()],
+                vec![ExactValues::default(); ws.prepared.len()],
+            ),
+        };
+        let mut timed_columns = timed_columns;
         let mut level = |l: Level, untimed: bool| {
             // No finer untimed grid: the untimed cells are the timed ones merged over time.
             let merge_time = untimed && l.log.index.slots > 1;
@@ -211,6 +221,8 @@ impl LogProfile {
                             .collect()
                     })
                     .collect()
+            } else if !untimed && let Some(taken) = timed_columns.take() {
+                taken
             } else {
                 l.log.columns.clone()
             };
@@ -224,7 +236,7 @@ impl LogProfile {
                 values: if untimed {
                     std::mem::take(&mut stored)
                 } else {
-                    vec![StoredValues::new(); l.log.columns.len()]
+                    vec![StoredValues::new(); l.grids.len()]
                 },
                 columns,
             }

@@ -68,7 +68,8 @@ pub fn profile_in_batches(
             files_with(inputs.current.rows()),
             &inputs,
             params,
-            (value_budget, value_budget),
+            (Some(value_budget), value_budget),
+            None,
         )
         .ok_or("the log could not be cut into cells")?;
         return Ok(Batched {
@@ -175,15 +176,24 @@ pub fn profile_in_batches(
     for k in 0..batches {
         let Some(inputs) = next(k)? else { break };
         say(format!("profiling: batch {} of {batches}", k + 1));
-        let ws = Workspace::new_sized(&inputs, params, &JobState::default(), &sizing);
+        let mut ws = Workspace::new_sized(&inputs, params, &JobState::default(), &sizing);
+        // The timed log cells move into the part (unless the untimed ones are made from them).
+        let taken = match ws.cells.as_mut() {
+            Some(c) if c.untimed.is_some() => Some(std::mem::take(&mut c.log.columns)),
+            _ => None,
+        };
         let part = LogProfile::of_within(
             &ws,
             files_with(inputs.current.rows()),
             &inputs,
             params,
-            (0, value_budget),
+            (None, value_budget),
+            taken,
         )
         .ok_or("a batch of the log could not be cut into cells")?;
+        // The batch's rows and workspace go before the merge: one batch in memory at a time.
+        drop(ws);
+        drop(inputs);
         merged = Some(match merged {
             None => part,
             Some(m) => {
@@ -211,8 +221,11 @@ pub fn profile_in_batches(
             params,
             value_budget,
             |k| {
-                say(format!("gathering values: batch {} of {batches}", k + 1));
-                next(k)
+                let inputs = next(k)?;
+                if inputs.is_some() {
+                    say(format!("gathering values: batch {} of {batches}", k + 1));
+                }
+                Ok(inputs)
             },
         )?;
     }
@@ -302,7 +315,31 @@ fn gather_values(
     mut next: impl FnMut(usize) -> Result<Option<Inputs>, String>,
 ) -> Result<(), String> {
     let inputs = profile.inputs(baseline.clone(), log_path)?;
-    let ws = profile.clone().into_workspace(&inputs, params)?;
+    // The needs are worked out on the untimed level: when it has its own grid, the timed log
+    // cells are not needed and not copied.
+    let own_untimed = profile.untimed.edges != profile.timed.edges
+        || profile.untimed.index.segments != profile.timed.index.segments;
+    let light = if own_untimed {
+        LogProfile {
+            header: profile.header.clone(),
+            untimed: profile.untimed.clone(),
+            timed: super::ProfiledLevel {
+                index: profile.timed.index.clone(),
+                edges: profile.timed.edges.clone(),
+                columns: profile
+                    .timed
+                    .columns
+                    .iter()
+                    .map(|cells| cells.iter().take(1).cloned().collect())
+                    .collect(),
+                values: Vec::new(),
+            },
+            performance: None,
+        }
+    } else {
+        profile.clone()
+    };
+    let ws = light.into_workspace(&inputs, params)?;
     let Some(cells) = ws.cells() else {
         return Ok(());
     };

@@ -104,12 +104,22 @@ impl LogProfile {
 
     /// Writes the profile as Parquet, atomically, never over one of `inputs`.
     pub fn write(&self, path: &Path, inputs: &[&Path]) -> Result<(), String> {
-        let mut frame = self.to_frame()?;
-        let mut bytes = Vec::new();
-        ParquetWriter::new(&mut bytes)
-            .finish(&mut frame)
-            .map_err(|e| format!("{}: cannot write Parquet: {e}", path.display()))?;
-        crate::fsutil::write_atomic(path, &bytes, inputs).map_err(|e| e.to_string())
+        write_frame(self.to_frame()?, path, inputs)
+    }
+
+    /// [`LogProfile::write`], the cells dropped once their records are built (a large profile
+    /// is not held twice), returning the header.
+    pub fn write_into(self, path: &Path, inputs: &[&Path]) -> Result<ProfileHeader, String> {
+        let frame = self.to_frame()?;
+        let LogProfile {
+            header,
+            untimed,
+            timed,
+            performance,
+        } = self;
+        drop((untimed, timed, performance));
+        write_frame(frame, path, inputs)?;
+        Ok(header)
     }
 
     /// Reads a profile written by [`LogProfile::write`] (or by an engine, to the same schema).
@@ -526,6 +536,17 @@ fn flat<T>(
         }
     }
     Ok(Some(out))
+}
+
+/// The records as Parquet, streamed into the temporary file of an atomic write.
+fn write_frame(mut frame: DataFrame, path: &Path, inputs: &[&Path]) -> Result<(), String> {
+    crate::fsutil::write_atomic_with(path, inputs, |file| {
+        ParquetWriter::new(file)
+            .finish(&mut frame)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// A text column's values, borrowed.

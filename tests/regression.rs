@@ -261,3 +261,60 @@ fn a_feature_with_tens_of_thousands_of_categories_is_compared_without_counting_t
     let s = series.iter().find(|s| s["column"] == "code").unwrap();
     assert_eq!(s["scores"].as_array().unwrap().len(), 365);
 }
+
+/// Profiles of two parts of one log were refused as "roles differ" when only the reasons' counts
+/// did (a segment with 3 distinct values in one part, 4 in the other): parts are compared by
+/// each column's role, not by the wording of why.
+#[test]
+fn parts_whose_role_reasons_quote_other_counts_still_merge() {
+    use driftscope::analysis::Workspace;
+    use driftscope::analysis::profile_file::{DEFAULT_VALUE_BUDGET, InputFile, LogProfile};
+    use driftscope::analysis::report::DriftParams;
+    use driftscope::data::{OverrideLayers, load_inputs};
+    use driftscope::jobs::JobState;
+    let dir = tempfile::tempdir().unwrap();
+    let mut base = String::from("amount,region\n");
+    for i in 0..400 {
+        writeln!(base, "{},{}", i % 97, ["a", "b", "c", "d"][i % 4]).unwrap();
+    }
+    let b = dir.path().join("b.csv");
+    std::fs::write(&b, base).unwrap();
+    let part = |name: &str, regions: usize, offset: usize| {
+        let mut log = String::from("timestamp,amount,region\n");
+        for i in 0..300 {
+            writeln!(
+                log,
+                "2026-03-0{}T{:02}:00:00Z,{},{}",
+                1 + offset + i % 2,
+                i % 24,
+                (i * 7) % 101,
+                ["a", "b", "c", "d"][i % regions]
+            )
+            .unwrap();
+        }
+        let l = dir.path().join(name);
+        std::fs::write(&l, log).unwrap();
+        let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
+        let params = DriftParams::default();
+        let ws = Workspace::new(&inputs, &params, &JobState::default());
+        let file = |name: &str, rows| InputFile {
+            name: name.to_owned(),
+            sha256: "0".repeat(64),
+            rows,
+        };
+        LogProfile::of(
+            &ws,
+            file("b.csv", inputs.baseline.rows()),
+            file(name, inputs.current.rows()),
+            &inputs,
+            &params,
+            DEFAULT_VALUE_BUDGET,
+        )
+        .unwrap()
+    };
+    let (first, second) = (part("one.csv", 3, 0), part("two.csv", 4, 2));
+    let reason = |p: &LogProfile| p.header.roles.get("region").unwrap().reason.clone();
+    assert_ne!(reason(&first), reason(&second), "the reasons differ");
+    let merged = LogProfile::merge(vec![first, second]).unwrap();
+    assert_eq!(merged.header.log.rows, 600);
+}

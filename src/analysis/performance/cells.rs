@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Metrics, Names, PerformanceReport, SliceMetrics, Task, baseline_metrics, finish,
+    Metrics, Names, PerformanceReport, SliceMetrics, Task, baseline_metrics, class_counts, finish,
     positive_class, ratio, roc_auc, roles_of, side,
 };
 use crate::analysis::columns;
@@ -321,49 +321,23 @@ fn metrics_of(c: &PerfCell, spec: &PerfSpec) -> Metrics {
                     .map(|(_, n)| *n as usize)
                     .sum()
             };
-            match spec.positive_class.as_deref() {
-                None if n > 0 => {
-                    let mut classes: Vec<&str> = c
-                        .confusion
-                        .keys()
-                        .flat_map(|(l, p)| [l.as_str(), p.as_str()])
+            let classes: Vec<&str> = c
+                .confusion
+                .keys()
+                .flat_map(|(l, p)| [l.as_str(), p.as_str()])
+                .collect();
+            let positive = spec.positive_class.as_deref();
+            class_counts(&mut m, n, positive, classes, &count);
+            if positive.is_some() {
+                m.log_loss = (c.scored > 0).then(|| c.log_loss / c.scored as f64);
+                if spec.scores_complete {
+                    let scored: Vec<(bool, f64)> = c
+                        .positive_scores
+                        .iter()
+                        .map(|&s| (true, s))
+                        .chain(c.negative_scores.iter().map(|&s| (false, s)))
                         .collect();
-                    classes.sort_unstable();
-                    classes.dedup();
-                    let (mut ps, mut rs, mut fs) = (0.0, 0.0, 0.0);
-                    for k in &classes {
-                        let tp = count(&|l, p| l == *k && p == *k);
-                        let fp = count(&|l, p| l != *k && p == *k);
-                        let fneg = count(&|l, p| l == *k && p != *k);
-                        ps += ratio(tp, tp + fp).unwrap_or(0.0);
-                        rs += ratio(tp, tp + fneg).unwrap_or(0.0);
-                        fs += ratio(2 * tp, 2 * tp + fp + fneg).unwrap_or(0.0);
-                    }
-                    let k = classes.len() as f64;
-                    m.precision = Some(ps / k);
-                    m.recall = Some(rs / k);
-                    m.f1 = Some(fs / k);
-                }
-                None => {}
-                Some(pos) => {
-                    let tp = count(&|l, p| l == pos && p == pos);
-                    let fp = count(&|l, p| l != pos && p == pos);
-                    let fneg = count(&|l, p| l == pos && p != pos);
-                    m.positives = Some(tp + fneg);
-                    m.predicted_positives = Some(tp + fp);
-                    m.precision = ratio(tp, tp + fp);
-                    m.recall = ratio(tp, tp + fneg);
-                    m.f1 = ratio(2 * tp, 2 * tp + fp + fneg);
-                    m.log_loss = (c.scored > 0).then(|| c.log_loss / c.scored as f64);
-                    if spec.scores_complete {
-                        let scored: Vec<(bool, f64)> = c
-                            .positive_scores
-                            .iter()
-                            .map(|&s| (true, s))
-                            .chain(c.negative_scores.iter().map(|&s| (false, s)))
-                            .collect();
-                        m.roc_auc = roc_auc(&scored);
-                    }
+                    m.roc_auc = roc_auc(&scored);
                 }
             }
             m

@@ -559,44 +559,10 @@ fn classification(s: &Side, rows: &[usize], positive: Option<&str>) -> Metrics {
         accuracy: ratio(pairs.iter().filter(|(l, p, _)| l == p).count(), n),
         ..Metrics::default()
     };
-    if positive.is_none() && n > 0 {
-        // More than two classes: macro averages over every class seen in labels or predictions
-        // (scikit-learn's average='macro', a class never predicted counting 0 precision).
-        let mut classes: Vec<&str> = pairs.iter().flat_map(|(l, p, _)| [*l, *p]).collect();
-        classes.sort_unstable();
-        classes.dedup();
-        let (mut ps, mut rs, mut fs) = (0.0, 0.0, 0.0);
-        for c in &classes {
-            let tp = pairs.iter().filter(|(l, p, _)| l == c && p == c).count();
-            let fp = pairs.iter().filter(|(l, p, _)| l != c && p == c).count();
-            let fneg = pairs.iter().filter(|(l, p, _)| l == c && p != c).count();
-            ps += ratio(tp, tp + fp).unwrap_or(0.0);
-            rs += ratio(tp, tp + fneg).unwrap_or(0.0);
-            fs += ratio(2 * tp, 2 * tp + fp + fneg).unwrap_or(0.0);
-        }
-        let k = classes.len() as f64;
-        m.precision = Some(ps / k);
-        m.recall = Some(rs / k);
-        m.f1 = Some(fs / k);
-    }
+    let classes: Vec<&str> = pairs.iter().flat_map(|(l, p, _)| [*l, *p]).collect();
+    let count = |f: &dyn Fn(&str, &str) -> bool| pairs.iter().filter(|(l, p, _)| f(l, p)).count();
+    class_counts(&mut m, n, positive, classes, &count);
     if let Some(pos) = positive {
-        let tp = pairs
-            .iter()
-            .filter(|(l, p, _)| *l == pos && *p == pos)
-            .count();
-        let fp = pairs
-            .iter()
-            .filter(|(l, p, _)| *l != pos && *p == pos)
-            .count();
-        let fneg = pairs
-            .iter()
-            .filter(|(l, p, _)| *l == pos && *p != pos)
-            .count();
-        m.positives = Some(tp + fneg);
-        m.predicted_positives = Some(tp + fp);
-        m.precision = ratio(tp, tp + fp);
-        m.recall = ratio(tp, tp + fneg);
-        m.f1 = ratio(2 * tp, 2 * tp + fp + fneg);
         let scored: Vec<(bool, f64)> = pairs
             .iter()
             .filter_map(|(l, _, sc)| sc.map(|sc| (*l == pos, sc)))
@@ -605,6 +571,53 @@ fn classification(s: &Side, rows: &[usize], positive: Option<&str>) -> Metrics {
         m.log_loss = log_loss(&scored);
     }
     m
+}
+
+/// How many (label, prediction) pairs a condition holds for.
+pub(super) type PairCount<'a> = dyn Fn(&dyn Fn(&str, &str) -> bool) -> usize + 'a;
+
+/// Precision, recall and F1 from how many (label, prediction) pairs a condition holds for: for
+/// two classes, of the positive class (and its positives and predicted positives); for more,
+/// macro averages over every class seen in labels or predictions (scikit-learn's
+/// average='macro', a class never predicted counting 0 precision). One rule for the rows and the
+/// profiles' confusion counts.
+pub(super) fn class_counts(
+    m: &mut Metrics,
+    n: usize,
+    positive: Option<&str>,
+    mut classes: Vec<&str>,
+    count: &PairCount,
+) {
+    match positive {
+        None if n > 0 => {
+            classes.sort_unstable();
+            classes.dedup();
+            let (mut ps, mut rs, mut fs) = (0.0, 0.0, 0.0);
+            for c in &classes {
+                let tp = count(&|l, p| l == *c && p == *c);
+                let fp = count(&|l, p| l != *c && p == *c);
+                let fneg = count(&|l, p| l == *c && p != *c);
+                ps += ratio(tp, tp + fp).unwrap_or(0.0);
+                rs += ratio(tp, tp + fneg).unwrap_or(0.0);
+                fs += ratio(2 * tp, 2 * tp + fp + fneg).unwrap_or(0.0);
+            }
+            let k = classes.len() as f64;
+            m.precision = Some(ps / k);
+            m.recall = Some(rs / k);
+            m.f1 = Some(fs / k);
+        }
+        None => {}
+        Some(pos) => {
+            let tp = count(&|l, p| l == pos && p == pos);
+            let fp = count(&|l, p| l != pos && p == pos);
+            let fneg = count(&|l, p| l == pos && p != pos);
+            m.positives = Some(tp + fneg);
+            m.predicted_positives = Some(tp + fp);
+            m.precision = ratio(tp, tp + fp);
+            m.recall = ratio(tp, tp + fneg);
+            m.f1 = ratio(2 * tp, 2 * tp + fp + fneg);
+        }
+    }
 }
 
 /// ROC AUC as the Mann–Whitney statistic with tied scores counted half (equals scikit-learn's

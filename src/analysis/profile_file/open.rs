@@ -205,8 +205,7 @@ impl LogProfile {
         // A profile whose untimed grid is no finer than the timed one was written from the
         // timed cells alone (the untimed ones are them merged over time): the report is then
         // measured on the timed level, as from the rows, so that it adds up in the same order.
-        let one_level = self.untimed.edges == self.timed.edges
-            && self.untimed.index.segments == self.timed.index.segments;
+        let one_level = self.one_level();
         let LogProfile {
             header,
             untimed,
@@ -225,13 +224,7 @@ impl LogProfile {
         let (baseline, untimed_level, values) = if one_level {
             let baseline = CellProfiles::build(&prepared, &coarse, true, base_index);
             // The stored values' tuples, renumbered as the timed level's.
-            let at: HashMap<&Vec<Option<String>>, u32> = timed_log
-                .index
-                .tuples
-                .iter()
-                .enumerate()
-                .map(|(t, tuple)| (tuple, t as u32))
-                .collect();
+            let at = timed_log.index.tuple_ids();
             let values = untimed
                 .values
                 .into_iter()
@@ -240,7 +233,7 @@ impl LogProfile {
                         .into_iter()
                         .filter_map(|((t, slot), xs)| {
                             let tuple = untimed.index.tuples.get(t as usize)?;
-                            Some(((*at.get(tuple)?, slot), xs))
+                            Some(((*at.get(tuple)? as u32, slot), xs))
                         })
                         .collect()
                 })
@@ -285,6 +278,13 @@ impl LogProfile {
             cells: Some(cells),
             log: LogSource::Profile { values, perf },
         })
+    }
+
+    /// The untimed cells have no grid or segment columns of their own: they are the timed ones
+    /// merged over time.
+    pub fn one_level(&self) -> bool {
+        self.untimed.edges == self.timed.edges
+            && self.untimed.index.segments == self.timed.index.segments
     }
 
     /// Profiles of parts of one log (days, partitions, shards) merged into the profile of the
@@ -441,8 +441,9 @@ fn merge_two(a: LogProfile, b: LogProfile) -> Result<LogProfile, String> {
         .collect();
     header.windows = windows;
     header.window_error = ha.window_error.clone().or_else(|| hb.window_error.clone());
-    let mut untimed = merge_levels(&a.untimed, &b.untimed, (&[0], &[0]), &recode_b);
-    let mut timed = merge_levels(&a.timed, &b.timed, (&map_a, &map_b), &recode_b);
+    let (mut a, mut b) = (a, b);
+    let mut untimed = merge_levels(&mut a.untimed, &mut b.untimed, (&[0], &[0]), &recode_b);
+    let mut timed = merge_levels(&mut a.timed, &mut b.timed, (&map_a, &map_b), &recode_b);
     for (c, column) in header.columns.iter_mut().enumerate() {
         // A grid coarsened to the shared edges no longer holds every baseline value, nor the
         // values stored on the finer one.
@@ -487,13 +488,7 @@ fn merge_performance(
     if !same || header.performance.is_none() {
         return None;
     }
-    let tuple_of: HashMap<&Vec<Option<String>>, usize> = timed
-        .index
-        .tuples
-        .iter()
-        .enumerate()
-        .map(|(t, tuple)| (tuple, t))
-        .collect();
+    let tuple_of = timed.index.tuple_ids();
     let start_of = |w: &Window| {
         header
             .windows
@@ -609,8 +604,8 @@ fn merge_windows(
 /// window map, numeric columns on the edges both grids share, categories recoded into the
 /// merged labels, stored values kept where the grids agree.
 fn merge_levels(
-    a: &ProfiledLevel,
-    b: &ProfiledLevel,
+    a: &mut ProfiledLevel,
+    b: &mut ProfiledLevel,
     (map_a, map_b): (&[usize], &[usize]),
     recode_b: &[Vec<usize>],
 ) -> ProfiledLevel {
@@ -673,28 +668,32 @@ fn merge_levels(
             }
             _ => (None, None, None),
         };
+        // Each part's cells are moved, not copied: merging batch after batch holds the cells
+        // of two parts, not three.
+        let (a_slots, b_slots) = (a.index.slots.max(1), b.index.slots.max(1));
         let (ca, cb) = (
-            a.columns.get(c).map_or(&[][..], Vec::as_slice),
-            b.columns.get(c).map_or(&[][..], Vec::as_slice),
+            a.columns.get_mut(c).map(std::mem::take).unwrap_or_default(),
+            b.columns.get_mut(c).map(std::mem::take).unwrap_or_default(),
         );
         let merged = if ca.is_empty() || cb.is_empty() {
             // Unprofiled in either part (too many categories): unprofiled in the whole.
             Vec::new()
         } else {
             let mut out: Vec<Option<ColumnProfile>> = vec![None; cells];
-            let mut add = |part: &[ColumnProfile],
-                           level: &ProfiledLevel,
+            let empty = ca.first().map(|p| empty_of(p, grid.as_ref()));
+            let fallback = empty_of(&ca[0], None);
+            let mut add = |part: Vec<ColumnProfile>,
+                           part_slots: usize,
                            tmap: &[usize],
                            smap: &[usize],
                            to: Option<&Vec<u32>>,
                            recode: Option<&[usize]>| {
-                let part_slots = level.index.slots.max(1);
-                for (cell, p) in part.iter().enumerate() {
+                for (cell, p) in part.into_iter().enumerate() {
                     let (t, s) = (cell / part_slots, cell % part_slots);
                     let (Some(&t), Some(&s)) = (tmap.get(t), smap.get(s)) else {
                         continue;
                     };
-                    let p = match (p, to, &grid, recode) {
+                    let p = match (&p, to, &grid, recode) {
                         (ColumnProfile::Numeric(n), Some(to), Some(g), _) => {
                             ColumnProfile::Numeric(n.remapped(to, g))
                         }
@@ -708,7 +707,7 @@ fn merge_levels(
                             }
                             ColumnProfile::Categorical(r)
                         }
-                        _ => p.clone(),
+                        _ => p,
                     };
                     let slot = &mut out[index.cell(t, s)];
                     match slot {
@@ -717,27 +716,26 @@ fn merge_levels(
                     }
                 }
             };
-            add(ca, a, &ta, map_a, to_a.as_ref(), None);
+            add(ca, a_slots, &ta, map_a, to_a.as_ref(), None);
             add(
                 cb,
-                b,
+                b_slots,
                 &tb,
                 map_b,
                 to_b.as_ref(),
                 recode_b.get(c).map(Vec::as_slice),
             );
-            let empty = ca.first().map(|p| empty_of(p, grid.as_ref()));
             out.into_iter()
                 .map(|p| {
                     p.or_else(|| empty.clone())
-                        .unwrap_or_else(|| empty_of(&ca[0], None))
+                        .unwrap_or_else(|| fallback.clone())
                 })
                 .collect()
         };
         // Stored values stay only where the grids agree (their slots mean the same).
         let mut v = profiles::StoredValues::new();
         if to_a.is_none() {
-            for (part, tmap) in [(a, &ta), (b, &tb)] {
+            for (part, tmap) in [(&*a, &ta), (&*b, &tb)] {
                 if let Some(stored) = part.values.get(c) {
                     for (&(t, s), xs) in stored {
                         if let Some(&t) = tmap.get(t as usize) {

@@ -317,9 +317,7 @@ fn gather_values(
     let inputs = profile.inputs(baseline.clone(), log_path)?;
     // The needs are worked out on the untimed level: when it has its own grid, the timed log
     // cells are not needed and not copied.
-    let own_untimed = profile.untimed.edges != profile.timed.edges
-        || profile.untimed.index.segments != profile.timed.index.segments;
-    let light = if own_untimed {
+    let light = if !profile.one_level() {
         LogProfile {
             header: profile.header.clone(),
             untimed: profile.untimed.clone(),
@@ -353,14 +351,7 @@ fn gather_values(
     }
     // A level tuple's id in the profile's untimed tuples, by its segment values.
     let level_index = &level.log.index;
-    let untimed_id: HashMap<&Vec<Option<String>>, u32> = profile
-        .untimed
-        .index
-        .tuples
-        .iter()
-        .enumerate()
-        .map(|(t, tuple)| (tuple, t as u32))
-        .collect();
+    let untimed_id = profile.untimed.index.tuple_ids();
     let level_tuple: HashMap<Vec<Option<String>>, usize> = level_index
         .tuples
         .iter()
@@ -428,7 +419,10 @@ fn gather_values(
                 else {
                     continue;
                 };
-                stored[i].entry((id, slot as u32)).or_default().push(x);
+                stored[i]
+                    .entry((id as u32, slot as u32))
+                    .or_default()
+                    .push(x);
             }
         }
     }

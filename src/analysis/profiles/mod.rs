@@ -111,6 +111,15 @@ impl CellIndex {
         tuple * self.slots + slot
     }
 
+    /// Each tuple's index, by its segment values.
+    pub fn tuple_ids(&self) -> HashMap<&Vec<Option<String>>, usize> {
+        self.tuples
+            .iter()
+            .enumerate()
+            .map(|(t, tuple)| (tuple, t))
+            .collect()
+    }
+
     /// The tuples whose value of `column` is one of `values` (`None` when the cells are not cut
     /// by that column).
     pub fn tuples_where(&self, column: &str, values: &[String]) -> Option<Vec<bool>> {

@@ -769,6 +769,42 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
     ] {
         json::close_json(&batched_report[key], &rows[key], key);
     }
+    // `report --batch-rows`: the same, in one command, the log named as read in batches.
+    let in_batches = dir.path().join("in_batches.json");
+    let o = report(
+        &["--current", log.to_str().unwrap()],
+        &in_batches,
+        &["--batch-rows", "3000"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("read in 4 batch(es) of 3000 rows"),
+        "{}",
+        text(&o.stdout)
+    );
+    let in_batches = read(&in_batches);
+    for key in [
+        "dataset",
+        "features",
+        "segments",
+        "windows",
+        "performance",
+        "latency",
+    ] {
+        json::close_json(&in_batches[key], &rows[key], key);
+    }
+    assert_eq!(in_batches["inputs"]["current"]["sha256"], sha(&log));
+    let o = report(
+        &["--current", log.to_str().unwrap()],
+        &dir.path().join("x.json"),
+        &["--batch-rows", "3000", "--preset", "evidently"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("Evidently preset"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = profile_args(
         &dir.path().join("rows.profile.parquet"),
         &["--batch-rows", "3000", "--window", "1000rows"],

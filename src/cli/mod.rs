@@ -201,6 +201,12 @@ pub struct ReportArgs {
     #[arg(long, value_name = "P.parquet")]
     pub current_profile: Vec<PathBuf>,
 
+    /// Read the log this many rows at a time and report from its profile: memory of one batch,
+    /// not of the log (for a log larger than memory; replay and the Evidently preset need it
+    /// whole).
+    #[arg(long, value_name = "N", conflicts_with = "current_profile")]
+    pub batch_rows: Option<usize>,
+
     /// Take files and roles from an investigation file; --baseline, --current and role flags
     /// given as well take precedence.
     #[arg(long, value_name = "FILE.ron")]

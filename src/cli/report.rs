@@ -64,6 +64,15 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
             .map(|i| i.drift.clone())
             .unwrap_or_default(),
     )?;
+    if let Some(batch_rows) = args.batch_rows {
+        return from_batches(
+            args,
+            (&baseline, &current),
+            investigation,
+            (&params, &args.roles.layers(file_roles)),
+            batch_rows,
+        );
+    }
     eprintln!("loading {} and {}", baseline.display(), current.display());
     let loading = std::time::Instant::now();
     let inputs = load_inputs(&baseline, &current, &args.roles.layers(file_roles))?;
@@ -181,6 +190,18 @@ fn write_outputs(
 
 /// `report --current-profile`: the report from profiles of the log (merged when several),
 /// against the baseline's rows.
+/// Where a report's log side came from when it is a profile.
+enum LogSide {
+    /// Profile files, merged.
+    Files(Vec<PathBuf>),
+    /// The log itself, profiled here in batches.
+    Batched {
+        path: PathBuf,
+        batches: usize,
+        batch_rows: usize,
+    },
+}
+
 fn from_profiles(
     args: &ReportArgs,
     baseline: &Path,
@@ -188,11 +209,47 @@ fn from_profiles(
 ) -> Result<ExitCode> {
     use crate::analysis::profile_file::LogProfile;
     let profiles = &args.current_profile;
+    if !args.roles.roles.is_empty() || !args.roles.segments.is_empty() {
+        bail!(
+            "--role and --segment shape a profile's cells: give them to `driftscope profile`, \
+             not to a report from profiles"
+        );
+    }
+    refuse_without_rows(args, "use --current LOG, not a profile")?;
     let inputs_of_report: Vec<&Path> = std::iter::once(baseline)
         .chain(profiles.iter().map(PathBuf::as_path))
         .collect();
+    refuse_overwrite(args, &inputs_of_report)?;
+    eprintln!("reading {} profile(s)", profiles.len());
+    let parts = profiles
+        .iter()
+        .map(|p| LogProfile::read(p).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let profile = LogProfile::merge(parts).map_err(anyhow::Error::msg)?;
+    // The profile's settings, then the command line's on top (the bins must still be edges).
+    let params = args.drift.params(profile.header.params.clone())?;
+    report_from_profile(
+        args,
+        (baseline, investigation),
+        profile,
+        &params,
+        LogSide::Files(profiles.clone()),
+    )
+}
+
+/// What needs the log's rows and so a report from a profile refuses: replay and the Evidently
+/// preset (checked on the settings in [`report_from_profile`]).
+fn refuse_without_rows(args: &ReportArgs, instead: &str) -> Result<()> {
+    if args.model.is_some() || args.candidate.is_some() {
+        bail!("replaying through a model needs the log's rows: {instead}");
+    }
+    Ok(())
+}
+
+/// No output over one of the report's inputs.
+fn refuse_overwrite(args: &ReportArgs, inputs: &[&Path]) -> Result<()> {
     for out in [&args.json, &args.html, &args.md].into_iter().flatten() {
-        if inputs_of_report
+        if inputs
             .iter()
             .any(|input| crate::fsutil::same_file(out, input))
         {
@@ -202,41 +259,96 @@ fn from_profiles(
             );
         }
     }
-    if !args.roles.roles.is_empty() || !args.roles.segments.is_empty() {
-        bail!(
-            "--role and --segment shape a profile's cells: give them to `driftscope profile`, \
-             not to a report from profiles"
-        );
-    }
-    if args.model.is_some() || args.candidate.is_some() {
-        bail!("replaying through a model needs the log's rows: use --current LOG, not a profile");
-    }
-    eprintln!("reading {} profile(s)", profiles.len());
-    let parts = profiles
-        .iter()
-        .map(|p| LogProfile::read(p).map_err(anyhow::Error::msg))
-        .collect::<Result<Vec<_>>>()?;
-    let profile = LogProfile::merge(parts).map_err(anyhow::Error::msg)?;
-    // The profile's settings, then the command line's on top (the bins must still be edges).
-    let params = args.drift.params(profile.header.params.clone())?;
+    Ok(())
+}
+
+/// `report --current LOG --batch-rows N`: the log profiled batch by batch (memory of one batch),
+/// then the report from that profile.
+fn from_batches(
+    args: &ReportArgs,
+    (baseline, current): (&Path, &Path),
+    investigation: Option<Investigation>,
+    (params, roles): (
+        &crate::analysis::report::DriftParams,
+        &crate::data::OverrideLayers,
+    ),
+    batch_rows: usize,
+) -> Result<ExitCode> {
+    use crate::analysis::profile_file::{DEFAULT_VALUE_BUDGET, InputFile, profile_in_batches};
+    refuse_without_rows(args, "leave out --batch-rows")?;
+    refuse_overwrite(args, &[baseline, current])?;
+    let file = |path: &Path| -> Result<InputFile> {
+        Ok(InputFile {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: hash(path)?,
+            rows: 0,
+        })
+    };
+    eprintln!(
+        "profiling {} in batches of {batch_rows} rows",
+        current.display()
+    );
+    let (b, c) = rayon::join(|| file(baseline), || file(current));
+    let batched = profile_in_batches(
+        (baseline, current),
+        (b?, c?),
+        roles,
+        params,
+        (batch_rows, DEFAULT_VALUE_BUDGET),
+        &|message| eprintln!("  {message}"),
+    )
+    .map_err(anyhow::Error::msg)?;
+    report_from_profile(
+        args,
+        (baseline, investigation),
+        batched.profile,
+        params,
+        LogSide::Batched {
+            path: current.to_path_buf(),
+            batches: batched.batches,
+            batch_rows: batched.batch_rows,
+        },
+    )
+}
+
+/// The report from a log's profile: the baseline checked against it and cut on its grids,
+/// every analysis from the cells, the log side named as it came.
+fn report_from_profile(
+    args: &ReportArgs,
+    (baseline, investigation): (&Path, Option<Investigation>),
+    profile: crate::analysis::profile_file::LogProfile,
+    params: &crate::analysis::report::DriftParams,
+    side: LogSide,
+) -> Result<ExitCode> {
+    let params = params.clone();
     if params.settings.preset == crate::analysis::Preset::Evidently {
         bail!(
-            "the Evidently preset runs Evidently's tests on the log's values: use --current LOG, \
-             not a profile"
+            "the Evidently preset runs Evidently's tests on the log's values: use --current LOG \
+             without a profile or --batch-rows"
         );
     }
+    let log_paths: Vec<PathBuf> = match &side {
+        LogSide::Files(p) => p.clone(),
+        LogSide::Batched { path, .. } => vec![path.clone()],
+    };
+    let inputs_of_report: Vec<&Path> = std::iter::once(baseline)
+        .chain(log_paths.iter().map(PathBuf::as_path))
+        .collect();
     eprintln!("loading {}", baseline.display());
     let table = crate::data::load_table(baseline)?;
     let sha = hash(baseline)?;
     profile
         .check_baseline(&sha, &baseline.display().to_string())
         .map_err(anyhow::Error::msg)?;
-    let profile_hashes = profiles
-        .iter()
-        .map(|p| hash(p))
-        .collect::<Result<Vec<_>>>()?;
+    let profile_hashes = match &side {
+        LogSide::Files(p) => p.iter().map(|p| hash(p)).collect::<Result<Vec<_>>>()?,
+        LogSide::Batched { .. } => Vec::new(),
+    };
     let inputs = profile
-        .inputs(table, &profiles[0])
+        .inputs(table, &log_paths[0])
         .map_err(anyhow::Error::msg)?;
     let header = profile.header.clone();
     eprintln!("measuring drift");
@@ -268,7 +380,12 @@ fn from_profiles(
         "sha256": header.log.sha256,
         "rows": header.log.rows,
         "columns": header.log_columns.len(),
-        "format": "driftscope profile",
+        "format": match &side {
+            LogSide::Files(_) => "driftscope profile".to_owned(),
+            LogSide::Batched { batches, batch_rows, .. } => {
+                format!("read in {batches} batch(es) of {batch_rows} rows and profiled")
+            }
+        },
         "time_range": header.windows.as_ref().and_then(|w| {
             Some(json!({
                 "column": w.timestamp,
@@ -276,7 +393,7 @@ fn from_profiles(
                 "end": w.windows.last()?.end,
             }))
         }),
-        "profiles": profiles.iter().zip(&profile_hashes).map(|(p, h)| json!({
+        "profiles": log_paths.iter().zip(&profile_hashes).map(|(p, h)| json!({
             "path": p.display().to_string(),
             "sha256": h,
         })).collect::<Vec<_>>(),
@@ -289,13 +406,25 @@ fn from_profiles(
         &inputs.baseline,
         &only_columns_of(&inputs, &inputs.baseline),
     );
-    summary.push_str(&format!(
-        "\nlog: a profile of {} ({} rows, {} columns) in {} file(s)\n",
-        header.log.name,
-        header.log.rows,
-        header.log_columns.len(),
-        profiles.len()
-    ));
+    summary.push_str(&match &side {
+        LogSide::Files(p) => format!(
+            "\nlog: a profile of {} ({} rows, {} columns) in {} file(s)\n",
+            header.log.name,
+            header.log.rows,
+            header.log_columns.len(),
+            p.len()
+        ),
+        LogSide::Batched {
+            batches,
+            batch_rows,
+            ..
+        } => format!(
+            "\nlog: {} ({} rows, {} columns), read in {batches} batch(es) of {batch_rows} rows\n",
+            header.log.name,
+            header.log.rows,
+            header.log_columns.len()
+        ),
+    });
     summary.push_str("\nschema: baseline vs log\n");
     describe_diff(&mut summary, &inputs.schema);
     summary.push('\n');
@@ -308,8 +437,8 @@ fn from_profiles(
         inv.current = None;
         let mut doc = crate::export::document(&inv, &inputs, &analysis, None);
         doc.summary.push(format!(
-            "The log is a profile of {} ({} rows), not its rows: performance, latency and replay \
-             need the rows.",
+            "The log is a profile of {} ({} rows), not its rows: measured from its cells; replay \
+             needs the rows.",
             header.log.name, header.log.rows
         ));
         doc

@@ -815,6 +815,13 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
         "{}",
         text(&o.stderr)
     );
+    let o = profile_args(&dir.path().join("tiny.parquet"), &["--batch-rows", "10"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("--batch-rows 10: at least 1000 rows"),
+        "{}",
+        text(&o.stderr)
+    );
     // With no values stored (--exact-values 0) the profile says what it left out, and the
     // report from it says which entries are intervals.
     let bare = dir.path().join("bare.profile.parquet");

@@ -347,8 +347,9 @@ fn report_from_profile(
         LogSide::Files(p) => p.iter().map(|p| hash(p)).collect::<Result<Vec<_>>>()?,
         LogSide::Batched { .. } => Vec::new(),
     };
+    let first_log = log_paths.first().context("no profile given")?;
     let inputs = profile
-        .inputs(table, &log_paths[0])
+        .inputs(table, first_log)
         .map_err(anyhow::Error::msg)?;
     let header = profile.header.clone();
     eprintln!("measuring drift");

@@ -26,6 +26,9 @@ pub struct Batched {
     pub batch_rows: usize,
 }
 
+/// Batches of fewer rows than this are refused: every batch is a scan of the file.
+pub const MIN_BATCH_ROWS: usize = 1_000;
+
 /// At most this many distinct time buckets while planning: beyond, the timestamps are spread
 /// over too many windows to plan (a stray timestamp alone is one bucket).
 const MAX_PLANNED_BUCKETS: usize = 1_000_000;
@@ -40,7 +43,12 @@ pub fn profile_in_batches(
     (batch_rows, value_budget): (usize, usize),
     say: &dyn Fn(String),
 ) -> Result<Batched, String> {
-    let batch_rows = batch_rows.max(1);
+    if batch_rows < MIN_BATCH_ROWS {
+        return Err(format!(
+            "--batch-rows {batch_rows}: at least {MIN_BATCH_ROWS} rows a batch (each batch is a \
+             scan of the file)"
+        ));
+    }
     let (baseline_file, log_file) = files;
     let baseline = load_table(baseline_path).map_err(|e| e.to_string())?;
     let batch = |k: usize| -> Result<Table, String> {

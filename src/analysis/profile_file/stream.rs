@@ -122,6 +122,14 @@ pub fn profile_in_batches(
         ));
         rows += inputs.current.rows();
         tuples.extend(tuples_of(&inputs));
+        if tuples.len() > crate::analysis::profiles::MAX_CELLS {
+            return Err(format!(
+                "the log has over {} combinations of segment values (by batch {}): profile fewer \
+                 segment columns (--segment, --role COL=feature)",
+                crate::analysis::profiles::MAX_CELLS,
+                k + 1
+            ));
+        }
         if let Some(spec) = &params.window
             && let Some(Ok(b)) = windows::period_buckets(&inputs, spec)
         {

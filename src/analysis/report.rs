@@ -493,7 +493,7 @@ pub fn report_in(
         state.stage("latency", 0);
         (performance, latency::run_latency(inputs, &segment_rows))
     } else {
-        profiled_performance(
+        performance::from_profile(
             workspace,
             inputs,
             params,
@@ -518,103 +518,6 @@ pub fn report_in(
         latency,
         notes,
     })
-}
-
-/// Performance and latency from a profile's timed cells: each segment value's cells, each
-/// window's; what the profile cannot answer is said in `notes`.
-fn profiled_performance(
-    workspace: &Workspace,
-    inputs: &Inputs,
-    params: &DriftParams,
-    slices: &[(SegmentRef, Role)],
-    windows: Option<&windows::WindowsReport>,
-    notes: &mut Vec<String>,
-) -> (
-    Option<performance::PerformanceReport>,
-    Option<latency::LatencyReport>,
-) {
-    let has = |role: Role| !inputs.roles.with_role(role).is_empty();
-    let perf = match &workspace.log {
-        LogSource::Profile { perf: Some(p), .. } => Some(p),
-        _ => None,
-    };
-    let (Some(perf), Some(cells)) = (perf, workspace.cells.as_ref()) else {
-        if has(Role::Label) && has(Role::Prediction) {
-            notes.push(
-                "performance not measured: the profile holds no labels × predictions; run the \
-                 report on the log's rows"
-                    .to_owned(),
-            );
-        }
-        if has(Role::Latency) {
-            notes.push(
-                "latency not measured: the profile holds no latency values; run the report on \
-                 the log's rows"
-                    .to_owned(),
-            );
-        }
-        return (None, None);
-    };
-    let level = cells.timed();
-    let index = &level.log.index;
-    let mut segments: Vec<(SegmentRef, Role, Vec<usize>)> = Vec::new();
-    for (segment, role) in slices {
-        let Some(tuples) =
-            index.tuples_where(&segment.column, std::slice::from_ref(&segment.value))
-        else {
-            notes.push(format!(
-                "performance and latency of {} = {} not measured: the profile's timed cells are \
-                 not cut by {}",
-                segment.column, segment.value, segment.column
-            ));
-            continue;
-        };
-        let cells: Vec<usize> = (0..index.tuples.len())
-            .filter(|&t| tuples[t])
-            .flat_map(|t| (0..index.slots).map(move |w| (t, w)))
-            .map(|(t, w)| index.cell(t, w))
-            .collect();
-        segments.push((segment.clone(), *role, cells));
-    }
-    let window_cells = windows.map(|w| {
-        let cells: Vec<Vec<usize>> = (0..w.windows.len())
-            .map(|i| (0..index.tuples.len()).map(|t| index.cell(t, i)).collect())
-            .collect();
-        (w, cells)
-    });
-    let log_rows: u64 = level
-        .log
-        .columns
-        .iter()
-        .find(|c| !c.is_empty())
-        .map_or(0, |c| c.iter().map(ColumnProfile::rows).sum());
-    let by_segment: Vec<(SegmentRef, Vec<usize>)> = segments
-        .iter()
-        .map(|(s, _, c)| (s.clone(), c.clone()))
-        .collect();
-    let performance = performance::run_performance_from(
-        perf,
-        inputs,
-        params,
-        log_rows as usize,
-        &by_segment,
-        window_cells,
-    );
-    if performance.is_some() && !perf.spec.scores_complete {
-        notes.push(
-            "ROC AUC not measured: the profile stores no scores (more than `--exact-values`)"
-                .to_owned(),
-        );
-    }
-    let latency = performance::run_latency_from(perf, &segments);
-    if perf.spec.latency.is_some() && !perf.spec.latency_complete {
-        notes.push(
-            "latency not measured: the profile stores no latency values (more than \
-             `--exact-values`)"
-                .to_owned(),
-        );
-    }
-    (performance, latency)
 }
 
 /// Each value of a segment column and its log rows, from the untimed cells of a profile

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use super::ProfileArgs;
-use crate::analysis::profile_file::{InputFile, profile_in_batches};
+use crate::analysis::profile_file::profile_in_batches;
 use crate::data::RoleOverrides;
 use crate::fsutil::same_file;
 
@@ -21,17 +21,8 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
         );
     }
     let params = args.drift.params(Default::default())?;
-    let file = |path: &std::path::Path| -> Result<InputFile> {
-        Ok(InputFile {
-            name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            sha256: super::report::hash(path)?,
-            rows: 0,
-        })
-    };
-    let (baseline, log) = rayon::join(|| file(&args.baseline), || file(&args.input));
+    let input_file = super::report::input_file;
+    let (baseline, log) = rayon::join(|| input_file(&args.baseline), || input_file(&args.input));
     eprintln!(
         "profiling {} against {}, {} rows at a time",
         args.input.display(),

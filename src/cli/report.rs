@@ -274,24 +274,14 @@ fn from_batches(
     ),
     batch_rows: usize,
 ) -> Result<ExitCode> {
-    use crate::analysis::profile_file::{DEFAULT_VALUE_BUDGET, InputFile, profile_in_batches};
+    use crate::analysis::profile_file::{DEFAULT_VALUE_BUDGET, profile_in_batches};
     refuse_without_rows(args, "leave out --batch-rows")?;
     refuse_overwrite(args, &[baseline, current])?;
-    let file = |path: &Path| -> Result<InputFile> {
-        Ok(InputFile {
-            name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            sha256: hash(path)?,
-            rows: 0,
-        })
-    };
     eprintln!(
         "profiling {} in batches of {batch_rows} rows",
         current.display()
     );
-    let (b, c) = rayon::join(|| file(baseline), || file(current));
+    let (b, c) = rayon::join(|| input_file(baseline), || input_file(current));
     let batched = profile_in_batches(
         (baseline, current),
         (b?, c?),
@@ -312,6 +302,19 @@ fn from_batches(
             batch_rows: batched.batch_rows,
         },
     )
+}
+
+/// An input as a profile's header names it: the file name (no folder) and its SHA-256; the
+/// rows are filled in when it is read.
+pub(super) fn input_file(path: &Path) -> Result<crate::analysis::profile_file::InputFile> {
+    Ok(crate::analysis::profile_file::InputFile {
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: hash(path)?,
+        rows: 0,
+    })
 }
 
 /// The report from a log's profile: the baseline checked against it and cut on its grids,

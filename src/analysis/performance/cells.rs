@@ -11,12 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Metrics, Names, PerformanceReport, SliceMetrics, Task, baseline_metrics, class_counts, finish,
-    positive_class, ratio, roc_auc, roles_of, side,
+    loss, positive_class, ratio, roc_auc, roles_of, side,
 };
 use crate::analysis::columns;
+use crate::analysis::latency::LatencyReport;
+use crate::analysis::profiles::ColumnProfile;
 use crate::analysis::report::DriftParams;
 use crate::analysis::windows::WindowsReport;
-use crate::analysis::workspace::{Prepared, SegmentRef};
+use crate::analysis::workspace::{LogSource, Prepared, SegmentRef, Workspace};
 use crate::data::{Inputs, Role};
 
 /// A regression slice's sums: errors (absolute, squared, relative) and the labels' count, mean
@@ -176,7 +178,7 @@ pub(crate) fn perf_profile(
         // Classes as codes: one lookup per row, strings once per cell at the end.
         let mut classes = Classes::default();
         let mut confusion: Vec<HashMap<(u32, u32), u64>> = vec![HashMap::new(); cells];
-        let (mut scores, eps) = (0usize, f64::EPSILON);
+        let mut scores = 0usize;
         for r in 0..cur.label.len() {
             let Some(c) = cell(r) else { continue };
             let cellp = &mut out[c];
@@ -197,9 +199,8 @@ pub(crate) fn perf_profile(
                         continue;
                     };
                     let y = l == pos;
-                    let p = sc.clamp(eps, 1.0 - eps);
                     cellp.scored += 1;
-                    cellp.log_loss += if y { -p.ln() } else { -(1.0 - p).ln() };
+                    cellp.log_loss += loss(y, sc);
                     if y {
                         cellp.positive_scores.push(sc);
                     } else {
@@ -442,4 +443,98 @@ pub(crate) fn run_latency_from(
             .map(|(s, role, cells)| (s.clone(), *role, values(cells)))
             .collect(),
     )
+}
+
+/// Performance and latency from a profile's timed cells: each segment value's cells, each
+/// window's; what the profile cannot answer is said in `notes`.
+pub(crate) fn from_profile(
+    workspace: &Workspace,
+    inputs: &Inputs,
+    params: &DriftParams,
+    slices: &[(SegmentRef, Role)],
+    windows: Option<&WindowsReport>,
+    notes: &mut Vec<String>,
+) -> (Option<PerformanceReport>, Option<LatencyReport>) {
+    let has = |role: Role| !inputs.roles.with_role(role).is_empty();
+    let perf = match &workspace.log {
+        LogSource::Profile { perf: Some(p), .. } => Some(p),
+        _ => None,
+    };
+    let (Some(perf), Some(cells)) = (perf, workspace.cells.as_ref()) else {
+        if has(Role::Label) && has(Role::Prediction) {
+            notes.push(
+                "performance not measured: the profile holds no labels × predictions; run the \
+                 report on the log's rows"
+                    .to_owned(),
+            );
+        }
+        if has(Role::Latency) {
+            notes.push(
+                "latency not measured: the profile holds no latency values; run the report on \
+                 the log's rows"
+                    .to_owned(),
+            );
+        }
+        return (None, None);
+    };
+    let level = cells.timed();
+    let index = &level.log.index;
+    let mut segments: Vec<(SegmentRef, Role, Vec<usize>)> = Vec::new();
+    for (segment, role) in slices {
+        let Some(tuples) =
+            index.tuples_where(&segment.column, std::slice::from_ref(&segment.value))
+        else {
+            notes.push(format!(
+                "performance and latency of {} = {} not measured: the profile's timed cells are \
+                 not cut by {}",
+                segment.column, segment.value, segment.column
+            ));
+            continue;
+        };
+        let cells: Vec<usize> = (0..index.tuples.len())
+            .filter(|&t| tuples[t])
+            .flat_map(|t| (0..index.slots).map(move |w| (t, w)))
+            .map(|(t, w)| index.cell(t, w))
+            .collect();
+        segments.push((segment.clone(), *role, cells));
+    }
+    let window_cells = windows.map(|w| {
+        let cells: Vec<Vec<usize>> = (0..w.windows.len())
+            .map(|i| (0..index.tuples.len()).map(|t| index.cell(t, i)).collect())
+            .collect();
+        (w, cells)
+    });
+    let log_rows: u64 = level
+        .log
+        .columns
+        .iter()
+        .find(|c| !c.is_empty())
+        .map_or(0, |c| c.iter().map(ColumnProfile::rows).sum());
+    let by_segment: Vec<(SegmentRef, Vec<usize>)> = segments
+        .iter()
+        .map(|(s, _, c)| (s.clone(), c.clone()))
+        .collect();
+    let performance = run_performance_from(
+        perf,
+        inputs,
+        params,
+        log_rows as usize,
+        &by_segment,
+        window_cells,
+    );
+    if performance.is_some() && !perf.spec.scores_complete {
+        notes.push(
+            "ROC AUC not measured: the profile stores no scores (more than `--exact-values`)"
+                .to_owned(),
+        );
+    }
+    let latency = run_latency_from(perf, &segments);
+    if perf.spec.latency.is_some() && !perf.spec.latency_complete {
+        notes.push(
+            "latency not measured: the profile stores no latency values (more than \
+             `--exact-values`)"
+                .to_owned(),
+        );
+    }
+    (performance, latency)
 }

@@ -17,7 +17,7 @@ use crate::stats::summary;
 
 mod cells;
 pub use cells::{PerfCell, PerfProfile, PerfSpec, RegressionSums};
-pub(crate) use cells::{perf_profile, run_latency_from, run_performance_from};
+pub(crate) use cells::{from_profile, perf_profile};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -527,19 +527,18 @@ fn binary_classification(s: &Side, b: &BinaryRows, rows: &[usize]) -> Metrics {
     m
 }
 
+/// One row's log loss: its positive-class score clipped as scikit-learn clips it.
+pub(super) fn loss(positive: bool, score: f64) -> f64 {
+    let p = score.clamp(f64::EPSILON, 1.0 - f64::EPSILON);
+    if positive { -p.ln() } else { -(1.0 - p).ln() }
+}
+
 /// Mean log loss of positive-class scores, clipped as scikit-learn clips them.
 fn log_loss(scored: &[(bool, f64)]) -> Option<f64> {
     if scored.is_empty() {
         return None;
     }
-    let eps = f64::EPSILON;
-    let losses: Vec<f64> = scored
-        .iter()
-        .map(|(y, p)| {
-            let p = p.clamp(eps, 1.0 - eps);
-            if *y { -p.ln() } else { -(1.0 - p).ln() }
-        })
-        .collect();
+    let losses: Vec<f64> = scored.iter().map(|&(y, p)| loss(y, p)).collect();
     Some(summary::mean(&losses))
 }
 

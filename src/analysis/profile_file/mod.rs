@@ -9,8 +9,9 @@
 //! log values an exact answer needs, per untimed tuple and slot).
 
 mod open;
+mod read;
 mod stream;
-mod table;
+mod write;
 
 pub use stream::{Batched, profile_in_batches};
 

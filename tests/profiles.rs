@@ -253,6 +253,73 @@ fn ks_windows_are_refined_from_the_rows_where_the_profile_cannot_decide() {
     assert_eq!(amount.score_intervals.len(), w.windows.len());
 }
 
+/// Windows compute only their deciding score: whatever the method, a window's score equals the
+/// score of its rows, or (when the grid leaves it an interval) the rows' score lies inside it,
+/// and a decided verdict is the rows' verdict.
+#[test]
+fn window_scores_for_every_method_agree_with_the_rows() {
+    let s = sample();
+    for method in [
+        Method::Psi,
+        Method::WassersteinNormed,
+        Method::Hellinger,
+        Method::Kl,
+        Method::LInfinity,
+    ] {
+        let params = DriftParams {
+            settings: DriftSettings {
+                numeric_method: method,
+                ..DriftSettings::default()
+            },
+            ..DriftParams::default()
+        };
+        let (report, ws) =
+            run_drift_report_with_workspace(&s.inputs, &params, &JobState::default()).unwrap();
+        let w = report.windows.as_ref().unwrap();
+        let mut compared = 0;
+        for win in &w.windows {
+            let a = SliceDef::whole(Side::Log).with(Predicate::Time {
+                start_micros: win.start_micros.unwrap(),
+                end_micros: win.end_micros.unwrap(),
+            });
+            let rows = slice::compare_rows(
+                &ws,
+                &s.inputs,
+                &a,
+                &SliceDef::whole(Side::Baseline),
+                &JobState::default(),
+            )
+            .unwrap()
+            .unwrap();
+            for series in w.series.iter().filter(|c| c.method == method) {
+                let d = &rows.column(&series.column).unwrap().drift;
+                let (Some(p), Some(r)) = (series.scores[win.index], d.score) else {
+                    continue;
+                };
+                compared += 1;
+                match series.score_intervals[win.index] {
+                    Some([lo, hi]) => assert!(
+                        lo - 1e-12 <= r && r <= hi + 1e-12,
+                        "{method:?} {} window {}: rows {r} outside [{lo}, {hi}]",
+                        series.column,
+                        win.index
+                    ),
+                    None => {
+                        assert!(
+                            close(p, r),
+                            "{method:?} {} window {}: profile {p}, rows {r}",
+                            series.column,
+                            win.index
+                        );
+                        assert_eq!(series.drifted[win.index], d.drifted);
+                    }
+                }
+            }
+        }
+        assert!(compared > 20, "{method:?}: only {compared} window scores");
+    }
+}
+
 /// Every statistic of one entry from profiles against the same comparison by the rows.
 fn assert_same(what: &str, p: &ColumnDrift, r: &ColumnDrift) {
     assert!(p.exact, "{what}: not exact ({:?})", p.stats.intervals);

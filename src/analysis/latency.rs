@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::columns;
 use super::workspace::{SegmentRef, SegmentSlice};
 use crate::data::{Inputs, Role};
-use crate::stats::{sorted, summary::quantile_sorted};
+use crate::stats::summary::quantiles_unsorted;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
@@ -36,13 +36,14 @@ pub struct LatencyReport {
 }
 
 fn percentiles(values: &[f64]) -> Option<Percentiles> {
-    let s = sorted(values);
+    let mut v = values.to_vec();
+    let q = quantiles_unsorted(&mut v, &[0.50, 0.95, 0.99])?;
     Some(Percentiles {
-        rows: s.len(),
-        p50: quantile_sorted(&s, 0.50)?,
-        p95: quantile_sorted(&s, 0.95)?,
-        p99: quantile_sorted(&s, 0.99)?,
-        max: *s.last()?,
+        rows: v.len(),
+        p50: q[0],
+        p95: q[1],
+        p99: q[2],
+        max: v.iter().copied().max_by(f64::total_cmp)?,
     })
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns;
 use super::drift::{ColumnDrift, ColumnKind, Method};
-use super::profiles::drift_from_profiles;
+use super::profiles::drift_score_from_profiles;
 use super::workspace::{Workspace, unmeasured};
 use crate::data::timestamps::format_micros;
 use crate::data::{Inputs, Role};
@@ -404,7 +404,7 @@ pub(crate) fn run_windows(
             let results: Vec<ColumnDrift> = (0..windows.len())
                 .map(|w| {
                     let from_cells = whole.zip(per_slot.get(w)).map(|(whole, current)| {
-                        drift_from_profiles(p, grid, None, whole, current, settings)
+                        drift_score_from_profiles(p, grid, None, whole, current, settings)
                     });
                     match from_cells {
                         // Decided, or only a profile of the log at hand: the interval stands.
@@ -510,7 +510,7 @@ fn data_driven_threshold(ws: &Workspace, column: usize, method: Method) -> Optio
         .take(chunks)
         .filter_map(|chunk| {
             let rest = whole.without(chunk, grid);
-            let d = drift_from_profiles(p, grid, None, &rest, chunk, &ws.settings);
+            let d = drift_score_from_profiles(p, grid, None, &rest, chunk, &ws.settings);
             d.score
         })
         .collect();

@@ -18,13 +18,38 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     let lo_idx = (lo as usize).min(n - 1);
     let hi_idx = (lo_idx + 1).min(n - 1);
     let t = h - lo;
-    let (a, b) = (sorted[lo_idx], sorted[hi_idx]);
+    Some(interpolate(sorted[lo_idx], sorted[hi_idx], t))
+}
+
+/// numpy's linear interpolation between two neighbouring order statistics.
+fn interpolate(a: f64, b: f64, t: f64) -> f64 {
     let diff = b - a;
-    Some(if t >= 0.5 {
+    if t >= 0.5 {
         b - diff * (1.0 - t)
     } else {
         a + diff * t
-    })
+    }
+}
+
+/// [`quantile_sorted`] for each of `qs` on values that are not sorted (and are reordered here):
+/// each quantile's two order statistics are found by selection, O(n) instead of a sort.
+pub fn quantiles_unsorted(values: &mut [f64], qs: &[f64]) -> Option<Vec<f64>> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    qs.iter()
+        .map(|&q| {
+            let h = q * (n - 1) as f64;
+            let lo = h.floor();
+            let lo_idx = (lo as usize).min(n - 1);
+            let (_, a, above) = values.select_nth_unstable_by(lo_idx, f64::total_cmp);
+            let a = *a;
+            // The next order statistic is the smallest value above the selected one.
+            let b = above.iter().copied().min_by(f64::total_cmp).unwrap_or(a);
+            Some(interpolate(a, b, h - lo))
+        })
+        .collect()
 }
 
 /// Mean, spread and quartiles of one side's non-missing values.
@@ -128,6 +153,42 @@ mod tests {
         assert_eq!(quantile_sorted(&v, 0.25), Some(1.75));
         assert_eq!(quantile_sorted(&[7.0], 0.3), Some(7.0));
         assert_eq!(quantile_sorted(&[], 0.3), None);
+    }
+
+    #[test]
+    fn quantiles_by_selection_equal_those_of_the_sorted_values() {
+        // Ties, a few values, and thousands in a shuffled order.
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 40) as f64
+        };
+        let cases: Vec<Vec<f64>> = vec![
+            vec![5.0],
+            vec![2.0, 1.0],
+            vec![3.0, 1.0, 3.0, 3.0, 2.0],
+            (0..5000).map(|_| next() % 97.0).collect(),
+            (0..4001).map(|_| next() / 7.0).collect(),
+        ];
+        let qs = [0.0, 0.01, 0.25, 0.5, 0.95, 0.99, 1.0];
+        for values in cases {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let expected: Vec<f64> = qs
+                .iter()
+                .filter_map(|&q| quantile_sorted(&sorted, q))
+                .collect();
+            let mut shuffled = values.clone();
+            assert_eq!(
+                quantiles_unsorted(&mut shuffled, &qs),
+                Some(expected),
+                "{} values",
+                values.len()
+            );
+        }
+        assert_eq!(quantiles_unsorted(&mut [], &[0.5]), None);
     }
 
     #[test]

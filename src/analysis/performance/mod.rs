@@ -470,6 +470,11 @@ struct BinaryRows {
     correct: Vec<bool>,
     pos_label: Vec<bool>,
     pos_pred: Vec<bool>,
+    /// Per row: its log loss when it has both and a score (NaN otherwise), computed once.
+    loss: Vec<f64>,
+    /// The rows with both and a score, by score: a large slice takes its rows in this order
+    /// (one pass) instead of sorting them again.
+    by_score: Vec<u32>,
 }
 
 impl BinaryRows {
@@ -480,15 +485,24 @@ impl BinaryRows {
             correct: vec![false; n],
             pos_label: vec![false; n],
             pos_pred: vec![false; n],
+            loss: vec![f64::NAN; n],
+            by_score: Vec::new(),
         };
+        let mut scored: Vec<(f64, u32)> = Vec::new();
         for r in 0..n {
             if let (Some(Some(l)), Some(Some(p))) = (s.label.get(r), s.pred.get(r)) {
                 out.both[r] = true;
                 out.correct[r] = l == p;
                 out.pos_label[r] = &**l == positive;
                 out.pos_pred[r] = &**p == positive;
+                if let Some(sc) = score_of(s, r) {
+                    out.loss[r] = loss(out.pos_label[r], sc);
+                    scored.push((sc, r as u32));
+                }
             }
         }
+        scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        out.by_score = scored.into_iter().map(|(_, r)| r).collect();
         out
     }
 }
@@ -498,6 +512,7 @@ impl BinaryRows {
 fn binary_classification(s: &Side, b: &BinaryRows, rows: &[usize]) -> Metrics {
     let (mut n, mut correct, mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut scored: Vec<(bool, f64)> = Vec::new();
+    let mut losses: Vec<f64> = Vec::new();
     for &r in rows {
         if !b.both.get(r).copied().unwrap_or(false) {
             continue;
@@ -508,10 +523,32 @@ fn binary_classification(s: &Side, b: &BinaryRows, rows: &[usize]) -> Metrics {
         tp += usize::from(l && p);
         fp += usize::from(!l && p);
         fneg += usize::from(l && !p);
-        if let Some(sc) = s.score.as_ref().and_then(|v| v.get(r).copied().flatten()) {
+        if let Some(sc) = score_of(s, r) {
             scored.push((l, sc));
+            losses.push(b.loss[r]);
         }
     }
+    // A slice with many scored rows takes them in score order from the whole log's (a pass)
+    // rather than sorting them (n log n); small slices sort.
+    let k = scored.len() as f64;
+    let in_order = (k * k.log2().max(1.0) > 4.0 * b.by_score.len() as f64).then(|| {
+        let mut inside = vec![false; b.both.len()];
+        for &r in rows {
+            if let Some(x) = inside.get_mut(r) {
+                *x = true;
+            }
+        }
+        b.by_score
+            .iter()
+            .filter(|&&r| inside[r as usize])
+            .map(|&r| {
+                (
+                    b.pos_label[r as usize],
+                    score_of(s, r as usize).unwrap_or(f64::NAN),
+                )
+            })
+            .collect::<Vec<_>>()
+    });
     let mut m = Metrics {
         rows: n,
         accuracy: ratio(correct, n),
@@ -522,9 +559,17 @@ fn binary_classification(s: &Side, b: &BinaryRows, rows: &[usize]) -> Metrics {
     m.precision = ratio(tp, tp + fp);
     m.recall = ratio(tp, tp + fneg);
     m.f1 = ratio(2 * tp, 2 * tp + fp + fneg);
-    m.roc_auc = roc_auc(&scored);
-    m.log_loss = log_loss(&scored);
+    m.roc_auc = match in_order {
+        Some(sorted) => roc_auc_sorted(&sorted),
+        None => roc_auc(&scored),
+    };
+    m.log_loss = (!losses.is_empty()).then(|| summary::mean(&losses));
     m
+}
+
+/// Row `r`'s score, when it has one.
+fn score_of(s: &Side, r: usize) -> Option<f64> {
+    s.score.as_ref().and_then(|v| v.get(r).copied().flatten())
 }
 
 /// One row's log loss: its positive-class score clipped as scikit-learn clips it.
@@ -631,6 +676,16 @@ pub fn roc_auc(scored: &[(bool, f64)]) -> Option<f64> {
     // spends its time on cache misses.
     let mut sorted = scored.to_vec();
     sorted.sort_unstable_by(|a, b| a.1.total_cmp(&b.1));
+    roc_auc_sorted(&sorted)
+}
+
+/// [`roc_auc`] of pairs already sorted by score.
+fn roc_auc_sorted(sorted: &[(bool, f64)]) -> Option<f64> {
+    let pos = sorted.iter().filter(|(y, _)| *y).count();
+    let neg = sorted.len() - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
     // Average ranks over ties.
     let mut rank_sum_pos = 0.0;
     let mut i = 0;

@@ -220,6 +220,7 @@ impl LogProfile {
         let timed_log = CellProfiles {
             index: timed.index,
             columns: timed.columns,
+            row_slots: Vec::new(),
         };
         let (baseline, untimed_level, values) = if one_level {
             let baseline = CellProfiles::build(&prepared, &coarse, true, base_index);
@@ -254,6 +255,7 @@ impl LogProfile {
                 log: CellProfiles {
                     index: untimed.index,
                     columns: untimed.columns,
+                    row_slots: Vec::new(),
                 },
                 baseline: fine_base,
             };

@@ -1,6 +1,7 @@
 //! Drift of one comparison evaluated from two profiles, made exact from gathered values.
 
 use super::*;
+use crate::analysis::drift::Method;
 
 /// One column's drift of a current profile against a reference profile, every statistic of
 /// the row path evaluated from counts: exact where the grid resolves it, an interval where it
@@ -15,6 +16,27 @@ pub(crate) fn drift_from_profiles(
     settings: &DriftSettings,
 ) -> ColumnDrift {
     drift_gathered(p, grid, bins, reference, current, None, settings)
+}
+
+/// [`drift_from_profiles`] computing only what a verdict needs — the deciding method's score
+/// (with its interval), the null rates and the bin counts — for the many comparisons of windows,
+/// heatmap cells and timeline points, whose panels show the score and not every statistic.
+pub(crate) fn drift_score_from_profiles(
+    p: &Prepared,
+    grid: Option<&ColumnGrid>,
+    bins: Option<&Bins>,
+    reference: &ColumnProfile,
+    current: &ColumnProfile,
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    match (reference, current, grid) {
+        (ColumnProfile::Numeric(r), ColumnProfile::Numeric(c), Some(g)) => {
+            let (method, _) = settings.verdict_rule(&p.name, ColumnKind::Numeric);
+            let bins = bins.unwrap_or(&g.whole);
+            numeric_from_profiles(&p.name, &g.grid, bins, r, c, None, settings, Some(method))
+        }
+        _ => drift_gathered(p, grid, bins, reference, current, None, settings),
+    }
 }
 
 /// Which rows of a side a comparison covers (`None`: all of them).
@@ -107,7 +129,7 @@ pub(super) fn drift_gathered(
         ),
         (_, ColumnProfile::Numeric(r), ColumnProfile::Numeric(c), Some(g)) => {
             let bins = bins.unwrap_or(&g.whole);
-            numeric_from_profiles(&p.name, &g.grid, bins, r, c, gathered, settings)
+            numeric_from_profiles(&p.name, &g.grid, bins, r, c, gathered, settings, None)
         }
         _ => drift::finish(
             &p.name,
@@ -121,6 +143,9 @@ pub(super) fn drift_gathered(
     }
 }
 
+/// Every statistic of a numeric comparison from its profiles, or with `only` a method just
+/// that method's score (see [`drift_score_from_profiles`]).
+#[allow(clippy::too_many_arguments)]
 fn numeric_from_profiles(
     column: &str,
     grid: &Grid,
@@ -129,11 +154,20 @@ fn numeric_from_profiles(
     c: &NumericProfile,
     gathered: Option<&Gathered>,
     settings: &DriftSettings,
+    only: Option<Method>,
 ) -> ColumnDrift {
     let (nb, nc) = (r.n(), c.n());
     let rate = |part: u64, whole: u64| drift::rate(part as usize, whole as usize);
-    let baseline_summary = r.summary(grid, gathered.map(|g| &g.baseline));
-    let current_summary = c.summary(grid, gathered.map(|g| &g.current));
+    let wants = |m: Method| only.is_none_or(|o| o == m);
+    let binned = only.is_none_or(|o| !matches!(o, Method::Ks | Method::WassersteinNormed));
+    let (baseline_summary, current_summary) = if only.is_none() {
+        (
+            r.summary(grid, gathered.map(|g| &g.baseline)),
+            c.summary(grid, gathered.map(|g| &g.current)),
+        )
+    } else {
+        (None, None)
+    };
     let mut intervals = StatIntervals {
         quantiles_estimated: !baseline_summary.as_ref().is_none_or(|s| s.1)
             || !current_summary.as_ref().is_none_or(|s| s.1),
@@ -146,16 +180,22 @@ fn numeric_from_profiles(
         non_finite_rate_current: rate(c.non_finite, c.rows),
         baseline_summary: baseline_summary.map(|s| s.0),
         current_summary: current_summary.map(|s| s.0),
-        bin_edges: Some(g.cuts.clone()),
-        bin_labels: (0..=g.cuts.len())
-            .map(|i| drift::bin_label(&g.cuts, i))
-            .collect(),
+        bin_edges: only.is_none().then(|| g.cuts.clone()),
+        bin_labels: if only.is_none() {
+            (0..=g.cuts.len())
+                .map(|i| drift::bin_label(&g.cuts, i))
+                .collect()
+        } else {
+            Vec::new()
+        },
         baseline_counts: r.bin_counts(&g.boundaries),
         current_counts: c.bin_counts(&g.boundaries),
         ..DriftStats::default()
     };
     if nb > 0 && nc > 0 {
-        if let Some(ks) = ks_from_profiles(grid, r, c, gathered) {
+        if wants(Method::Ks)
+            && let Some(ks) = ks_from_profiles(grid, r, c, gathered)
+        {
             stats.ks_statistic = Some(ks.statistic.value);
             stats.ks_pvalue = Some(ks.pvalue.value);
             stats.ks_method = Some(ks.method);
@@ -165,7 +205,9 @@ fn numeric_from_profiles(
                 intervals.ks_pvalue = Some([ks.pvalue.lo, ks.pvalue.hi]);
             }
         }
-        if let Some(w) = wasserstein_from_profiles(grid, r, c, gathered) {
+        if wants(Method::WassersteinNormed)
+            && let Some(w) = wasserstein_from_profiles(grid, r, c, gathered)
+        {
             stats.wasserstein = Some(w.value);
             if let Some(s0) = r.std(0) {
                 stats.wasserstein_normed = Some(wasserstein::wasserstein_normed(w.value, s0));
@@ -180,13 +222,17 @@ fn numeric_from_profiles(
                 intervals.wasserstein = Some([w.lo, w.hi]);
             }
         }
-        let pb = binning::proportions(&stats.baseline_counts);
-        let pc = binning::proportions(&stats.current_counts);
-        drift::fill_binned(&mut stats, &pb, &pc);
-        let (lo, hi) = out_of_range(grid, r, c, gathered);
-        stats.out_of_range_rate = Some(lo as f64 / nc as f64);
-        if hi > lo {
-            intervals.out_of_range_rate = Some([lo as f64 / nc as f64, hi as f64 / nc as f64]);
+        if binned {
+            let pb = binning::proportions(&stats.baseline_counts);
+            let pc = binning::proportions(&stats.current_counts);
+            drift::fill_binned(&mut stats, &pb, &pc);
+        }
+        if only.is_none() {
+            let (lo, hi) = out_of_range(grid, r, c, gathered);
+            stats.out_of_range_rate = Some(lo as f64 / nc as f64);
+            if hi > lo {
+                intervals.out_of_range_rate = Some([lo as f64 / nc as f64, hi as f64 / nc as f64]);
+            }
         }
     }
     if intervals != StatIntervals::default() {

@@ -256,7 +256,7 @@ pub(crate) fn exact_entries(
     let gathered_current = match log_values {
         LogValues::Rows => gather_sets(
             &g.grid,
-            current,
+            (current, level.log.row_slots.get(column)),
             &level.log.index.cell_of_row,
             level.log.index.slots,
             &plan.current_sets,
@@ -268,7 +268,7 @@ pub(crate) fn exact_entries(
     };
     let mut gathered_base = gather_sets(
         &g.grid,
-        baseline,
+        (baseline, level.baseline.row_slots.get(column)),
         &level.baseline.index.cell_of_row,
         level.baseline.index.slots,
         &plan.reference_sets,
@@ -364,7 +364,7 @@ fn or_into(into: &mut [bool], from: &[bool]) {
 /// tuple set that holds the row's tuple and wants that slot.
 fn gather_sets(
     grid: &Grid,
-    values: &Values,
+    (values, row_slots): (&Values, Option<&Vec<u16>>),
     cell_of_row: &[u32],
     slots_per_tuple: usize,
     sets: &[&[bool]],
@@ -385,23 +385,43 @@ fn gather_sets(
     }
     // Per set, per slot: the values gathered (a vector indexed by slot, no hashing per value).
     let mut out: Vec<Vec<Vec<f64>>> = wanted.iter().map(|w| vec![Vec::new(); w.len()]).collect();
-    let any = sets_of_tuple.iter().any(|s| !s.is_empty());
-    for (v, &cell) in values.iter().zip(cell_of_row).filter(|_| any) {
-        let Some(x) = v else { continue };
-        if !x.is_finite() {
-            continue;
+    // Whether any set wants a slot, so that the rows of the others are skipped on their slot.
+    let slots = wanted.first().map_or(0, Vec::len);
+    let mut any_wants = vec![false; slots];
+    for (k, w) in wanted.iter().enumerate() {
+        if sets_of_tuple.iter().any(|s| s.contains(&k)) {
+            or_into(&mut any_wants, w);
         }
+    }
+    let mut add = |x: f64, slot: usize, cell: u32| {
         let t = cell as usize / slots_per_tuple.max(1);
-        let Some(sets) = sets_of_tuple.get(t) else {
-            continue;
-        };
-        if sets.is_empty() {
-            continue;
+        if let Some(sets) = sets_of_tuple.get(t) {
+            for &k in sets {
+                if wanted[k][slot] {
+                    out[k][slot].push(x);
+                }
+            }
         }
-        let slot = grid.slot(x);
-        for &k in sets {
-            if wanted[k][slot] {
-                out[k][slot].push(x);
+    };
+    if !any_wants.iter().any(|&w| w) {
+        // Nothing to gather.
+    } else if let Some(row_slots) = row_slots.filter(|s| s.len() == values.len()) {
+        for ((v, &slot), &cell) in values.iter().zip(row_slots).zip(cell_of_row) {
+            if slot == NO_SLOT || !any_wants[slot as usize] {
+                continue;
+            }
+            if let Some(x) = v {
+                add(x, slot as usize, cell);
+            }
+        }
+    } else {
+        for (v, &cell) in values.iter().zip(cell_of_row) {
+            let Some(x) = v.filter(|x| x.is_finite()) else {
+                continue;
+            };
+            let slot = grid.slot(x);
+            if any_wants[slot] {
+                add(x, slot, cell);
             }
         }
     }

@@ -17,7 +17,9 @@ mod grids;
 
 use evaluate::drift_gathered;
 pub use evaluate::quantiles;
-pub(crate) use evaluate::{ReferenceValues, drift_exact, drift_from_profiles};
+pub(crate) use evaluate::{
+    ReferenceValues, drift_exact, drift_from_profiles, drift_score_from_profiles,
+};
 pub use exact::StoredValues;
 pub(crate) use exact::{EntryRequest, LogValues, Needs, exact_entries, log_needs};
 pub(crate) use grids::{BaselineSegment, grids_for, segment_cuts};
@@ -236,7 +238,7 @@ pub(crate) fn build_levels(
     (fine_index, coarse_index): (CellIndex, CellIndex),
 ) -> (CellProfiles, CellProfiles) {
     let (fine_cells, coarse_cells) = (fine_index.cells(), coarse_index.cells());
-    let columns: Vec<(Vec<ColumnProfile>, Vec<ColumnProfile>)> = prepared
+    let columns: Vec<(Vec<ColumnProfile>, Vec<ColumnProfile>, Vec<u16>)> = prepared
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
@@ -255,14 +257,27 @@ pub(crate) fn build_levels(
                     let values = if baseline { b } else { c };
                     let mut fine = vec![NumericProfile::empty(&fg.grid); fine_cells];
                     let mut coarse = vec![NumericProfile::empty(&cg.grid); coarse_cells];
+                    // Each value's fine slot is kept for the pass that gathers values for exact
+                    // answers, so that it looks no value up again.
+                    let keep = fg.grid.slots() < NO_SLOT as usize;
+                    let mut slots = Vec::with_capacity(if keep { values.len() } else { 0 });
+                    let shift = first_finite(values);
                     for ((v, &f), &k) in values.iter().zip(fine_of).zip(coarse_of) {
-                        let slot = v.filter(|x| x.is_finite()).map_or(0, |x| fg.grid.slot(x));
-                        fine[f as usize].update_at(slot, v);
-                        coarse[k as usize].update_at(map[slot] as usize, v);
+                        let finite = v.filter(|x| x.is_finite());
+                        let slot = finite.map_or(0, |x| fg.grid.slot(x));
+                        fine[f as usize].update_shifted(slot, v, shift);
+                        coarse[k as usize].update_shifted(map[slot] as usize, v, shift);
+                        if keep {
+                            slots.push(finite.map_or(NO_SLOT, |_| slot as u16));
+                        }
+                    }
+                    for p in fine.iter_mut().chain(coarse.iter_mut()) {
+                        p.finish_shifted(shift);
                     }
                     (
                         fine.into_iter().map(ColumnProfile::Numeric).collect(),
                         coarse.into_iter().map(ColumnProfile::Numeric).collect(),
+                        slots,
                     )
                 }
                 (
@@ -276,7 +291,7 @@ pub(crate) fn build_levels(
                     _,
                 ) => {
                     if labels.len().saturating_mul(fine_cells + coarse_cells) > SLOT_BUDGET {
-                        return (Vec::new(), Vec::new());
+                        return (Vec::new(), Vec::new(), Vec::new());
                     }
                     let codes = if baseline { b } else { c };
                     let mut fine = vec![CategoricalProfile::empty(labels.len()); fine_cells];
@@ -288,21 +303,29 @@ pub(crate) fn build_levels(
                     (
                         fine.into_iter().map(ColumnProfile::Categorical).collect(),
                         coarse.into_iter().map(ColumnProfile::Categorical).collect(),
+                        Vec::new(),
                     )
                 }
-                _ => (Vec::new(), Vec::new()),
+                _ => (Vec::new(), Vec::new(), Vec::new()),
             }
         })
         .collect();
-    let (fine, coarse): (Vec<_>, Vec<_>) = columns.into_iter().unzip();
+    let (mut fine, mut coarse, mut row_slots) = (Vec::new(), Vec::new(), Vec::new());
+    for (f, c, s) in columns {
+        fine.push(f);
+        coarse.push(c);
+        row_slots.push(s);
+    }
     (
         CellProfiles {
             index: fine_index,
             columns: fine,
+            row_slots,
         },
         CellProfiles {
             index: coarse_index,
             columns: coarse,
+            row_slots: Vec::new(),
         },
     )
 }
@@ -312,7 +335,13 @@ pub(crate) fn build_levels(
 pub struct CellProfiles {
     pub index: CellIndex,
     pub columns: Vec<Vec<ColumnProfile>>,
+    /// Per column, per row: the slot of its grid the row's value is in ([`NO_SLOT`]: missing
+    /// or not finite), when it was kept while profiling; empty otherwise.
+    pub row_slots: Vec<Vec<u16>>,
 }
+
+/// A row with no finite value in [`CellProfiles::row_slots`].
+pub const NO_SLOT: u16 = u16::MAX;
 
 impl CellProfiles {
     /// Profiles the rows of one side (`baseline` or not) cell by cell, every column in parallel.
@@ -339,8 +368,13 @@ impl CellProfiles {
                     ) => {
                         let values = if baseline { b } else { c };
                         let mut out = vec![NumericProfile::empty(&g.grid); cells];
+                        let shift = first_finite(values);
                         for (v, &cell) in values.iter().zip(cell_of_row) {
-                            out[cell as usize].update(&g.grid, v);
+                            let slot = v.filter(|x| x.is_finite()).map_or(0, |x| g.grid.slot(x));
+                            out[cell as usize].update_shifted(slot, v, shift);
+                        }
+                        for p in &mut out {
+                            p.finish_shifted(shift);
                         }
                         out.into_iter().map(ColumnProfile::Numeric).collect()
                     }
@@ -369,7 +403,11 @@ impl CellProfiles {
                 }
             })
             .collect();
-        Self { index, columns }
+        Self {
+            index,
+            columns,
+            row_slots: Vec::new(),
+        }
     }
 
     /// The merged profile of column `column` over the cells for which `keep(tuple, slot)`.
@@ -406,6 +444,15 @@ impl CellProfiles {
             })
             .collect()
     }
+}
+
+/// The first finite value of a column (0 without one): the shift of its moments' sums.
+fn first_finite(values: &Values) -> f64 {
+    values
+        .iter()
+        .flatten()
+        .find(|x| x.is_finite())
+        .unwrap_or(0.0)
 }
 
 /// An empty profile of the same kind and grid.

@@ -225,7 +225,7 @@ fn heatmap_from_profiles(
                     let p = &ws.prepared[i];
                     let current = cells.log.merged(i, keep);
                     let d = match &current {
-                        Some(cur) => profiles::drift_from_profiles(
+                        Some(cur) => profiles::drift_score_from_profiles(
                             p,
                             cells.grids[i].as_ref(),
                             None,

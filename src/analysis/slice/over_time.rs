@@ -107,7 +107,14 @@ pub fn timeline(
             .take(windows.len())
             .map(|cur| {
                 (
-                    profiles::drift_from_profiles(p, grid, None, whole_baseline, cur, settings),
+                    profiles::drift_score_from_profiles(
+                        p,
+                        grid,
+                        None,
+                        whole_baseline,
+                        cur,
+                        settings,
+                    ),
                     cur.rows(),
                 )
             })

@@ -3,11 +3,14 @@
 use super::{Grid, NumericProfile};
 
 /// The finite values of some slots of one side, gathered from its rows in one extra pass and
-/// sorted within each slot: what turns a profile's interval into the exact answer.
+/// sorted within each slot: what turns a profile's interval into the exact answer. Shared, so
+/// that the many comparisons that use one side's gathered values clone a pointer, not them.
 #[derive(Clone, Debug, Default)]
 pub struct SlotValues {
-    values: std::collections::HashMap<usize, Vec<f64>>,
+    values: std::sync::Arc<SlotMap>,
 }
+
+type SlotMap = std::collections::HashMap<usize, Vec<f64>>;
 
 impl SlotValues {
     /// The values of `rows` that fall in the slots `wanted` marks (indexed by slot).
@@ -54,10 +57,7 @@ impl SlotValues {
         for ((_, _, slot), b) in ranges.iter().zip(buckets) {
             values.insert(*slot, b);
         }
-        for v in values.values_mut() {
-            v.sort_unstable_by(f64::total_cmp);
-        }
-        Self { values }
+        Self::from_slots(values)
     }
 
     /// The values of the slots `wanted` marks, from values already sorted (a reference's): each
@@ -83,15 +83,19 @@ impl SlotValues {
                 (slot, sorted[start..end.max(start)].to_vec())
             })
             .collect();
-        Self { values }
+        Self {
+            values: std::sync::Arc::new(values),
+        }
     }
 
     /// Values already gathered by slot; each slot's values are sorted here.
-    pub fn from_slots(mut values: std::collections::HashMap<usize, Vec<f64>>) -> Self {
+    pub fn from_slots(mut values: SlotMap) -> Self {
         for v in values.values_mut() {
             v.sort_unstable_by(f64::total_cmp);
         }
-        Self { values }
+        Self {
+            values: std::sync::Arc::new(values),
+        }
     }
 
     /// The sorted values of one slot, when it was gathered.

@@ -13,6 +13,9 @@ pub struct Grid {
     /// of equal-width buckets between the first and the last edge (rebuilt, not stored).
     #[serde(skip)]
     lookup: Vec<u32>,
+    /// Lookup buckets per unit of value.
+    #[serde(skip)]
+    scale: f64,
 }
 
 /// Equal-width lookup buckets per edge.
@@ -50,6 +53,7 @@ impl Grid {
             edges,
             every_baseline_value,
             lookup: Vec::new(),
+            scale: 0.0,
         };
         if let (Some(&lo), Some(&hi)) = (grid.edges.first(), grid.edges.last())
             && hi > lo
@@ -57,6 +61,7 @@ impl Grid {
         {
             let buckets = grid.edges.len() * LOOKUP_PER_EDGE;
             let width = (hi - lo) / buckets as f64;
+            grid.scale = buckets as f64 / (hi - lo);
             grid.lookup = (0..=buckets)
                 .map(|b| grid.edges.partition_point(|&e| e < lo + width * b as f64) as u32)
                 .collect();
@@ -65,6 +70,7 @@ impl Grid {
     }
 
     /// How many edges lie below `x` (`partition_point(e < x)`), from the lookup when it holds.
+    #[inline]
     fn edges_below(&self, x: f64) -> usize {
         let e = &self.edges;
         if self.lookup.len() >= 2
@@ -73,7 +79,7 @@ impl Grid {
             && x <= hi
         {
             let buckets = self.lookup.len() - 1;
-            let b = (((x - lo) / (hi - lo)) * buckets as f64) as usize;
+            let b = ((x - lo) * self.scale) as usize;
             let b = b.min(buckets - 1);
             let start = (self.lookup[b] as usize).saturating_sub(1);
             let end = (self.lookup[b + 1] as usize + 1).min(e.len());
@@ -132,6 +138,7 @@ impl Grid {
     }
 
     /// The slot of a finite value.
+    #[inline]
     pub fn slot(&self, x: f64) -> usize {
         let i = self.edges_below(x);
         if i < self.edges.len() && self.edges[i] == x {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Metrics, Names, PerformanceReport, SliceMetrics, Task, baseline_metrics, class_counts, finish,
-    loss, positive_class, ratio, roc_auc, roles_of, side,
+    loss, ratio, roc_auc, roles_of, side,
 };
 use crate::analysis::columns;
 use crate::analysis::latency::LatencyReport;
@@ -172,21 +172,21 @@ pub(crate) fn perf_profile(
         latency_complete: true,
     };
     if let Some((label, prediction, score, task)) = roles
-        && let Some(cur) = side(frame, label, prediction, score)
+        && let Some(cur) = side(frame, (label, prediction, score), task)
     {
-        let positive = positive_class(&cur.label);
+        let positive = cur.positive_class();
         // Classes as codes: one lookup per row, strings once per cell at the end.
         let mut classes = Classes::default();
         let mut confusion: Vec<HashMap<(u32, u32), u64>> = vec![HashMap::new(); cells];
         let mut scores = 0usize;
-        for r in 0..cur.label.len() {
+        for r in 0..cur.rows() {
             let Some(c) = cell(r) else { continue };
             let cellp = &mut out[c];
-            let l = cur.label[r].as_deref();
+            let l = cur.label_of(r);
             cellp.labelled += u64::from(l.is_some());
             match task {
                 Task::Classification => {
-                    let (Some(l), Some(p)) = (l, cur.pred.get(r).and_then(|p| p.as_deref())) else {
+                    let (Some(l), Some(p)) = (l, cur.pred_of(r)) else {
                         continue;
                     };
                     *confusion[c]

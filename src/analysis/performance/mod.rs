@@ -3,8 +3,6 @@
 //! window — and a tripwire on a relative drop against the baseline (when it has predictions and
 //! labels) or else against the first window. Only rows with a label count: labels arrive late.
 
-use std::sync::Arc;
-
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -115,36 +113,94 @@ pub struct PerformanceReport {
 const MIN_ALERT_ROWS: usize = 50;
 
 struct Side {
-    /// Labels shared through the column's dictionary: one allocation per class, not per row.
-    label: Vec<Option<Arc<str>>>,
-    pred: Vec<Option<Arc<str>>>,
+    /// Per row, the class of the label and of the prediction as a code into `classes` (one
+    /// dictionary for both, so equal classes have equal codes): no string per row.
+    label: Vec<Option<u32>>,
+    pred: Vec<Option<u32>>,
+    classes: Vec<String>,
+    /// As numbers, for regression only (empty for classification).
     label_num: Vec<Option<f64>>,
     pred_num: Vec<Option<f64>>,
     score: Option<Vec<Option<f64>>>,
 }
 
+impl Side {
+    fn rows(&self) -> usize {
+        self.label.len()
+    }
+
+    fn class(&self, code: Option<u32>) -> Option<&str> {
+        self.classes.get(code? as usize).map(String::as_str)
+    }
+
+    fn label_of(&self, r: usize) -> Option<&str> {
+        self.class(self.label.get(r).copied().flatten())
+    }
+
+    fn pred_of(&self, r: usize) -> Option<&str> {
+        self.class(self.pred.get(r).copied().flatten())
+    }
+
+    /// The positive class of the labels present ([`positive_class`]).
+    fn positive_class(&self) -> Option<String> {
+        let mut present = vec![false; self.classes.len()];
+        for c in self.label.iter().flatten() {
+            if let Some(p) = present.get_mut(*c as usize) {
+                *p = true;
+            }
+        }
+        let labels: Vec<Option<&str>> = self
+            .classes
+            .iter()
+            .zip(&present)
+            .filter(|(_, p)| **p)
+            .map(|(c, _)| Some(c.as_str()))
+            .collect();
+        positive_class(&labels)
+    }
+
+    /// A side from labels and predictions given as strings.
+    fn of_strings(
+        labels: &[Option<String>],
+        predictions: &[Option<String>],
+        score: Option<Vec<Option<f64>>>,
+    ) -> Self {
+        let mut dict = Dictionary::default();
+        let mut codes = |v: &[Option<String>]| -> Vec<Option<u32>> {
+            v.iter()
+                .map(|x| x.as_deref().map(|x| dict.code(x)))
+                .collect()
+        };
+        let (label, pred) = (codes(labels), codes(predictions));
+        Side {
+            label,
+            pred,
+            classes: dict.labels,
+            label_num: Vec::new(),
+            pred_num: Vec::new(),
+            score,
+        }
+    }
+}
+
 fn side(
     frame: &polars::prelude::DataFrame,
-    label: &str,
-    pred: &str,
-    score: Option<&str>,
+    (label, pred, score): (&str, &str, Option<&str>),
+    task: Task,
 ) -> Option<Side> {
-    let labels = |col: &str| -> Option<Vec<Option<Arc<str>>>> {
-        let mut dict = Dictionary::default();
-        let codes = columns::label_codes(frame, col, &mut dict).ok()?;
-        let shared: Vec<Arc<str>> = dict.labels.iter().map(|l| Arc::from(l.as_str())).collect();
-        Some(
-            codes
-                .into_iter()
-                .map(|c| c.map(|c| shared[c as usize].clone()))
-                .collect(),
-        )
+    let mut dict = Dictionary::default();
+    let label_codes = columns::label_codes(frame, label, &mut dict).ok()?;
+    let pred_codes = columns::label_codes(frame, pred, &mut dict).ok()?;
+    let numbers = |col: &str| match task {
+        Task::Regression => columns::numeric_values(frame, col).unwrap_or_default(),
+        Task::Classification => Vec::new(),
     };
     Some(Side {
-        label: labels(label)?,
-        pred: labels(pred)?,
-        label_num: columns::numeric_values(frame, label).unwrap_or_default(),
-        pred_num: columns::numeric_values(frame, pred).unwrap_or_default(),
+        label: label_codes,
+        pred: pred_codes,
+        classes: dict.labels,
+        label_num: numbers(label),
+        pred_num: numbers(pred),
         score: score.and_then(|s| columns::numeric_values(frame, s).ok()),
     })
 }
@@ -186,11 +242,10 @@ fn baseline_metrics(
     }
     let b = side(
         frame,
-        label,
-        prediction,
-        score.filter(|s| frame.column(s).is_ok()),
+        (label, prediction, score.filter(|s| frame.column(s).is_ok())),
+        task,
     )?;
-    let rows: Vec<usize> = (0..b.label.len()).collect();
+    let rows: Vec<usize> = (0..b.rows()).collect();
     Some(metrics(&b, &rows, task, positive, None))
 }
 
@@ -202,9 +257,9 @@ pub(crate) fn run_performance(
     windows: Option<(&WindowsReport, &[Vec<usize>])>,
 ) -> Option<PerformanceReport> {
     let (label, prediction, score, task) = roles_of(inputs, prepared)?;
-    let cur = side(&inputs.current.frame, label, prediction, score)?;
-    let positive = positive_class(&cur.label);
-    let all: Vec<usize> = (0..cur.label.len()).collect();
+    let cur = side(&inputs.current.frame, (label, prediction, score), task)?;
+    let positive = cur.positive_class();
+    let all: Vec<usize> = (0..cur.rows()).collect();
     let binary = match (task, positive.as_deref()) {
         (Task::Classification, Some(pos)) => Some(BinaryRows::of(&cur, pos)),
         _ => None,
@@ -417,16 +472,7 @@ pub fn classification_metrics(
     scores: Option<&[Option<f64>]>,
     positive: Option<&str>,
 ) -> Metrics {
-    let shared = |v: &[Option<String>]| -> Vec<Option<Arc<str>>> {
-        v.iter().map(|x| x.as_deref().map(Arc::from)).collect()
-    };
-    let side = Side {
-        label: shared(labels),
-        pred: shared(predictions),
-        label_num: Vec::new(),
-        pred_num: Vec::new(),
-        score: scores.map(<[Option<f64>]>::to_vec),
-    };
+    let side = Side::of_strings(labels, predictions, scores.map(<[Option<f64>]>::to_vec));
     let rows: Vec<usize> = (0..labels.len()).collect();
     classification(&side, &rows, positive)
 }
@@ -436,6 +482,7 @@ pub fn regression_metrics(truth: &[Option<f64>], predicted: &[Option<f64>]) -> M
     let side = Side {
         label: Vec::new(),
         pred: Vec::new(),
+        classes: Vec::new(),
         label_num: truth.to_vec(),
         pred_num: predicted.to_vec(),
         score: None,
@@ -479,7 +526,12 @@ struct BinaryRows {
 
 impl BinaryRows {
     fn of(s: &Side, positive: &str) -> Self {
-        let n = s.label.len();
+        let n = s.rows();
+        let positive = s
+            .classes
+            .iter()
+            .position(|c| c == positive)
+            .map(|c| c as u32);
         let mut out = Self {
             both: vec![false; n],
             correct: vec![false; n],
@@ -490,11 +542,11 @@ impl BinaryRows {
         };
         let mut scored: Vec<(f64, u32)> = Vec::new();
         for r in 0..n {
-            if let (Some(Some(l)), Some(Some(p))) = (s.label.get(r), s.pred.get(r)) {
+            if let (Some(&Some(l)), Some(&Some(p))) = (s.label.get(r), s.pred.get(r)) {
                 out.both[r] = true;
                 out.correct[r] = l == p;
-                out.pos_label[r] = &**l == positive;
-                out.pos_pred[r] = &**p == positive;
+                out.pos_label[r] = Some(l) == positive;
+                out.pos_pred[r] = Some(p) == positive;
                 if let Some(sc) = score_of(s, r) {
                     out.loss[r] = loss(out.pos_label[r], sc);
                     scored.push((sc, r as u32));
@@ -591,8 +643,8 @@ fn classification(s: &Side, rows: &[usize], positive: Option<&str>) -> Metrics {
     let pairs: Vec<(&str, &str, Option<f64>)> = rows
         .iter()
         .filter_map(|&r| {
-            let l = s.label.get(r)?.as_deref()?;
-            let p = s.pred.get(r)?.as_deref()?;
+            let l = s.label_of(r)?;
+            let p = s.pred_of(r)?;
             let score = s.score.as_ref().and_then(|v| v.get(r).copied().flatten());
             Some((l, p, score))
         })
@@ -751,23 +803,20 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (seed >> 11) as f64 / (1u64 << 53) as f64
         };
-        let class = |x: f64| -> Option<Arc<str>> {
+        let class = |x: f64| -> Option<String> {
             if x < 0.1 {
                 None
             } else if x < 0.6 {
-                Some(Arc::from("0"))
+                Some("0".to_owned())
             } else {
-                Some(Arc::from("1"))
+                Some("1".to_owned())
             }
         };
         let n = 5000;
-        let side = Side {
-            label: (0..n).map(|_| class(u())).collect(),
-            pred: (0..n).map(|_| class(u())).collect(),
-            label_num: Vec::new(),
-            pred_num: Vec::new(),
-            score: Some((0..n).map(|_| (u() > 0.05).then(&mut u)).collect()),
-        };
+        let labels: Vec<Option<String>> = (0..n).map(|_| class(u())).collect();
+        let predictions: Vec<Option<String>> = (0..n).map(|_| class(u())).collect();
+        let scores = (0..n).map(|_| (u() > 0.05).then(&mut u)).collect();
+        let side = Side::of_strings(&labels, &predictions, Some(scores));
         let binary = BinaryRows::of(&side, "1");
         for step in [1usize, 3, 7, 50] {
             let rows: Vec<usize> = (0..n).step_by(step).collect();

@@ -318,3 +318,42 @@ fn parts_whose_role_reasons_quote_other_counts_still_merge() {
     let merged = LogProfile::merge(vec![first, second]).unwrap();
     assert_eq!(merged.header.log.rows, 600);
 }
+
+/// A log of exactly `--batch-rows` rows was read as two batches (the second empty): planned,
+/// profiled and re-read for its values instead of profiled in one pass.
+#[test]
+fn a_log_of_exactly_one_batch_is_profiled_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let (baseline, log) = write_pair(dir.path(), 10, 150, &[]);
+    let out = dir.path().join("p.parquet");
+    let profile = |batch_rows: &str| {
+        let (ok, stdout, stderr) = driftscope_within(
+            Duration::from_secs(60),
+            &[
+                "profile",
+                "--baseline",
+                &baseline,
+                "--input",
+                &log,
+                "--output",
+                out.to_str().unwrap(),
+                "--batch-rows",
+                batch_rows,
+            ],
+        );
+        assert!(ok, "{stderr}");
+        (stdout, stderr)
+    };
+    // 1,500 rows in batches of 1,500: one pass — nothing planned, no values re-read.
+    let (stdout, stderr) = profile("1500");
+    assert!(!stderr.contains("planning"), "{stderr}");
+    assert!(!stderr.contains("gathering values"), "{stderr}");
+    assert!(!stdout.contains("batches of"), "{stdout}");
+    // One row fewer a batch: two batches, planned.
+    let (stdout, stderr) = profile("1499");
+    assert!(stderr.contains("planning: batch 2"), "{stderr}");
+    assert!(
+        stdout.contains("read in 2 batches of 1499 rows"),
+        "{stdout}"
+    );
+}

@@ -55,7 +55,9 @@ pub fn profile_in_batches(
         load_table_slice(log_path, k * batch_rows, batch_rows).map_err(|e| e.to_string())
     };
     let first = batch(0)?;
-    let one_batch = first.rows() < batch_rows;
+    // A log of exactly `batch_rows` rows is one batch too (one more row is read to know).
+    let one_batch = first.rows() < batch_rows
+        || load_table_slice(log_path, batch_rows, 1).is_ok_and(|t| t.rows() == 0);
     let inputs = resolve(baseline.clone(), first, overrides).map_err(|e| e.to_string())?;
     let files_with = |log_rows: usize| {
         (
@@ -408,6 +410,7 @@ fn gather_values(
             })
             .collect();
         let prepared = workspace::prepare(&inputs);
+        let tuples = level_index.tuples.len();
         for (i, name) in names.iter().enumerate() {
             let (Some(Some(need)), Some(grid)) = (needs.get(i), grids[i]) else {
                 continue;
@@ -420,6 +423,9 @@ fn gather_values(
             else {
                 continue;
             };
+            // Per (level tuple, slot), indexed rather than hashed per value.
+            let slots = grid.slots();
+            let mut batch: Vec<Vec<f64>> = vec![Vec::new(); tuples * slots];
             for (v, t) in current.iter().zip(&tuple_of_row) {
                 let (Some(x), Some(t)) = (v.filter(|x| x.is_finite()), t) else {
                     continue;
@@ -428,17 +434,25 @@ fn gather_values(
                 if !need.per_tuple.get(*t).is_some_and(|w| w[slot]) {
                     continue;
                 }
+                if let Some(into) = batch.get_mut(t * slots + slot) {
+                    into.push(x);
+                }
+            }
+            for (k, xs) in batch.into_iter().enumerate() {
+                let (t, slot) = (k / slots, k % slots);
                 let Some(&id) = level_index
                     .tuples
-                    .get(*t)
+                    .get(t)
                     .and_then(|tuple| untimed_id.get(tuple))
                 else {
                     continue;
                 };
-                stored[i]
-                    .entry((id as u32, slot as u32))
-                    .or_default()
-                    .push(x);
+                if !xs.is_empty() {
+                    stored[i]
+                        .entry((id as u32, slot as u32))
+                        .or_default()
+                        .extend(xs);
+                }
             }
         }
     }

@@ -352,7 +352,7 @@ impl CellProfiles {
         index: CellIndex,
     ) -> Self {
         let cells = index.cells();
-        let columns = prepared
+        let columns: Vec<(Vec<ColumnProfile>, Vec<u16>)> = prepared
             .par_iter()
             .zip(grids)
             .map(|(p, grid)| {
@@ -369,14 +369,21 @@ impl CellProfiles {
                         let values = if baseline { b } else { c };
                         let mut out = vec![NumericProfile::empty(&g.grid); cells];
                         let shift = first_finite(values);
+                        // The slots are kept for the gathering pass, as in [`build_levels`].
+                        let keep = g.grid.slots() < NO_SLOT as usize;
+                        let mut slots = Vec::with_capacity(if keep { values.len() } else { 0 });
                         for (v, &cell) in values.iter().zip(cell_of_row) {
-                            let slot = v.filter(|x| x.is_finite()).map_or(0, |x| g.grid.slot(x));
+                            let finite = v.filter(|x| x.is_finite());
+                            let slot = finite.map_or(0, |x| g.grid.slot(x));
                             out[cell as usize].update_shifted(slot, v, shift);
+                            if keep {
+                                slots.push(finite.map_or(NO_SLOT, |_| slot as u16));
+                            }
                         }
                         for p in &mut out {
                             p.finish_shifted(shift);
                         }
-                        out.into_iter().map(ColumnProfile::Numeric).collect()
+                        (out.into_iter().map(ColumnProfile::Numeric).collect(), slots)
                     }
                     (
                         ColumnData::Categorical {
@@ -389,24 +396,28 @@ impl CellProfiles {
                         // A column with very many categories is not profiled per cell (it
                         // would not fit); its comparisons read the rows.
                         if labels.len().saturating_mul(cells) > SLOT_BUDGET {
-                            return Vec::new();
+                            return (Vec::new(), Vec::new());
                         }
                         let codes = if baseline { b } else { c };
                         let mut out = vec![CategoricalProfile::empty(labels.len()); cells];
                         for (v, &cell) in codes.iter().zip(cell_of_row) {
                             out[cell as usize].update(*v);
                         }
-                        out.into_iter().map(ColumnProfile::Categorical).collect()
+                        (
+                            out.into_iter().map(ColumnProfile::Categorical).collect(),
+                            Vec::new(),
+                        )
                     }
                     // A numeric column always has a grid.
-                    _ => Vec::new(),
+                    _ => (Vec::new(), Vec::new()),
                 }
             })
             .collect();
+        let (columns, row_slots) = columns.into_iter().unzip();
         Self {
             index,
             columns,
-            row_slots: Vec::new(),
+            row_slots,
         }
     }
 

@@ -382,6 +382,11 @@ pub struct Level<'a> {
 /// rows are few.
 pub struct Untimed {
     pub grids: Vec<Option<ColumnGrid>>,
+    /// Per numeric column, the timed grid's slot holding each slot of this level's grid: a
+    /// profile of this level placed on the timed grid ([`NumericProfile::remapped`]).
+    ///
+    /// [`NumericProfile::remapped`]: crate::stats::profile::NumericProfile::remapped
+    pub maps: Vec<Option<Vec<u32>>>,
     pub log: CellProfiles,
     pub baseline: CellProfiles,
     pub whole_baseline: Vec<Option<ColumnProfile>>,
@@ -530,16 +535,22 @@ impl Cells {
                 false,
                 (fine_index.0, log_index),
             );
+            // The baseline's timed cells are its chunks alone: the data-driven thresholds merge
+            // every segment tuple of a chunk, and a segment of the baseline is read from the
+            // untimed level (remapped to the timed grid) — a year of daily chunks × every
+            // segment tuple would be half the timed cells' memory for nothing.
+            let chunk_index = CellIndex::build(Vec::new(), &base_slot, chunks + 1);
             let (fine_base, baseline) = profiles::build_levels(
                 prepared,
                 &grids,
                 &coarse,
                 &maps,
                 true,
-                (fine_index.1, base_index),
+                (fine_index.1, chunk_index),
             );
             let untimed = Untimed {
                 whole_baseline: whole_of(&fine_base),
+                maps,
                 grids,
                 log: fine_log,
                 baseline: fine_base,

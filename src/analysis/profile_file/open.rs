@@ -247,10 +247,15 @@ impl LogProfile {
                 &coarse,
                 &maps,
                 true,
-                (fine_index, base_index),
+                // The baseline's timed cells are its chunks alone, as from the rows.
+                (
+                    fine_index,
+                    CellIndex::build(Vec::new(), &base_slot, chunks + 1),
+                ),
             );
             let level = Untimed {
                 whole_baseline: workspace::whole_of(&fine_base, n),
+                maps,
                 grids: fine,
                 log: CellProfiles {
                     index: untimed.index,

@@ -1,6 +1,7 @@
 //! Slice A against slice B, every analysed column, from the cell profiles or the rows.
 
 use super::*;
+use crate::analysis::profiles::ColumnProfile;
 
 /// Points of an empirical CDF, thinned to at most a few hundred steps for drawing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -257,7 +258,12 @@ fn compare_from_profiles(
         }
         _ => return None,
     };
-    let base = cells.baseline;
+    // A baseline segment is cut on the untimed level (the timed baseline cells are chunks only);
+    // with a time range its profile is placed on the timed grid through the level's slot map.
+    let (base, remap) = match (&segment, a.time(), &all.untimed) {
+        (Some(_), Some(_), Some(u)) => (&u.baseline, Some(&u.maps)),
+        _ => (cells.baseline, None),
+    };
     let base_tuples = match &segment {
         None => None,
         Some((column, value)) => Some(
@@ -278,7 +284,16 @@ fn compare_from_profiles(
             let current = log.merged(i, |t, s| keep_tuples[t] && keep_slots[s])?;
             let (reference, bins) = match (&base_tuples, &segment) {
                 (Some(keep), Some(key)) => (
-                    base.merged(i, |t, _| keep[t])?,
+                    {
+                        let reference = base.merged(i, |t, _| keep[t])?;
+                        let map = remap.and_then(|m| m.get(i)).and_then(Option::as_ref);
+                        match (map, reference, grid) {
+                            (Some(map), ColumnProfile::Numeric(n), Some(g)) => {
+                                ColumnProfile::Numeric(n.remapped(map, &g.grid))
+                            }
+                            (_, reference, _) => reference,
+                        }
+                    },
                     match grid {
                         Some(g) => Some(g.segments.get(key)?),
                         None => None,
@@ -343,5 +358,79 @@ pub fn severity(d: &ColumnDrift) -> f64 {
         s / d.threshold
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::report::{DriftParams, run_drift_report_with_workspace};
+    use crate::data::{OverrideLayers, load_inputs};
+
+    /// A day of the log against one baseline region: measured from the cells — the timed
+    /// baseline cells are chunks only, so the region's profile comes from the untimed level,
+    /// placed on the timed grid — with the numbers the rows give.
+    #[test]
+    fn a_time_slice_against_a_baseline_segment_is_measured_from_the_cells() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let inputs = load_inputs(
+            &dir.join("baseline.parquet"),
+            &dir.join("predictions.parquet"),
+            &OverrideLayers::default(),
+        )
+        .unwrap();
+        let (report, ws) =
+            run_drift_report_with_workspace(&inputs, &DriftParams::default(), &JobState::default())
+                .unwrap();
+        let cells = ws.cells().unwrap();
+        assert!(cells.untimed.is_some(), "two levels of cells");
+        assert_eq!(cells.baseline.index.tuples.len(), 1, "chunks only");
+        let region = inputs.baseline.frame.column("region").unwrap();
+        let value = region.str().unwrap().get(0).unwrap().to_owned();
+        let win = &report.windows.as_ref().unwrap().windows[2];
+        let a = SliceDef::whole(Side::Log).with(Predicate::Time {
+            start_micros: win.start_micros.unwrap(),
+            end_micros: win.end_micros.unwrap(),
+        });
+        let b = SliceDef::whole(Side::Baseline).with(Predicate::OneOf {
+            column: "region".into(),
+            values: vec![value],
+        });
+        let a_rows = slice_rows_cached(&inputs, &a, &ws.groups).unwrap();
+        let b_rows = slice_rows_cached(&inputs, &b, &ws.groups).unwrap();
+        let constrained = BTreeSet::from(["region"]);
+        let from_cells = compare_from_profiles(
+            &ws,
+            (&a, a_rows.as_deref()),
+            (&b, b_rows.as_deref()),
+            &constrained,
+            &JobState::default(),
+        )
+        .expect("the cells answer a time slice against a baseline segment");
+        let rows = compare_rows(&ws, &inputs, &a, &b, &JobState::default())
+            .unwrap()
+            .unwrap();
+        let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+            (x, y) => x == y,
+        };
+        assert_eq!(from_cells.len(), rows.columns.len());
+        for c in &from_cells {
+            let r = &rows.column(&c.drift.column).unwrap().drift;
+            let (d, name) = (&c.drift, &c.drift.column);
+            assert!(
+                close(d.score, r.score),
+                "{name}: {:?} {:?}",
+                d.score,
+                r.score
+            );
+            assert_eq!(d.drifted, r.drifted, "{name}");
+            assert!(close(d.stats.ks_pvalue, r.stats.ks_pvalue), "{name}: KS p");
+            assert!(
+                close(d.stats.wasserstein, r.stats.wasserstein),
+                "{name}: W1"
+            );
+            assert_eq!(d.stats.baseline_counts, r.stats.baseline_counts, "{name}");
+        }
     }
 }

@@ -220,19 +220,7 @@ fn ks_windows_are_refined_from_the_rows_where_the_profile_cannot_decide() {
     let amount = w.series.iter().find(|c| c.column == "amount").unwrap();
     assert_eq!(amount.method, Method::Ks);
     for win in &w.windows {
-        let a = SliceDef::whole(Side::Log).with(Predicate::Time {
-            start_micros: win.start_micros.unwrap(),
-            end_micros: win.end_micros.unwrap(),
-        });
-        let rows = slice::compare_rows(
-            &ws,
-            &s.inputs,
-            &a,
-            &SliceDef::whole(Side::Baseline),
-            &JobState::default(),
-        )
-        .unwrap()
-        .unwrap();
+        let rows = window_by_rows(&ws, &s.inputs, win);
         let d = &rows.column("amount").unwrap().drift;
         let want_drift = d.drifted;
         assert_eq!(
@@ -251,6 +239,27 @@ fn ks_windows_are_refined_from_the_rows_where_the_profile_cannot_decide() {
         }
     }
     assert_eq!(amount.score_intervals.len(), w.windows.len());
+}
+
+/// One window of the log against the whole baseline, measured from the rows.
+fn window_by_rows(
+    ws: &Workspace,
+    inputs: &Inputs,
+    win: &driftscope::analysis::windows::Window,
+) -> driftscope::analysis::slice::SliceComparison {
+    let a = SliceDef::whole(Side::Log).with(Predicate::Time {
+        start_micros: win.start_micros.unwrap(),
+        end_micros: win.end_micros.unwrap(),
+    });
+    slice::compare_rows(
+        ws,
+        inputs,
+        &a,
+        &SliceDef::whole(Side::Baseline),
+        &JobState::default(),
+    )
+    .unwrap()
+    .unwrap()
 }
 
 /// Windows compute only their deciding score: whatever the method, a window's score equals the
@@ -278,19 +287,7 @@ fn window_scores_for_every_method_agree_with_the_rows() {
         let w = report.windows.as_ref().unwrap();
         let mut compared = 0;
         for win in &w.windows {
-            let a = SliceDef::whole(Side::Log).with(Predicate::Time {
-                start_micros: win.start_micros.unwrap(),
-                end_micros: win.end_micros.unwrap(),
-            });
-            let rows = slice::compare_rows(
-                &ws,
-                &s.inputs,
-                &a,
-                &SliceDef::whole(Side::Baseline),
-                &JobState::default(),
-            )
-            .unwrap()
-            .unwrap();
+            let rows = window_by_rows(&ws, &s.inputs, win);
             for series in w.series.iter().filter(|c| c.method == method) {
                 let d = &rows.column(&series.column).unwrap().drift;
                 let (Some(p), Some(r)) = (series.scores[win.index], d.score) else {

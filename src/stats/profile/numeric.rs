@@ -83,12 +83,7 @@ impl NumericProfile {
             Some(x) if x.is_nan() => self.missing += 1,
             Some(x) if !x.is_finite() => self.non_finite += 1,
             Some(x) => {
-                let s = slot;
-                self.counts[s] += 1;
-                self.sums[s] += x;
-                self.min = self.min.min(x);
-                self.max = self.max.max(x);
-                self.values += 1;
+                self.add_finite(slot, x);
                 // Welford's update.
                 let n = self.values as f64;
                 let delta = x - self.mean;
@@ -110,16 +105,22 @@ impl NumericProfile {
             Some(x) if x.is_nan() => self.missing += 1,
             Some(x) if !x.is_finite() => self.non_finite += 1,
             Some(x) => {
-                self.counts[slot] += 1;
-                self.sums[slot] += x;
-                self.min = self.min.min(x);
-                self.max = self.max.max(x);
-                self.values += 1;
+                self.add_finite(slot, x);
                 let d = x - shift;
                 self.mean += d;
                 self.m2 += d * d;
             }
         }
+    }
+
+    /// A finite value's count, sum and extremes (the moments are the caller's).
+    #[inline]
+    fn add_finite(&mut self, slot: usize, x: f64) {
+        self.counts[slot] += 1;
+        self.sums[slot] += x;
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        self.values += 1;
     }
 
     /// Turns the shifted sums of [`Self::update_shifted`] into the mean and the sum of squared

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces BENCHMARKS.md: driftscope against its peers in one run, on this machine.
-#   benches/run.sh            (needs .venv and .venv-evidently, see the requirements files)
+#   benches/run.sh            (needs .venv and .venv-evidently: benches/requirements.txt says how)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=target/bench-data

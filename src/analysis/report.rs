@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::Groups;
 use super::drift::{ColumnDrift, ColumnKind, DriftSettings, Method, Preset};
-use super::profiles::{ColumnProfile, EntryRequest, LogValues, StoredValues, exact_entries};
+use super::profiles::{EntryRequest, LogValues, StoredValues, exact_entries};
 use super::workspace::{
     LogSource, PreparedRef, Reference, SegmentRef, SegmentSlice, Side, Workspace, unmeasured,
 };
@@ -531,10 +531,7 @@ fn profiled_segment_rows(ws: &Workspace, column: &str) -> Option<Vec<(String, us
     let mut rows: std::collections::BTreeMap<String, usize> = Default::default();
     for (t, tuple) in index.tuples.iter().enumerate() {
         if let Some(Some(v)) = tuple.get(k) {
-            let n: u64 = (0..index.slots)
-                .filter_map(|s| cells.get(index.cell(t, s)))
-                .map(ColumnProfile::rows)
-                .sum();
+            let n: u64 = (0..index.slots).map(|s| cells.rows(index.cell(t, s))).sum();
             *rows.entry(v.clone()).or_default() += n as usize;
         }
     }

@@ -15,7 +15,6 @@ use super::{
 };
 use crate::analysis::columns;
 use crate::analysis::latency::LatencyReport;
-use crate::analysis::profiles::ColumnProfile;
 use crate::analysis::report::DriftParams;
 use crate::analysis::windows::WindowsReport;
 use crate::analysis::workspace::{LogSource, Prepared, SegmentRef, Workspace};
@@ -509,7 +508,7 @@ pub(crate) fn from_profile(
         .columns
         .iter()
         .find(|c| !c.is_empty())
-        .map_or(0, |c| c.iter().map(ColumnProfile::rows).sum());
+        .map_or(0, |c| c.total_rows());
     let by_segment: Vec<(SegmentRef, Vec<usize>)> = segments
         .iter()
         .map(|(s, _, c)| (s.clone(), c.clone()))

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use super::drift::ColumnKind;
 pub use super::performance::{PerfCell, PerfSpec};
-use super::profiles::{self, CellIndex, ColumnProfile, EntryRequest, StoredValues};
+use super::profiles::{self, CellColumn, CellIndex, ColumnProfile, EntryRequest, StoredValues};
 use super::report::{DriftParams, entry_templates, templates_for};
 use super::windows::Window;
 use super::workspace::{ColumnData, Level, Workspace};
@@ -225,7 +225,12 @@ impl LogProfile {
             } else if !untimed && let Some(taken) = timed_columns.take() {
                 taken
             } else {
-                l.log.columns.clone()
+                l.log
+                    .columns
+                    .iter()
+                    .cloned()
+                    .map(CellColumn::into_dense)
+                    .collect()
             };
             ProfiledLevel {
                 index,

@@ -10,7 +10,9 @@ use rayon::prelude::*;
 use super::{LogProfile, PerfCell, PerfSpec, ProfileHeader, ProfiledLevel, ProfiledWindows};
 use crate::analysis::columns::{self, Dictionary, Values};
 use crate::analysis::drift::ColumnKind;
-use crate::analysis::profiles::{self, CellIndex, CellProfiles, ColumnGrid, ColumnProfile};
+use crate::analysis::profiles::{
+    self, CellColumn, CellIndex, CellProfiles, ColumnGrid, ColumnProfile,
+};
 use crate::analysis::report::DriftParams;
 use crate::analysis::windows::{Window, WindowAssignment, WindowSpec};
 use crate::analysis::workspace::{
@@ -219,7 +221,7 @@ impl LogProfile {
             .map(|(spec, cells)| crate::analysis::performance::PerfProfile { spec, cells });
         let timed_log = CellProfiles {
             index: timed.index,
-            columns: timed.columns,
+            columns: timed.columns.into_iter().map(CellColumn::Dense).collect(),
             row_slots: Vec::new(),
         };
         let (baseline, untimed_level, values) = if one_level {
@@ -259,7 +261,7 @@ impl LogProfile {
                 grids: fine,
                 log: CellProfiles {
                     index: untimed.index,
-                    columns: untimed.columns,
+                    columns: untimed.columns.into_iter().map(CellColumn::Dense).collect(),
                     row_slots: Vec::new(),
                 },
                 baseline: fine_base,

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use super::{InputFile, LogProfile, StoredValues};
+use crate::analysis::profiles::CellColumn;
 use crate::analysis::report::DriftParams;
 use crate::analysis::windows::{self, WindowSpec};
 use crate::analysis::workspace::{
@@ -197,7 +198,12 @@ pub fn profile_in_batches(
         let mut ws = Workspace::new_sized(&inputs, params, &JobState::default(), &sizing);
         // The timed log cells move into the part (unless the untimed ones are made from them).
         let taken = match ws.cells.as_mut() {
-            Some(c) if c.untimed.is_some() => Some(std::mem::take(&mut c.log.columns)),
+            Some(c) if c.untimed.is_some() => Some(
+                std::mem::take(&mut c.log.columns)
+                    .into_iter()
+                    .map(CellColumn::into_dense)
+                    .collect(),
+            ),
             _ => None,
         };
         let part = LogProfile::of_within(

@@ -160,8 +160,8 @@ pub(crate) fn log_needs(
             let mut total = vec![0u64; slots];
             for w in 0..index.slots.max(1) {
                 let cell = index.cell(t, w);
-                if let Some(ColumnProfile::Numeric(p)) =
-                    level.log.columns.get(column).and_then(|c| c.get(cell))
+                if let Some(p) = level.log.columns.get(column).and_then(|c| c.get(cell))
+                    && let ColumnProfile::Numeric(p) = &*p
                 {
                     for (a, b) in total.iter_mut().zip(&p.counts) {
                         *a += b;
@@ -312,7 +312,8 @@ fn stored_sets(
     sets: &[&[bool]],
     wanted: &[Vec<bool>],
 ) -> Vec<SlotValues> {
-    let cells = log.columns.get(column).map_or(&[][..], Vec::as_slice);
+    let empty = CellColumn::default();
+    let cells = log.columns.get(column).unwrap_or(&empty);
     sets.iter()
         .zip(wanted)
         .map(|(set, want)| {
@@ -322,12 +323,7 @@ fn stored_sets(
                 for (t, _) in set.iter().enumerate().filter(|(_, inside)| **inside) {
                     // The tuple's values in the slot, over all its time slots.
                     let count: u64 = (0..log.index.slots)
-                        .map(|s| match cells.get(log.index.cell(t, s)) {
-                            Some(ColumnProfile::Numeric(n)) => {
-                                n.counts.get(slot).copied().unwrap_or(0)
-                            }
-                            _ => 0,
-                        })
+                        .map(|s| cells.count_at(log.index.cell(t, s), slot))
                         .sum();
                     if count == 0 {
                         continue;
@@ -360,8 +356,10 @@ fn or_into(into: &mut [bool], from: &[bool]) {
     }
 }
 
-/// One pass over a side's rows: each row's value, looked up on the grid once, goes to every
-/// tuple set that holds the row's tuple and wants that slot.
+/// One pass over a side's rows: each row's value, looked up on the grid once, goes to its
+/// tuple's bucket for that slot when any set holding the tuple wants the slot; each set's slot
+/// is then its tuples' buckets, sorted once and merged (a value is pushed once, not once per
+/// set that holds it).
 fn gather_sets(
     grid: &Grid,
     (values, row_slots): (&Values, Option<&Vec<u16>>),
@@ -371,43 +369,41 @@ fn gather_sets(
     wanted: &[Vec<bool>],
 ) -> Vec<SlotValues> {
     let tuples = sets.first().map_or(0, |s| s.len());
-    // Per tuple, the sets that hold it and want anything.
-    let mut sets_of_tuple: Vec<Vec<usize>> = vec![Vec::new(); tuples];
-    for (k, (set, want)) in sets.iter().zip(wanted).enumerate() {
+    let slots = wanted.first().map_or(0, Vec::len);
+    // Per tuple, the slots any set holding it wants.
+    let mut tuple_wants = vec![vec![false; slots]; tuples];
+    for (set, want) in sets.iter().zip(wanted) {
         if !want.iter().any(|&w| w) {
             continue;
         }
         for (t, &inside) in set.iter().enumerate() {
-            if inside {
-                sets_of_tuple[t].push(k);
+            if inside && let Some(tw) = tuple_wants.get_mut(t) {
+                or_into(tw, want);
             }
         }
     }
-    // Per set, per slot: the values gathered (a vector indexed by slot, no hashing per value).
-    let mut out: Vec<Vec<Vec<f64>>> = wanted.iter().map(|w| vec![Vec::new(); w.len()]).collect();
-    // Whether any set wants a slot, so that the rows of the others are skipped on their slot.
-    let slots = wanted.first().map_or(0, Vec::len);
-    let mut any_wants = vec![false; slots];
-    for (k, w) in wanted.iter().enumerate() {
-        if sets_of_tuple.iter().any(|s| s.contains(&k)) {
-            or_into(&mut any_wants, w);
+    // The slots wanted anywhere, numbered: bucket (tuple, w) holds a tuple's values in the
+    // `w`-th of them.
+    let mut number = vec![u32::MAX; slots];
+    let mut wanted_slots = 0usize;
+    for slot in 0..slots {
+        if tuple_wants.iter().any(|tw| tw[slot]) {
+            number[slot] = wanted_slots as u32;
+            wanted_slots += 1;
         }
     }
+    let mut buckets: Vec<Vec<f64>> = vec![Vec::new(); tuples * wanted_slots];
     let mut add = |x: f64, slot: usize, cell: u32| {
         let t = cell as usize / slots_per_tuple.max(1);
-        if let Some(sets) = sets_of_tuple.get(t) {
-            for &k in sets {
-                if wanted[k][slot] {
-                    out[k][slot].push(x);
-                }
-            }
+        if tuple_wants.get(t).is_some_and(|tw| tw[slot]) {
+            buckets[t * wanted_slots + number[slot] as usize].push(x);
         }
     };
-    if !any_wants.iter().any(|&w| w) {
+    if wanted_slots == 0 {
         // Nothing to gather.
     } else if let Some(row_slots) = row_slots.filter(|s| s.len() == values.len()) {
         for ((v, &slot), &cell) in values.iter().zip(row_slots).zip(cell_of_row) {
-            if slot == NO_SLOT || !any_wants[slot as usize] {
+            if slot == NO_SLOT || number[slot as usize] == u32::MAX {
                 continue;
             }
             if let Some(x) = v {
@@ -420,21 +416,45 @@ fn gather_sets(
                 continue;
             };
             let slot = grid.slot(x);
-            if any_wants[slot] {
+            if number[slot] != u32::MAX {
                 add(x, slot, cell);
             }
         }
     }
-    out.into_iter()
+    buckets
+        .par_iter_mut()
+        .for_each(|b| b.sort_unstable_by(f64::total_cmp));
+    sets.iter()
         .zip(wanted)
-        .map(|(per_slot, want)| {
-            SlotValues::from_slots(
-                per_slot
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(s, _)| want[*s])
-                    .collect(),
-            )
+        .map(|(set, want)| {
+            let members: Vec<usize> = (0..tuples)
+                .filter(|&t| set.get(t).copied().unwrap_or(false))
+                .collect();
+            let per_slot = want
+                .iter()
+                .enumerate()
+                .filter(|&(_, &w)| w)
+                .map(|(slot, _)| {
+                    // A slot no member tuple wants has no values here (an empty set).
+                    let w = number[slot] as usize;
+                    let runs: Vec<&Vec<f64>> = members
+                        .iter()
+                        .filter_map(|&t| buckets.get(t * wanted_slots + w))
+                        .filter(|b| !b.is_empty())
+                        .collect();
+                    let mut merged: Vec<f64> =
+                        Vec::with_capacity(runs.iter().map(|b| b.len()).sum());
+                    for run in &runs {
+                        merged.extend_from_slice(run);
+                    }
+                    if runs.len() > 1 {
+                        // Sorted runs: the stable sort merges them.
+                        merged.sort_by(f64::total_cmp);
+                    }
+                    (slot, merged)
+                })
+                .collect();
+            SlotValues::from_sorted_slots(per_slot)
         })
         .collect()
 }

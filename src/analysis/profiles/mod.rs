@@ -11,9 +11,12 @@
 //! most [`MAX_EDGES`] edges a column, fewer when many cells must share a memory budget of
 //! [`SLOT_BUDGET`] slots.
 
+mod cells;
 mod evaluate;
 mod exact;
 mod grids;
+
+pub use cells::{CellColumn, SparseCells};
 
 use evaluate::drift_gathered;
 pub use evaluate::quantiles;
@@ -238,7 +241,10 @@ pub(crate) fn build_levels(
     (fine_index, coarse_index): (CellIndex, CellIndex),
 ) -> (CellProfiles, CellProfiles) {
     let (fine_cells, coarse_cells) = (fine_index.cells(), coarse_index.cells());
-    let columns: Vec<(Vec<ColumnProfile>, Vec<ColumnProfile>, Vec<u16>)> = prepared
+    // The coarse (timed) level is sparse: its rows listed cell by cell, once for every column.
+    let by_cell = cells::rows_by_cell(&coarse_index.cell_of_row, coarse_cells);
+    let by_cell = (&by_cell.0[..], &by_cell.1[..]);
+    let columns: Vec<(CellColumn, CellColumn, Vec<u16>)> = prepared
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
@@ -256,27 +262,38 @@ pub(crate) fn build_levels(
                 ) => {
                     let values = if baseline { b } else { c };
                     let mut fine = vec![NumericProfile::empty(&fg.grid); fine_cells];
-                    let mut coarse = vec![NumericProfile::empty(&cg.grid); coarse_cells];
-                    // Each value's fine slot is kept for the pass that gathers values for exact
-                    // answers, so that it looks no value up again.
+                    // Each value's fine slot is kept for the coarse level and for the pass that
+                    // gathers values for exact answers, so that no value is looked up again.
                     let keep = fg.grid.slots() < NO_SLOT as usize;
                     let mut slots = Vec::with_capacity(if keep { values.len() } else { 0 });
                     let shift = first_finite(values);
-                    for ((v, &f), &k) in values.iter().zip(fine_of).zip(coarse_of) {
+                    for (v, &f) in values.iter().zip(fine_of) {
                         let finite = v.filter(|x| x.is_finite());
                         let slot = finite.map_or(0, |x| fg.grid.slot(x));
                         fine[f as usize].update_shifted(slot, v, shift);
-                        coarse[k as usize].update_shifted(map[slot] as usize, v, shift);
                         if keep {
                             slots.push(finite.map_or(NO_SLOT, |_| slot as u16));
                         }
                     }
-                    for p in fine.iter_mut().chain(coarse.iter_mut()) {
+                    for p in &mut fine {
                         p.finish_shifted(shift);
                     }
+                    let coarse = SparseCells::build(
+                        cg.grid.slots(),
+                        by_cell,
+                        |row| values.get(row),
+                        |row, x| {
+                            let fine_slot = match slots.get(row) {
+                                Some(&s) if s != NO_SLOT => s as usize,
+                                _ => fg.grid.slot(x),
+                            };
+                            map.get(fine_slot).map_or(0, |&m| m as usize)
+                        },
+                        shift,
+                    );
                     (
-                        fine.into_iter().map(ColumnProfile::Numeric).collect(),
-                        coarse.into_iter().map(ColumnProfile::Numeric).collect(),
+                        CellColumn::Dense(fine.into_iter().map(ColumnProfile::Numeric).collect()),
+                        CellColumn::Sparse(coarse),
                         slots,
                     )
                 }
@@ -291,7 +308,7 @@ pub(crate) fn build_levels(
                     _,
                 ) => {
                     if labels.len().saturating_mul(fine_cells + coarse_cells) > SLOT_BUDGET {
-                        return (Vec::new(), Vec::new(), Vec::new());
+                        return Default::default();
                     }
                     let codes = if baseline { b } else { c };
                     let mut fine = vec![CategoricalProfile::empty(labels.len()); fine_cells];
@@ -301,12 +318,16 @@ pub(crate) fn build_levels(
                         coarse[k as usize].update(*v);
                     }
                     (
-                        fine.into_iter().map(ColumnProfile::Categorical).collect(),
-                        coarse.into_iter().map(ColumnProfile::Categorical).collect(),
+                        CellColumn::Dense(
+                            fine.into_iter().map(ColumnProfile::Categorical).collect(),
+                        ),
+                        CellColumn::Dense(
+                            coarse.into_iter().map(ColumnProfile::Categorical).collect(),
+                        ),
                         Vec::new(),
                     )
                 }
-                _ => (Vec::new(), Vec::new(), Vec::new()),
+                _ => Default::default(),
             }
         })
         .collect();
@@ -334,7 +355,8 @@ pub(crate) fn build_levels(
 #[derive(Clone, Debug)]
 pub struct CellProfiles {
     pub index: CellIndex,
-    pub columns: Vec<Vec<ColumnProfile>>,
+    /// Per column, its cells' profiles (no cells: not profiled per cell; the rows answer).
+    pub columns: Vec<CellColumn>,
     /// Per column, per row: the slot of its grid the row's value is in ([`NO_SLOT`]: missing
     /// or not finite), when it was kept while profiling; empty otherwise.
     pub row_slots: Vec<Vec<u16>>,
@@ -352,7 +374,7 @@ impl CellProfiles {
         index: CellIndex,
     ) -> Self {
         let cells = index.cells();
-        let columns: Vec<(Vec<ColumnProfile>, Vec<u16>)> = prepared
+        let columns: Vec<(CellColumn, Vec<u16>)> = prepared
             .par_iter()
             .zip(grids)
             .map(|(p, grid)| {
@@ -383,7 +405,12 @@ impl CellProfiles {
                         for p in &mut out {
                             p.finish_shifted(shift);
                         }
-                        (out.into_iter().map(ColumnProfile::Numeric).collect(), slots)
+                        (
+                            CellColumn::Dense(
+                                out.into_iter().map(ColumnProfile::Numeric).collect(),
+                            ),
+                            slots,
+                        )
                     }
                     (
                         ColumnData::Categorical {
@@ -396,7 +423,7 @@ impl CellProfiles {
                         // A column with very many categories is not profiled per cell (it
                         // would not fit); its comparisons read the rows.
                         if labels.len().saturating_mul(cells) > SLOT_BUDGET {
-                            return (Vec::new(), Vec::new());
+                            return Default::default();
                         }
                         let codes = if baseline { b } else { c };
                         let mut out = vec![CategoricalProfile::empty(labels.len()); cells];
@@ -404,12 +431,14 @@ impl CellProfiles {
                             out[cell as usize].update(*v);
                         }
                         (
-                            out.into_iter().map(ColumnProfile::Categorical).collect(),
+                            CellColumn::Dense(
+                                out.into_iter().map(ColumnProfile::Categorical).collect(),
+                            ),
                             Vec::new(),
                         )
                     }
                     // A numeric column always has a grid.
-                    _ => (Vec::new(), Vec::new()),
+                    _ => Default::default(),
                 }
             })
             .collect();
@@ -432,17 +461,12 @@ impl CellProfiles {
         let mut out: Option<ColumnProfile> = None;
         for t in 0..self.index.tuples.len() {
             for s in 0..self.index.slots {
-                if !keep(t, s) {
-                    continue;
-                }
-                let p = &cells[self.index.cell(t, s)];
-                match &mut out {
-                    Some(o) => o.merge(p),
-                    None => out = Some(p.clone()),
+                if keep(t, s) {
+                    cells.merge_into(self.index.cell(t, s), &mut out);
                 }
             }
         }
-        out.or_else(|| cells.first().map(empty_like))
+        out.or_else(|| cells.empty())
     }
 
     /// Per time slot, the merged profile of `column` over the tuples for which `keep_tuple`.

@@ -88,6 +88,18 @@ impl SlotValues {
         }
     }
 
+    /// Values gathered by slot, each slot's already sorted.
+    pub fn from_sorted_slots(values: SlotMap) -> Self {
+        debug_assert!(
+            values
+                .values()
+                .all(|v| v.is_sorted_by(|a, b| a.total_cmp(b).is_le()))
+        );
+        Self {
+            values: std::sync::Arc::new(values),
+        }
+    }
+
     /// Values already gathered by slot; each slot's values are sorted here.
     pub fn from_slots(mut values: SlotMap) -> Self {
         for v in values.values_mut() {

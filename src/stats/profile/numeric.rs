@@ -29,13 +29,18 @@ pub struct NumericProfile {
 
 impl NumericProfile {
     pub fn empty(grid: &Grid) -> Self {
+        Self::with_slots(grid.slots())
+    }
+
+    /// An empty profile of `slots` slots (0: the scalars alone, as the head of a sparse cell).
+    pub fn with_slots(slots: usize) -> Self {
         Self {
             rows: 0,
             missing: 0,
             non_finite: 0,
             values: 0,
-            counts: vec![0; grid.slots()],
-            sums: vec![0.0; grid.slots()],
+            counts: vec![0; slots],
+            sums: vec![0.0; slots],
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             mean: 0.0,
@@ -99,18 +104,30 @@ impl NumericProfile {
     /// data (its first value) keeps the sums as accurate as Welford's update.
     #[inline]
     pub fn update_shifted(&mut self, slot: usize, value: Option<f64>, shift: f64) {
+        if let Some(x) = self.update_shifted_head(value, shift) {
+            self.counts[slot] += 1;
+            self.sums[slot] += x;
+        }
+    }
+
+    /// [`Self::update_shifted`] but for the slot's count and sum: returns the finite value
+    /// whose count and sum the caller keeps (a sparse cell keeps them apart).
+    #[inline]
+    pub fn update_shifted_head(&mut self, value: Option<f64>, shift: f64) -> Option<f64> {
         self.rows += 1;
         match value {
             None => self.missing += 1,
             Some(x) if x.is_nan() => self.missing += 1,
             Some(x) if !x.is_finite() => self.non_finite += 1,
             Some(x) => {
-                self.add_finite(slot, x);
+                self.count_finite(x);
                 let d = x - shift;
                 self.mean += d;
                 self.m2 += d * d;
+                return Some(x);
             }
         }
+        None
     }
 
     /// A finite value's count, sum and extremes (the moments are the caller's).
@@ -118,6 +135,12 @@ impl NumericProfile {
     fn add_finite(&mut self, slot: usize, x: f64) {
         self.counts[slot] += 1;
         self.sums[slot] += x;
+        self.count_finite(x);
+    }
+
+    /// A finite value counted in the scalars: how many, and the extremes.
+    #[inline]
+    fn count_finite(&mut self, x: f64) {
         self.min = self.min.min(x);
         self.max = self.max.max(x);
         self.values += 1;
@@ -140,7 +163,11 @@ impl NumericProfile {
     /// Adds another profile on the same grid.
     pub fn merge(&mut self, other: &NumericProfile) {
         let (na, nb) = (self.n() as f64, other.n() as f64);
-        if nb > 0.0 {
+        if nb > 0.0 && na == 0.0 {
+            // Into an empty profile: the other's moments, as they are.
+            self.mean = other.mean;
+            self.m2 = other.m2;
+        } else if nb > 0.0 {
             // Chan, Golub and LeVeque's pairwise combination.
             let n = na + nb;
             let delta = other.mean - self.mean;

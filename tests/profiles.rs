@@ -492,7 +492,7 @@ fn a_profile_file_reads_back_as_the_profiles_it_was_written_from() {
     let windows = back.header.windows.as_ref().unwrap();
     assert_eq!(windows.windows.len(), 7);
     assert_eq!(back.timed.index.slots, 8);
-    let rows: u64 = back.untimed.columns[0].iter().map(|p| p.rows()).sum();
+    let rows: u64 = back.untimed.columns[0].total_rows();
     assert_eq!(rows as usize, sample().inputs.current.rows());
 }
 
@@ -887,7 +887,7 @@ fn parts_merge_into_the_whole(per_day: usize) {
             let mut cells: Vec<(Vec<Option<String>>, usize, u64)> = Vec::new();
             for (t, tuple) in l.index.tuples.iter().enumerate() {
                 for s in 0..l.index.slots {
-                    cells.push((tuple.clone(), s, l.columns[0][l.index.cell(t, s)].rows()));
+                    cells.push((tuple.clone(), s, l.columns[0].rows(l.index.cell(t, s))));
                 }
             }
             cells.sort();
@@ -1170,7 +1170,7 @@ fn batched_equals_whole(baseline: &std::path::Path, log: &std::path::Path, batch
                         .columns
                         .iter()
                         .filter_map(|c| c.get(l.index.cell(t, s)))
-                        .map(|p| match p {
+                        .map(|p| match &*p {
                             driftscope::analysis::profiles::ColumnProfile::Numeric(p) => {
                                 format!("{} {:?}", p.rows, p.counts)
                             }

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use super::drift::ColumnKind;
 pub use super::performance::{PerfCell, PerfSpec};
-use super::profiles::{self, CellColumn, CellIndex, ColumnProfile, EntryRequest, StoredValues};
+use super::profiles::{self, CellColumn, CellIndex, EntryRequest, StoredValues};
 use super::report::{DriftParams, entry_templates, templates_for};
 use super::windows::Window;
 use super::workspace::{ColumnData, Level, Workspace};
@@ -124,7 +124,7 @@ pub struct ProfiledLevel {
     pub edges: Vec<Option<Vec<f64>>>,
     /// `columns[column][cell]`, empty for an unprofiled column; category codes index the
     /// header's `labels` of the column.
-    pub columns: Vec<Vec<ColumnProfile>>,
+    pub columns: Vec<CellColumn>,
     /// Per column: the log values the report's exact answers need, by (tuple, slot) — the
     /// untimed level only (empty elsewhere and for categorical columns).
     pub values: Vec<StoredValues>,
@@ -190,7 +190,7 @@ impl LogProfile {
         inputs: &crate::data::Inputs,
         params: &DriftParams,
         (value_budget, perf_budget): (Option<usize>, usize),
-        timed_columns: Option<Vec<Vec<ColumnProfile>>>,
+        timed_columns: Option<Vec<CellColumn>>,
     ) -> Option<Self> {
         let cells = ws.cells()?;
         let (mut stored, summaries): (Vec<StoredValues>, Vec<ExactValues>) = match value_budget {
@@ -217,20 +217,17 @@ impl LogProfile {
             let columns = if merge_time {
                 (0..l.log.columns.len())
                     .map(|c| {
-                        (0..index.tuples.len())
-                            .filter_map(|t| l.log.merged(c, |tuple, _| tuple == t))
-                            .collect()
+                        CellColumn::Dense(
+                            (0..index.tuples.len())
+                                .filter_map(|t| l.log.merged(c, |tuple, _| tuple == t))
+                                .collect(),
+                        )
                     })
                     .collect()
             } else if !untimed && let Some(taken) = timed_columns.take() {
                 taken
             } else {
-                l.log
-                    .columns
-                    .iter()
-                    .cloned()
-                    .map(CellColumn::into_dense)
-                    .collect()
+                l.log.columns.clone()
             };
             ProfiledLevel {
                 index,

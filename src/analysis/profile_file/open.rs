@@ -221,7 +221,7 @@ impl LogProfile {
             .map(|(spec, cells)| crate::analysis::performance::PerfProfile { spec, cells });
         let timed_log = CellProfiles {
             index: timed.index,
-            columns: timed.columns.into_iter().map(CellColumn::Dense).collect(),
+            columns: timed.columns,
             row_slots: Vec::new(),
         };
         let (baseline, untimed_level, values) = if one_level {
@@ -261,7 +261,7 @@ impl LogProfile {
                 grids: fine,
                 log: CellProfiles {
                     index: untimed.index,
-                    columns: untimed.columns.into_iter().map(CellColumn::Dense).collect(),
+                    columns: untimed.columns,
                     row_slots: Vec::new(),
                 },
                 baseline: fine_base,
@@ -461,9 +461,11 @@ fn merge_two(a: LogProfile, b: LogProfile) -> Result<LogProfile, String> {
             column.exact_values.stored = 0;
         }
         for level in [&mut untimed, &mut timed] {
-            for p in level.columns.get_mut(c).into_iter().flatten() {
-                if let ColumnProfile::Categorical(k) = p {
-                    k.counts.resize(column.labels.len(), 0);
+            if let Some(CellColumn::Dense(cells)) = level.columns.get_mut(c) {
+                for p in cells {
+                    if let ColumnProfile::Categorical(k) = p {
+                        k.counts.resize(column.labels.len(), 0);
+                    }
                 }
             }
         }
@@ -681,8 +683,16 @@ fn merge_levels(
         // of two parts, not three.
         let (a_slots, b_slots) = (a.index.slots.max(1), b.index.slots.max(1));
         let (ca, cb) = (
-            a.columns.get_mut(c).map(std::mem::take).unwrap_or_default(),
-            b.columns.get_mut(c).map(std::mem::take).unwrap_or_default(),
+            a.columns
+                .get_mut(c)
+                .map(std::mem::take)
+                .unwrap_or_default()
+                .into_dense(),
+            b.columns
+                .get_mut(c)
+                .map(std::mem::take)
+                .unwrap_or_default()
+                .into_dense(),
         );
         let merged = if ca.is_empty() || cb.is_empty() {
             // Unprofiled in either part (too many categories): unprofiled in the whole.
@@ -755,7 +765,7 @@ fn merge_levels(
             }
         }
         edges.push(grid.as_ref().map(|g| g.edges.clone()));
-        columns.push(merged);
+        columns.push(CellColumn::Dense(merged));
         values.push(v);
     }
     ProfiledLevel {

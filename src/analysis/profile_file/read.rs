@@ -11,7 +11,7 @@ use super::{
     FORMAT, LogProfile, MAX_LABELS, PerfCell, ProfileHeader, ProfiledLevel, SEGMENT_PREFIX, VERSION,
 };
 use crate::analysis::drift::ColumnKind;
-use crate::analysis::profiles::{CellIndex, ColumnProfile, StoredValues};
+use crate::analysis::profiles::{CellColumn, CellIndex, ColumnProfile, SparseCells, StoredValues};
 use crate::stats::profile::{CategoricalProfile, Grid, NumericProfile};
 
 impl LogProfile {
@@ -212,7 +212,7 @@ impl LogProfile {
             if kind == "cell" && !seen_cells.insert((l, c, cell)) {
                 return Err(format!("row {i}: a second cell record for the same cell"));
             }
-            let p = b.profile(c, cell)?;
+            let (p, entries, grid_slots) = b.profile(c, cell)?;
             let twice = || format!("row {i}: a second {kind} record for the same cell");
             let need = |v: Option<u64>, what: &str| {
                 v.ok_or_else(|| format!("row {i}: a {kind} record without `{what}`"))
@@ -241,15 +241,10 @@ impl LogProfile {
                             let (Some(s), Some(n)) = (*s, *n) else {
                                 return Err(format!("row {i}: a null slot or count"));
                             };
-                            let s = s as usize;
-                            if s >= p.counts.len() {
-                                return Err(format!("row {i}: slot {s} of {}", p.counts.len()));
+                            if s as usize >= grid_slots {
+                                return Err(format!("row {i}: slot {s} of {grid_slots}"));
                             }
-                            if p.counts[s] != 0 {
-                                return Err(format!("row {i}: slot {s} twice"));
-                            }
-                            p.counts[s] = n;
-                            p.sums[s] = sum.unwrap_or(0.0);
+                            entries.push((s as u32, n, sum.unwrap_or(0.0), i));
                         }
                     }
                 }
@@ -275,16 +270,13 @@ impl LogProfile {
                         }
                     }
                 }
-                ("slot", ColumnProfile::Numeric(p)) => {
+                ("slot", ColumnProfile::Numeric(_)) => {
                     let s = need(slot[i], "slot")? as usize;
-                    if s >= p.counts.len() {
-                        return Err(format!("row {i}: slot {s} of {}", p.counts.len()));
+                    if s >= grid_slots {
+                        return Err(format!("row {i}: slot {s} of {grid_slots}"));
                     }
-                    if p.counts[s] != 0 {
-                        return Err(twice());
-                    }
-                    p.counts[s] = need(count[i], "count")?;
-                    p.sums[s] = sum[i].unwrap_or(0.0);
+                    // A slot given twice is found when the cell is put together.
+                    entries.push((s as u32, need(count[i], "count")?, sum[i].unwrap_or(0.0), i));
                 }
                 ("category", ColumnProfile::Categorical(p)) => {
                     let code = code.unwrap_or_default();
@@ -303,7 +295,11 @@ impl LogProfile {
                 }
             }
         }
-        let mut built = levels.into_iter().map(|b| b.finish(&labels));
+        let mut built = levels
+            .into_iter()
+            .map(|b| b.finish(&labels))
+            .collect::<Result<Vec<_>, String>>()?
+            .into_iter();
         let performance = header.performance.as_ref().map(|_| perf);
         let (Some(untimed), Some(timed)) = (built.next(), built.next()) else {
             return Err("internal error: two levels".to_owned());
@@ -495,6 +491,12 @@ fn locate(
 }
 
 /// A level read back record by record.
+/// A numeric cell's slot as read: slot, count, sum and the record's row (for errors).
+type SlotRecord = (u32, u64, f64, usize);
+
+/// A cell as read: its profile (a numeric one with its scalars only) and its slots.
+type ReadCell = (ColumnProfile, Vec<SlotRecord>);
+
 struct LevelBuilder {
     segments: Vec<String>,
     folded: Vec<String>,
@@ -506,8 +508,9 @@ struct LevelBuilder {
     tuple_of: HashMap<Vec<Option<String>>, usize>,
     /// The tuple of the previous record.
     last: Option<usize>,
-    /// Per column, per cell.
-    cells: Vec<Vec<Option<ColumnProfile>>>,
+    /// Per column, per cell: its profile (a numeric one with its scalars only) and, for a
+    /// numeric column, its (slot, count, sum) entries.
+    cells: Vec<Vec<Option<ReadCell>>>,
     /// Per column: `value` records by (cell, slot).
     values: Vec<StoredValues>,
 }
@@ -652,30 +655,40 @@ impl LevelBuilder {
         Ok(())
     }
 
-    fn profile(&mut self, column: usize, cell: usize) -> Result<&mut ColumnProfile, String> {
+    /// A cell's profile, its slot entries and the grid's slots (0 for a categorical column).
+    fn profile(
+        &mut self,
+        column: usize,
+        cell: usize,
+    ) -> Result<(&mut ColumnProfile, &mut Vec<SlotRecord>, usize), String> {
         let cells = &mut self.cells[column];
         if cells.len() <= cell {
             cells.resize(cell + 1, None);
         }
-        let p = match (self.kinds[column], &self.grids[column]) {
-            (ColumnKind::Numeric, Some(g)) => ColumnProfile::Numeric(NumericProfile::empty(g)),
+        let (p, slots) = match (self.kinds[column], &self.grids[column]) {
+            (ColumnKind::Numeric, Some(g)) => (
+                ColumnProfile::Numeric(NumericProfile::with_slots(0)),
+                g.slots(),
+            ),
             (ColumnKind::Numeric, None) => {
                 return Err("a numeric column without grid edges".to_owned());
             }
             (ColumnKind::Categorical, _) => {
-                ColumnProfile::Categorical(CategoricalProfile::empty(0))
+                (ColumnProfile::Categorical(CategoricalProfile::empty(0)), 0)
             }
         };
-        Ok(cells[cell].get_or_insert(p))
+        let (p, entries) = cells[cell].get_or_insert((p, Vec::new()));
+        Ok((p, entries, slots))
     }
 
-    fn finish(self, labels: &Labels) -> ProfiledLevel {
+    fn finish(self, labels: &Labels) -> Result<ProfiledLevel, String> {
         let tuples = if self.tuples.is_empty() {
             vec![vec![None; self.segments.len()]]
         } else {
             self.tuples
         };
         let n_cells = tuples.len() * self.slots;
+        let timed = self.slots > 1;
         let columns = self
             .cells
             .into_iter()
@@ -684,28 +697,59 @@ impl LevelBuilder {
                 if cells.iter().all(Option::is_none) {
                     // Written as unprofiled (or an empty log): no cells.
                     if self.kinds[c] == ColumnKind::Categorical {
-                        return Vec::new();
+                        return Ok(CellColumn::default());
                     }
                 }
                 cells.resize(n_cells, None);
-                let labels = labels.labels[c].len();
-                cells
-                    .into_iter()
-                    .map(|p| match (p, &self.grids[c]) {
-                        (Some(ColumnProfile::Categorical(mut p)), _) => {
-                            p.counts.resize(labels, 0);
-                            ColumnProfile::Categorical(p)
-                        }
-                        (Some(p), _) => p,
-                        (None, Some(g)) => ColumnProfile::Numeric(NumericProfile::empty(g)),
-                        (None, None) => {
-                            ColumnProfile::Categorical(CategoricalProfile::empty(labels))
-                        }
-                    })
-                    .collect()
+                let (name, n_labels) = (&labels.names[c], labels.labels[c].len());
+                if let Some(g) = &self.grids[c] {
+                    // Numeric: each cell's scalars and entries; the timed level's many small
+                    // cells stay sparse.
+                    let parts = cells
+                        .into_iter()
+                        .map(|p| match p {
+                            Some((ColumnProfile::Numeric(head), mut entries)) => {
+                                entries.sort_unstable_by_key(|e| (e.0, e.3));
+                                if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
+                                    return Err(format!(
+                                        "row {}: a second slot record for the same cell (slot {})",
+                                        w[1].3, w[1].0
+                                    ));
+                                }
+                                Ok((
+                                    head,
+                                    entries.into_iter().map(|(s, n, x, _)| (s, n, x)).collect(),
+                                ))
+                            }
+                            Some(_) => Err("a category record for a numeric column".to_owned()),
+                            None => Ok((NumericProfile::with_slots(0), Vec::new())),
+                        })
+                        .collect::<Result<Vec<_>, String>>()?;
+                    let sparse = SparseCells::from_parts(g.slots(), parts)
+                        .map_err(|e| format!("column `{name}`: {e}"))?;
+                    let column = CellColumn::Sparse(sparse);
+                    return Ok(if timed {
+                        column
+                    } else {
+                        CellColumn::Dense(column.into_dense())
+                    });
+                }
+                Ok(CellColumn::Dense(
+                    cells
+                        .into_iter()
+                        .map(|p| match p {
+                            Some((ColumnProfile::Categorical(mut p), _)) => {
+                                p.counts.resize(n_labels, 0);
+                                ColumnProfile::Categorical(p)
+                            }
+                            Some((p, _)) => p,
+                            None => ColumnProfile::Categorical(CategoricalProfile::empty(n_labels)),
+                        })
+                        .collect(),
+                ))
             })
-            .collect();
-        ProfiledLevel {
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(ProfiledLevel {
             index: CellIndex {
                 segments: self.segments,
                 tuples,
@@ -720,6 +764,6 @@ impl LevelBuilder {
                 .collect(),
             columns,
             values: self.values,
-        }
+        })
     }
 }

@@ -198,12 +198,7 @@ pub fn profile_in_batches(
         let mut ws = Workspace::new_sized(&inputs, params, &JobState::default(), &sizing);
         // The timed log cells move into the part (unless the untimed ones are made from them).
         let taken = match ws.cells.as_mut() {
-            Some(c) if c.untimed.is_some() => Some(
-                std::mem::take(&mut c.log.columns)
-                    .into_iter()
-                    .map(CellColumn::into_dense)
-                    .collect(),
-            ),
+            Some(c) if c.untimed.is_some() => Some(std::mem::take(&mut c.log.columns)),
             _ => None,
         };
         let part = LogProfile::of_within(
@@ -352,7 +347,11 @@ fn gather_values(
                     .timed
                     .columns
                     .iter()
-                    .map(|cells| cells.iter().take(1).cloned().collect())
+                    .map(|cells| {
+                        CellColumn::Dense(
+                            cells.get(0).map(|p| p.into_owned()).into_iter().collect(),
+                        )
+                    })
                     .collect(),
                 values: Vec::new(),
             },

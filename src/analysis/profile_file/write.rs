@@ -15,6 +15,16 @@ impl LogProfile {
     /// a record names its tuple and column by index, and the segment and column names are filled
     /// in once at the end.
     pub fn to_frame(&self) -> Result<DataFrame, String> {
+        // Every cell as a dense profile the records borrow (a sparse level made dense here).
+        let dense: Vec<Vec<Vec<std::borrow::Cow<ColumnProfile>>>> = [&self.untimed, &self.timed]
+            .iter()
+            .map(|l| {
+                l.columns
+                    .iter()
+                    .map(|col| (0..col.len()).filter_map(|i| col.get(i)).collect())
+                    .collect()
+            })
+            .collect();
         let mut r = Records::default();
         let header = serde_json::to_string(&self.header).map_err(|e| format!("the header: {e}"))?;
         r.push("header", None, None, None, None);
@@ -27,7 +37,8 @@ impl LogProfile {
         }
         // Every tuple of both levels under the union of their segment columns.
         let mut tuples: Vec<Vec<Option<String>>> = Vec::new();
-        for (name, level) in LEVELS.iter().zip([&self.untimed, &self.timed]) {
+        for ((name, level), cells_of) in LEVELS.iter().zip([&self.untimed, &self.timed]).zip(&dense)
+        {
             for (c, _) in self.header.columns.iter().enumerate() {
                 if let Some(Some(edges)) = level.edges.get(c) {
                     for (k, &e) in edges.iter().enumerate() {
@@ -54,7 +65,7 @@ impl LogProfile {
                     let cell = level.index.cell(t, s);
                     let window = (*name == "timed").then_some(s as u32);
                     for c in 0..self.header.columns.len() {
-                        let Some(p) = level.columns.get(c).and_then(|cells| cells.get(cell)) else {
+                        let Some(p) = cells_of.get(c).and_then(|cells| cells.get(cell)) else {
                             continue;
                         };
                         r.cell(

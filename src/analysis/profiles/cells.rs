@@ -9,11 +9,17 @@ use std::borrow::Cow;
 use super::ColumnProfile;
 use crate::stats::profile::NumericProfile;
 
-/// One column's profiles, cell by cell.
-#[derive(Clone, Debug, PartialEq)]
+/// One column's profiles, cell by cell (equal when every cell's profile is, whatever the form).
+#[derive(Clone, Debug)]
 pub enum CellColumn {
     Dense(Vec<ColumnProfile>),
     Sparse(SparseCells),
+}
+
+impl PartialEq for CellColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|c| self.get(c) == other.get(c))
+    }
 }
 
 impl Default for CellColumn {
@@ -21,6 +27,9 @@ impl Default for CellColumn {
         CellColumn::Dense(Vec::new())
     }
 }
+
+/// One slot of a cell: the slot, its count and its sum.
+pub type Entry = (u32, u64, f64);
 
 /// Numeric cells holding only their non-empty slots: cell `c`'s are the entries
 /// `starts[c]..starts[c + 1]`, in slot order.
@@ -179,6 +188,40 @@ impl SparseCells {
             out.starts.push(out.slot.len());
         }
         out
+    }
+
+    /// Cells from their parts: each cell's scalars (slots empty) and its (slot, count, sum)
+    /// entries in any order. A slot out of the grid or given twice in a cell is an error.
+    pub fn from_parts(
+        slots: usize,
+        cells: Vec<(NumericProfile, Vec<Entry>)>,
+    ) -> Result<Self, String> {
+        let mut out = Self {
+            slots,
+            heads: Vec::with_capacity(cells.len()),
+            starts: Vec::with_capacity(cells.len() + 1),
+            slot: Vec::new(),
+            count: Vec::new(),
+            sum: Vec::new(),
+        };
+        out.starts.push(0);
+        for (head, mut entries) in cells {
+            entries.sort_unstable_by_key(|e| e.0);
+            for (i, &(s, n, x)) in entries.iter().enumerate() {
+                if s as usize >= slots {
+                    return Err(format!("slot {s} of {slots}"));
+                }
+                if i > 0 && entries[i - 1].0 == s {
+                    return Err(format!("slot {s} twice"));
+                }
+                out.slot.push(s);
+                out.count.push(n);
+                out.sum.push(x);
+            }
+            out.heads.push(head);
+            out.starts.push(out.slot.len());
+        }
+        Ok(out)
     }
 
     fn entries(&self, cell: usize) -> std::ops::Range<usize> {

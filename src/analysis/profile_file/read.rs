@@ -490,13 +490,13 @@ fn locate(
     Ok((l, c))
 }
 
-/// A level read back record by record.
 /// A numeric cell's slot as read: slot, count, sum and the record's row (for errors).
 type SlotRecord = (u32, u64, f64, usize);
 
 /// A cell as read: its profile (a numeric one with its scalars only) and its slots.
 type ReadCell = (ColumnProfile, Vec<SlotRecord>);
 
+/// A level read back record by record.
 struct LevelBuilder {
     segments: Vec<String>,
     folded: Vec<String>,

@@ -123,12 +123,8 @@ impl CellColumn {
     pub fn into_dense(self) -> Vec<ColumnProfile> {
         match self {
             CellColumn::Dense(cells) => cells,
-            CellColumn::Sparse(s) => (0..s.heads.len())
-                .filter_map(|c| {
-                    let mut out = None;
-                    s.merge_into(c, &mut out);
-                    out
-                })
+            sparse => (0..sparse.len())
+                .filter_map(|c| sparse.get(c).map(Cow::into_owned))
                 .collect(),
         }
     }
@@ -147,15 +143,7 @@ impl SparseCells {
         shift: f64,
     ) -> Self {
         let cells = bounds.len().saturating_sub(1);
-        let mut out = Self {
-            slots,
-            heads: Vec::with_capacity(cells),
-            starts: Vec::with_capacity(cells + 1),
-            slot: Vec::new(),
-            count: Vec::new(),
-            sum: Vec::new(),
-        };
-        out.starts.push(0);
+        let mut out = Self::with_capacity(slots, cells);
         // One cell at a time into a dense scratch, then its touched slots in order.
         let mut counts = vec![0u64; slots];
         let mut sums = vec![0.0f64; slots];
@@ -190,29 +178,35 @@ impl SparseCells {
         out
     }
 
+    /// No cells yet, room for `cells`.
+    fn with_capacity(slots: usize, cells: usize) -> Self {
+        let mut starts = Vec::with_capacity(cells + 1);
+        starts.push(0);
+        Self {
+            slots,
+            heads: Vec::with_capacity(cells),
+            starts,
+            slot: Vec::new(),
+            count: Vec::new(),
+            sum: Vec::new(),
+        }
+    }
+
     /// Cells from their parts: each cell's scalars (slots empty) and its (slot, count, sum)
-    /// entries in any order. A slot out of the grid or given twice in a cell is an error.
+    /// entries in slot order. A slot out of the grid, or not after the one before it (given
+    /// twice), is an error.
     pub fn from_parts(
         slots: usize,
         cells: Vec<(NumericProfile, Vec<Entry>)>,
     ) -> Result<Self, String> {
-        let mut out = Self {
-            slots,
-            heads: Vec::with_capacity(cells.len()),
-            starts: Vec::with_capacity(cells.len() + 1),
-            slot: Vec::new(),
-            count: Vec::new(),
-            sum: Vec::new(),
-        };
-        out.starts.push(0);
-        for (head, mut entries) in cells {
-            entries.sort_unstable_by_key(|e| e.0);
+        let mut out = Self::with_capacity(slots, cells.len());
+        for (head, entries) in cells {
             for (i, &(s, n, x)) in entries.iter().enumerate() {
                 if s as usize >= slots {
                     return Err(format!("slot {s} of {slots}"));
                 }
-                if i > 0 && entries[i - 1].0 == s {
-                    return Err(format!("slot {s} twice"));
+                if i > 0 && entries[i - 1].0 >= s {
+                    return Err(format!("slot {s} twice or out of order"));
                 }
                 out.slot.push(s);
                 out.count.push(n);
@@ -336,5 +330,29 @@ mod tests {
             CellColumn::Dense(dense.clone()).merge_into(c, &mut b);
         }
         assert_eq!(a, b);
+        // Put together from parts (as a profile file is read), the same cells.
+        let CellColumn::Sparse(built) = &sparse else {
+            panic!("sparse")
+        };
+        let parts = (0..3)
+            .map(|c| {
+                let entries = built
+                    .entries(c)
+                    .map(|i| (built.slot[i], built.count[i], built.sum[i]));
+                (built.heads[c].clone(), entries.collect())
+            })
+            .collect();
+        let from_parts = CellColumn::Sparse(SparseCells::from_parts(grid.slots(), parts).unwrap());
+        assert_eq!(from_parts, sparse);
+        let twice = vec![(
+            NumericProfile::with_slots(0),
+            vec![(1, 1, 1.0), (1, 1, 1.0)],
+        )];
+        assert!(SparseCells::from_parts(grid.slots(), twice).is_err());
+        let outside = vec![(
+            NumericProfile::with_slots(0),
+            vec![(grid.slots() as u32, 1, 1.0)],
+        )];
+        assert!(SparseCells::from_parts(grid.slots(), outside).is_err());
     }
 }

@@ -157,18 +157,16 @@ pub(crate) fn log_needs(
     let index = &level.log.index;
     let counts: Vec<Vec<u64>> = (0..tuples)
         .map(|t| {
-            let mut total = vec![0u64; slots];
-            for w in 0..index.slots.max(1) {
-                let cell = index.cell(t, w);
-                if let Some(p) = level.log.columns.get(column).and_then(|c| c.get(cell))
-                    && let ColumnProfile::Numeric(p) = &*p
-                {
-                    for (a, b) in total.iter_mut().zip(&p.counts) {
-                        *a += b;
-                    }
+            let mut total = None;
+            if let Some(cells) = level.log.columns.get(column) {
+                for w in 0..index.slots.max(1) {
+                    cells.merge_into(index.cell(t, w), &mut total);
                 }
             }
-            total
+            match total {
+                Some(ColumnProfile::Numeric(p)) => p.counts,
+                _ => vec![0u64; slots],
+            }
         })
         .collect();
     let count = |t: usize, s: usize| counts[t].get(s).copied().unwrap_or(0) as usize;

@@ -620,7 +620,12 @@ fn export_slice_writes_the_rows_of_a_slice() {
     let csv = std::fs::read_to_string(&out).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (device, version, ts) = (col("device"), col("model_version"), col("ts"));
+    let (device, version, ts, amount) = (
+        col("device"),
+        col("model_version"),
+        col("ts"),
+        col("amount"),
+    );
     let rows: Vec<Vec<&str>> = csv
         .lines()
         .skip(1)
@@ -631,6 +636,8 @@ fn export_slice_writes_the_rows_of_a_slice() {
         assert_eq!(r[device], "mobile");
         assert_eq!(r[version], "fraud-gbm-3.1");
         assert!(r[ts] >= "2026-11-07", "{}", r[ts]);
+        let a: f64 = r[amount].parse().unwrap();
+        assert!(a <= 1000.0, "amount {a} is outside ..1000");
     }
     // A bad condition names itself.
     let o = driftscope(&[

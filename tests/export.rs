@@ -198,14 +198,26 @@ fn hostile_names_and_values_are_escaped_and_neutralised() {
     assert_eq!(export::neutralise("@SUM(A1)"), "'@SUM(A1)");
     assert_eq!(export::neutralise("+1"), "'+1");
     assert_eq!(export::neutralise("plain"), "plain");
-    // An input is never overwritten by a report.
-    let err = export::write(&doc, None, &log, &[&baseline, &log]).unwrap_err();
-    assert!(
-        err.contains("a report is .html, .md or .json") || err.contains("refusing"),
-        "{err}"
-    );
+    // A report's kind comes from its extension: a .csv path is refused as such, and the file
+    // there is left as it was.
+    let before = std::fs::read(&log).unwrap();
+    let err = export::write(&doc, None, &log, &[&baseline]).unwrap_err();
+    assert!(err.contains("a report is .html, .md or .json"), "{err}");
+    assert!(err.contains(&log.display().to_string()), "{err}");
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+    // An input is never overwritten by a report, whatever its extension.
     let html_path = dir.path().join("r.html");
     std::fs::copy(&log, &html_path).unwrap();
+    let before = std::fs::read(&html_path).unwrap();
     let err = export::write(&doc, None, &html_path, &[&html_path]).unwrap_err();
     assert!(err.contains("refusing to overwrite an input file"), "{err}");
+    assert_eq!(std::fs::read(&html_path).unwrap(), before);
+    let json_path = dir.path().join("r.json");
+    std::fs::copy(&log, &json_path).unwrap();
+    let err = export::write(&doc, None, &json_path, &[&baseline, &json_path]).unwrap_err();
+    assert!(err.contains("refusing to overwrite an input file"), "{err}");
+    assert_eq!(
+        std::fs::read(&json_path).unwrap(),
+        std::fs::read(&log).unwrap()
+    );
 }

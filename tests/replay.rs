@@ -14,6 +14,7 @@ use common::runtime;
 use driftscope::data::load_table;
 use driftscope::jobs::JobState;
 use driftscope::replay::{self, MappingSpec, Model, NullPolicy};
+use polars::prelude::{IntoLazy, col, lit};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/replay/fixtures")
@@ -240,4 +241,35 @@ fn bad_models_and_mappings_are_explained() {
     .unwrap()
     .unwrap();
     assert_eq!(out.rows(), 300);
+    // ...and it is the value the model sees: the same scores as a log whose `num1` holds 10
+    // where it was missing, and other scores than the missing values read as NaN.
+    let filled = table
+        .frame
+        .clone()
+        .lazy()
+        .with_column(col("num1").fill_null(lit(10.0)))
+        .collect()
+        .unwrap();
+    let nan = MappingSpec {
+        nulls: NullPolicy::Nan,
+        ..MappingSpec::default()
+    };
+    let replay_all = |frame: &polars::prelude::DataFrame| {
+        replay::replay(&pipeline, frame, &rows, &nan, 64, &JobState::default())
+            .unwrap()
+            .unwrap()
+            .1
+    };
+    assert_eq!(out.scores, replay_all(&filled).scores);
+    let as_nan = replay_all(&table.frame);
+    let missing = table.frame.column("num1").unwrap().is_null();
+    let changed = (0..300)
+        .filter(|&r| (out.scores[r] - as_nan.scores[r]).abs() > 1e-9)
+        .count();
+    assert!(changed > 0, "the fill changed no score");
+    for r in 0..300 {
+        if !missing.get(r).unwrap() {
+            assert_eq!(out.scores[r], as_nan.scores[r], "row {r} had a value");
+        }
+    }
 }

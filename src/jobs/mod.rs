@@ -216,9 +216,35 @@ mod tests {
     }
 
     #[test]
-    fn cancel_is_visible_to_the_work() {
-        let job = Job::spawn(Executor::Inline, "c", || {}, |s| s.is_cancelled());
+    fn cancel_reaches_work_that_is_running() {
+        let (started_tx, started_rx) = channel();
+        let mut job = Job::spawn(
+            Executor::Threads,
+            "c",
+            || {},
+            move |s| {
+                let _ = started_tx.send(());
+                // Bounded, so that a cancel that never arrives fails the test instead of hanging it.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !s.is_cancelled() {
+                    if Instant::now() > deadline {
+                        return false;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                true
+            },
+        );
+        started_rx.recv().unwrap();
+        assert!(matches!(job.poll(), JobPoll::Running));
         job.cancel();
-        assert!(job.state().is_cancelled());
+        let seen = loop {
+            match job.poll() {
+                JobPoll::Running => std::thread::sleep(Duration::from_millis(1)),
+                JobPoll::Done(v) => break v,
+                JobPoll::Lost => panic!("the job was lost"),
+            }
+        };
+        assert!(seen, "the running work never saw the cancel");
     }
 }

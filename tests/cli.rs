@@ -930,3 +930,67 @@ fn profile_writes_the_logs_cells_and_never_over_an_input() {
     );
     assert_eq!(std::fs::read(&log).unwrap(), before);
 }
+
+#[test]
+fn the_evidently_preset_takes_a_columns_test_and_refuses_a_global_method() {
+    let (b, c) = (sample("baseline.parquet"), sample("predictions.parquet"));
+    let (b, c) = (b.to_str().unwrap(), c.to_str().unwrap());
+    let out = driftscope(&[
+        "report",
+        "--baseline",
+        b,
+        "--current",
+        c,
+        "--preset",
+        "evidently",
+        "--method",
+        "psi",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--method psi is not used by the Evidently preset")
+            && stderr.contains("--column COLUMN:method=psi"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = driftscope(&[
+        "report",
+        "--baseline",
+        b,
+        "--current",
+        c,
+        "--preset",
+        "evidently",
+        "--window",
+        "none",
+        "--column",
+        "amount:method=psi",
+        "--column",
+        "merchant_category:method=l_infinity",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let overall = |column: &str| {
+        doc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["column"] == column && f["segment"].is_null())
+            .unwrap_or_else(|| panic!("{column} overall"))
+            .clone()
+    };
+    assert_eq!(overall("amount")["method"], "evidently:psi");
+    let merchant = overall("merchant_category");
+    assert!(merchant["score"].is_null(), "{merchant}");
+    assert!(
+        merchant["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("Evidently has no l_infinity test")),
+        "{merchant}"
+    );
+}

@@ -8,11 +8,15 @@
 
 use std::path::Path;
 
+use driftscope::analysis::DriftSettings;
+use driftscope::analysis::columns::{Dictionary, label_codes};
+use driftscope::analysis::drift::{CategoricalReference, categorical_drift};
 use driftscope::stats::profile::{
     Gathered, Grid, NumericProfile, SlotValues, exact_needs, ks_from_profiles,
     wasserstein_from_profiles,
 };
-use driftscope::stats::{binning, chi2, divergence, ks, sorted, summary, wasserstein};
+use driftscope::stats::{binning, divergence, ks, sorted, summary, wasserstein};
+use polars::prelude::{Column, DataFrame};
 use serde_json::Value;
 
 fn cases(name: &str) -> Vec<Value> {
@@ -256,94 +260,104 @@ fn numeric_statistics_from_profiles_equal_scipy() {
     }
 }
 
-/// A categorical value as a label, the way the fixture script writes it.
-fn label(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
-        Value::Number(n) => Some(match n.as_f64() {
-            Some(f) if f.fract() == 0.0 => format!("{}", f as i64),
-            _ => n.to_string(),
-        }),
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+/// One side of a categorical case as the column a file would give: text (with nulls), booleans,
+/// integers or floats, each in its own dtype.
+fn categorical_frame(values: &Value) -> DataFrame {
+    let items = values.as_array().unwrap();
+    let present = || items.iter().filter(|x| !x.is_null());
+    let column = if present().all(Value::is_boolean) && present().next().is_some() {
+        let v: Vec<Option<bool>> = items.iter().map(Value::as_bool).collect();
+        Column::new("x".into(), v)
+    } else if present().all(Value::is_i64) && present().next().is_some() {
+        let v: Vec<Option<i64>> = items.iter().map(Value::as_i64).collect();
+        Column::new("x".into(), v)
+    } else if present().all(Value::is_number) && present().next().is_some() {
+        let v: Vec<Option<f64>> = items.iter().map(Value::as_f64).collect();
+        Column::new("x".into(), v)
+    } else {
+        let v: Vec<Option<String>> = items
+            .iter()
+            .map(|x| match x {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            })
+            .collect();
+        Column::new("x".into(), v)
+    };
+    DataFrame::new_infer_height(vec![column]).unwrap()
+}
+
+/// An optional statistic: absent where scipy gave none.
+fn close_opt(what: &str, case: &str, got: Option<f64>, want: &Value, rel: f64) {
+    if want.is_null() {
+        assert!(got.is_none(), "{case}: {what}: {got:?}, scipy gave none");
+    } else {
+        close(what, case, got.unwrap_or(f64::NAN), want, rel);
     }
 }
 
+/// Through the production path: the column coded against one dictionary (baseline first), the
+/// baseline's counts as the reference, `categorical_drift` as the report calls it.
 #[test]
 fn categorical_statistics_equal_scipy() {
     for case in cases("categorical.json") {
         let name = case["name"].as_str().unwrap();
         let exp = &case["expected"];
-        let b: Vec<String> = case["baseline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(label)
-            .collect();
-        let c: Vec<String> = case["current"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(label)
-            .collect();
-        let mut labels: Vec<String> = b.iter().chain(&c).cloned().collect();
-        labels.sort();
-        labels.dedup();
-        assert_eq!(serde_json::json!(labels), exp["labels"], "{name}");
-        let count = |side: &[String]| -> Vec<u64> {
-            labels
-                .iter()
-                .map(|l| side.iter().filter(|x| *x == l).count() as u64)
-                .collect()
-        };
-        let (cb, cc) = (count(&b), count(&c));
-        let test = chi2::contingency(&cb, &cc);
-        close(
-            "chi2_statistic",
-            name,
-            test.statistic,
-            &exp["chi2_statistic"],
-            1e-9,
+        let (fb, fc) = (
+            categorical_frame(&case["baseline"]),
+            categorical_frame(&case["current"]),
         );
-        close_p("chi2_pvalue", name, test.pvalue, &exp["chi2_pvalue"]);
-        assert_eq!(serde_json::json!(test.dof), exp["chi2_dof"], "{name}");
-        let (pb, pc) = (binning::proportions(&cb), binning::proportions(&cc));
-        close(
-            "l_infinity",
-            name,
-            divergence::l_infinity(&pb, &pc),
-            &exp["l_infinity"],
-            1e-12,
+        let mut dict = Dictionary::default();
+        let b = label_codes(&fb, "x", &mut dict).unwrap();
+        let c = label_codes(&fc, "x", &mut dict).unwrap();
+        let reference = CategoricalReference::new(&b, dict.len());
+        let d = categorical_drift("x", &reference, &c, &dict.labels, &DriftSettings::default());
+        let st = &d.stats;
+        assert_eq!(serde_json::json!(st.bin_labels), exp["labels"], "{name}");
+        assert_eq!(serde_json::json!(d.n_baseline), exp["n_baseline"], "{name}");
+        assert_eq!(serde_json::json!(d.n_current), exp["n_current"], "{name}");
+        for (what, got) in [
+            ("null_rate_baseline", st.null_rate_baseline),
+            ("null_rate_current", st.null_rate_current),
+        ] {
+            close(what, name, got, &exp[what], 1e-12);
+        }
+        let stat = &exp["chi2_statistic"];
+        close_opt("chi2_statistic", name, st.chi2_statistic, stat, 1e-9);
+        if !exp["chi2_pvalue"].is_null() {
+            close_p(
+                "chi2_pvalue",
+                name,
+                st.chi2_pvalue.unwrap(),
+                &exp["chi2_pvalue"],
+            );
+        }
+        assert_eq!(serde_json::json!(st.chi2_dof), exp["chi2_dof"], "{name}");
+        assert_eq!(
+            serde_json::json!(st.new_categories),
+            exp["new_categories"],
+            "{name}"
         );
-        close("psi", name, divergence::psi(&pb, &pc), &exp["psi"], 1e-9);
-        close(
-            "kl_cb",
-            name,
-            divergence::kl(&pc, &pb),
-            &exp["kl_current_baseline"],
-            1e-9,
+        assert_eq!(
+            serde_json::json!(st.missing_categories),
+            exp["missing_categories"],
+            "{name}"
         );
-        close(
-            "kl_bc",
-            name,
-            divergence::kl(&pb, &pc),
-            &exp["kl_baseline_current"],
-            1e-9,
-        );
-        close(
-            "js",
-            name,
-            divergence::jensen_shannon(&pb, &pc, Some(2.0)),
-            &exp["js_distance"],
-            1e-9,
-        );
-        close(
-            "hellinger",
-            name,
-            divergence::hellinger(&pb, &pc),
-            &exp["hellinger"],
-            1e-9,
-        );
+        for (what, got, key) in [
+            (
+                "new_category_rate",
+                st.new_category_rate,
+                "new_category_rate",
+            ),
+            ("l_infinity", st.l_infinity, "l_infinity"),
+            ("psi", st.psi, "psi"),
+            ("kl_cb", st.kl_current_baseline, "kl_current_baseline"),
+            ("kl_bc", st.kl_baseline_current, "kl_baseline_current"),
+            ("js", st.js_distance, "js_distance"),
+            ("hellinger", st.hellinger, "hellinger"),
+        ] {
+            close_opt(what, name, got, &exp[key], 1e-9);
+        }
     }
 }

@@ -487,11 +487,34 @@ pub(crate) fn finish(
         && let Some((reference, current)) = evidently_sides
     {
         let col = settings.column(column);
+        // A column's method is its `stattest`, as `per_column_stattest` sets it in Evidently.
+        let asked = col.method.filter(|m| m.applies_to(kind));
+        let test = asked.map(evidently::EvidentlyTest::of_method);
+        if let Some(None) = test {
+            let method = asked.map_or("", Method::as_str);
+            return ColumnDrift {
+                column: column.to_owned(),
+                kind,
+                n_baseline,
+                n_current,
+                method: "evidently".to_owned(),
+                score: None,
+                threshold: 0.0,
+                lower_is_drift: false,
+                drifted: false,
+                note: Some(format!(
+                    "Evidently has no {method} test: choose another method for this column"
+                )),
+                exact: true,
+                score_interval: None,
+                stats,
+            };
+        }
         let verdict = evidently::evaluate(
             kind,
             &reference,
             &current,
-            None,
+            test.flatten(),
             col.threshold.or(settings.threshold),
         );
         return match verdict {

@@ -59,6 +59,22 @@ impl EvidentlyTest {
     pub fn default_threshold(self) -> f64 {
         if self.is_pvalue() { 0.05 } else { 0.1 }
     }
+
+    /// Evidently's test for one of driftscope's methods (its `stattest`), or `None` where
+    /// Evidently has no such test (the largest share difference).
+    pub fn of_method(method: super::drift::Method) -> Option<Self> {
+        use super::drift::Method;
+        Some(match method {
+            Method::Ks => Self::Ks,
+            Method::Chi2 => Self::Chisquare,
+            Method::WassersteinNormed => Self::Wasserstein,
+            Method::JensenShannon => Self::Jensenshannon,
+            Method::Psi => Self::Psi,
+            Method::Kl => Self::KlDiv,
+            Method::Hellinger => Self::Hellinger,
+            Method::LInfinity => return None,
+        })
+    }
 }
 
 impl std::str::FromStr for EvidentlyTest {

@@ -284,7 +284,8 @@ pub struct DriftArgs {
     pub bins: Option<u16>,
 
     /// Whose rules decide drift: driftscope (default) or evidently (Evidently 0.7's
-    /// DataDriftPreset, column by column: its test choice, binning, thresholds).
+    /// DataDriftPreset, column by column: its test choice, binning, thresholds; a column's
+    /// `--column COL:method=M` is its stattest).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<crate::analysis::Preset>,
 
@@ -331,6 +332,17 @@ impl DriftArgs {
         }
         if let Some(preset) = self.preset {
             s.preset = preset;
+        }
+        if s.preset == crate::analysis::Preset::Evidently
+            && let Some(m) = self.method
+        {
+            anyhow::bail!(
+                "--method {} is not used by the Evidently preset, which picks each column's test \
+                 itself; to choose a column's test (Evidently's stattest) use \
+                 --column COLUMN:method={}",
+                m.as_str(),
+                m.as_str()
+            );
         }
         if self.threshold.is_some() {
             s.threshold = self.threshold;

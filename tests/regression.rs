@@ -357,3 +357,78 @@ fn a_log_of_exactly_one_batch_is_profiled_in_one_pass() {
         "{stdout}"
     );
 }
+
+#[test]
+/// The Evidently preset ignored `--method` and `--column COL:method=M` without a word.
+fn the_evidently_preset_ignored_the_method_a_user_asked_for() {
+    let sample = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-data")
+            .join(name)
+    };
+    let (b, c) = (sample("baseline.parquet"), sample("predictions.parquet"));
+    let (b, c) = (b.to_str().unwrap(), c.to_str().unwrap());
+    let (ok, _, stderr) = driftscope_within(
+        Duration::from_secs(60),
+        &[
+            "report",
+            "--baseline",
+            b,
+            "--current",
+            c,
+            "--preset",
+            "evidently",
+            "--method",
+            "psi",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("--method psi is not used by the Evidently preset")
+            && stderr.contains("--column COLUMN:method=psi"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let (ok, _, stderr) = driftscope_within(
+        Duration::from_secs(60),
+        &[
+            "report",
+            "--baseline",
+            b,
+            "--current",
+            c,
+            "--preset",
+            "evidently",
+            "--window",
+            "none",
+            "--column",
+            "amount:method=psi",
+            "--column",
+            "merchant_category:method=l_infinity",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let overall = |column: &str| {
+        doc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["column"] == column && f["segment"].is_null())
+            .unwrap_or_else(|| panic!("{column} overall"))
+            .clone()
+    };
+    assert_eq!(overall("amount")["method"], "evidently:psi");
+    let merchant = overall("merchant_category");
+    assert!(merchant["score"].is_null(), "{merchant}");
+    assert!(
+        merchant["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("Evidently has no l_infinity test")),
+        "{merchant}"
+    );
+}

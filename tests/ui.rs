@@ -97,7 +97,7 @@ fn a_role_changed_in_the_app_sticks_and_is_marked() {
     );
     let column = inputs.roles.get("merchant_category").unwrap();
     assert_eq!(column.role, Role::Segment);
-    assert_eq!(column.reason, "set in the investigation file");
+    assert_eq!(column.reason, "set in the app");
     assert_eq!(
         harness
             .state()
@@ -111,10 +111,24 @@ fn a_role_changed_in_the_app_sticks_and_is_marked() {
 
 #[test]
 fn a_bad_file_shows_an_error_and_keeps_what_was_open() {
-    let mut harness = app(Launch::Investigation(sample_investigation()));
+    let state_dir = tempfile::tempdir().unwrap();
+    let mut harness = app_in(
+        Launch::Investigation(sample_investigation()),
+        Some(state_dir.path()),
+    );
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.jsonl");
     std::fs::write(&broken, "{\"a\": 1}\nnot json\n").unwrap();
+    // A role set in the app before the failing open.
+    run_command(
+        &mut harness,
+        AppCommand::SetRole {
+            column: "merchant_category".into(),
+            role: Role::Segment,
+        },
+    );
+    let before = harness.state().investigation().clone();
+    let recent_before = harness.state().recent().clone();
     let ctx = harness.ctx.clone();
     harness.state_mut().apply(
         &ctx,
@@ -137,6 +151,16 @@ fn a_bad_file_shows_an_error_and_keeps_what_was_open() {
         harness.state().inputs().unwrap().current.rows(),
         10_500,
         "the sample is still open"
+    );
+    // Nothing else changed: roles, view, files and path as they were, the broken pair not in
+    // Recent files.
+    let state = harness.state();
+    assert_eq!(state.investigation(), &before);
+    assert_eq!(state.path(), Some(sample_investigation().as_path()));
+    assert_eq!(state.recent(), &recent_before);
+    assert_eq!(
+        state.inputs().unwrap().roles.role_of("merchant_category"),
+        Some(Role::Segment)
     );
     harness.get_by_label_contains("line 2: invalid JSON");
     harness.get_by_label("Dismiss").click();
@@ -726,4 +750,26 @@ fn three_pinned_findings_are_edited_reordered_and_exported() {
     run_command(&mut harness, AppCommand::SaveAs(saved.clone()));
     let back = driftscope::session::Investigation::load(&saved).unwrap();
     assert_eq!(back.findings, harness.state().investigation().findings);
+}
+
+#[test]
+fn a_role_that_cannot_be_applied_changes_nothing() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    let before = harness.state().investigation().clone();
+    run_command(
+        &mut harness,
+        AppCommand::SetRole {
+            column: "amount".into(),
+            role: Role::Timestamp,
+        },
+    );
+    let state = harness.state();
+    let error = state.error().expect("the refusal is shown").to_owned();
+    assert!(error.contains("amount"), "{error}");
+    assert_eq!(state.investigation(), &before, "the role was not recorded");
+    assert_eq!(
+        state.inputs().unwrap().roles.role_of("amount"),
+        Some(Role::Feature)
+    );
+    assert!(!state.is_dirty());
 }

@@ -156,6 +156,7 @@ impl RoleArgs {
             file,
             user: self.overrides(),
             user_source: "by --role/--segment".to_owned(),
+            app: RoleOverrides::default(),
         }
     }
 }

@@ -32,8 +32,11 @@ pub struct OverrideLayers {
     pub file: RoleOverrides,
     /// From the command line or the app: applied last, so they win.
     pub user: RoleOverrides,
-    /// How to name the user layer in reasons ("by --role", "in the app").
+    /// How to name the user layer in reasons ("by --role").
     pub user_source: String,
+    /// Set in the app since the investigation was opened or saved: applied after the others,
+    /// and said as "set in the app".
+    pub app: RoleOverrides,
 }
 
 /// Loads both files (in parallel), diffs their schemas and resolves roles.
@@ -65,6 +68,7 @@ pub fn resolve(
         overrides.user_source.as_str()
     };
     roles::apply_overrides(&mut roles, &overrides.user, source)?;
+    roles::apply_overrides(&mut roles, &overrides.app, "in the app")?;
     Ok(Inputs {
         baseline,
         current,

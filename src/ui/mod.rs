@@ -299,14 +299,35 @@ impl FrameTimes {
     }
 }
 
+/// What a load changes when, and only when, it succeeds: until then the files, roles, view,
+/// path and Recent files of what is open stay as they are, and a failure leaves them so.
+#[derive(Default)]
+struct PendingLoad {
+    /// An investigation file being opened: it becomes the one saved to and goes to Recent.
+    opened: Option<PathBuf>,
+    /// Other data files: the previous files' derived results are dropped and the pair goes to
+    /// Recent.
+    files: Option<(PathBuf, PathBuf)>,
+    /// The path the investigation will have (`None`: unchanged).
+    path: Option<Option<PathBuf>>,
+    /// The roles set in the app once the load lands.
+    app_roles: RoleOverrides,
+    /// An autosave being restored: offered again if the load fails.
+    restored: Option<Autosave>,
+}
+
 pub struct DriftscopeApp {
     executor: Executor,
     config: AppConfig,
     investigation: Investigation,
     /// Where the investigation was opened from or last saved to.
     path: Option<PathBuf>,
-    /// The investigation file being loaded (becomes `path` when it loads).
-    pending_path: Option<PathBuf>,
+    /// What the running load changes when, and only when, it succeeds.
+    pending: Option<PendingLoad>,
+    /// Roles given on the command line that opened the app (`driftscope open B L --role …`).
+    launch_roles: RoleOverrides,
+    /// Roles set in the app since the investigation was opened or saved.
+    app_roles: RoleOverrides,
     /// The investigation as last opened or saved: differing from it means unsaved changes.
     saved: Investigation,
     /// What the autosave holds now (written again only when this differs).
@@ -322,7 +343,9 @@ pub struct DriftscopeApp {
     workspace: Option<Arc<Workspace>>,
     /// Bumped with every new workspace, so derived results know they are stale.
     generation: u64,
-    report_job: Option<Job<ReportResult>>,
+    /// The report being measured, and the settings it measures with (the investigation's only
+    /// once it lands).
+    report_job: Option<(Job<ReportResult>, DriftParams)>,
     focus: Derived<FocusKey, Focus>,
     timeline: Derived<TimelineKey, Timeline>,
     compared: Derived<CompareKey, SliceComparison>,
@@ -367,7 +390,9 @@ impl DriftscopeApp {
             config,
             investigation: Investigation::default(),
             path: None,
-            pending_path: None,
+            pending: None,
+            launch_roles: RoleOverrides::default(),
+            app_roles: RoleOverrides::default(),
             saved: Investigation::default(),
             autosaved: None,
             last_autosave: Instant::now(),
@@ -401,8 +426,10 @@ impl DriftscopeApp {
                 current,
                 roles,
             } => {
-                app.investigation.roles = roles;
-                app.start_load(ctx, None, Some((baseline, current)));
+                let mut base = app.investigation.clone();
+                base.roles = roles.clone();
+                app.launch_roles = roles;
+                app.start_opening_files(ctx, base, baseline, current);
             }
             Launch::Empty => {}
         }
@@ -508,47 +535,68 @@ impl DriftscopeApp {
 
     /// Measures drift on the loaded inputs in the background; a running measurement of older
     /// inputs is cancelled (dropping its job cancels it).
-    fn start_report(&mut self, ctx: &egui::Context) {
+    fn start_report(&mut self, ctx: &egui::Context, params: DriftParams) {
         let Some(inputs) = self.inputs.clone() else {
             return;
         };
-        let params = self.investigation.drift.clone();
         let wake_ctx = ctx.clone();
-        self.report_job = Some(Job::spawn(
-            self.executor,
-            "drift report",
-            move || wake_ctx.request_repaint(),
-            move |state| run_drift_report_with_workspace(&inputs, &params, state),
+        let asked = params.clone();
+        self.report_job = Some((
+            Job::spawn(
+                self.executor,
+                "drift report",
+                move || wake_ctx.request_repaint(),
+                move |state| run_drift_report_with_workspace(&inputs, &asked, state),
+            ),
+            params,
         ));
     }
 
-    /// Loads an investigation file and/or a pair of files in the background. Roles set in the
-    /// app so far are kept when the same columns exist.
-    fn start_load(
-        &mut self,
-        ctx: &egui::Context,
-        investigation: Option<PathBuf>,
-        files: Option<(PathBuf, PathBuf)>,
-    ) {
-        let current = self.investigation.clone();
+    /// The settings of the report being measured, or else of the one on screen.
+    fn measuring(&self) -> &DriftParams {
+        self.report_job
+            .as_ref()
+            .map_or(&self.investigation.drift, |(_, params)| params)
+    }
+
+    /// The role layers of `inv` as the app knows them: the file's, then the command line's, then
+    /// those set in the app, each said as such in the roles' reasons.
+    fn layers(&self, inv: &Investigation, app_roles: &RoleOverrides) -> OverrideLayers {
+        let mut file = inv.roles.clone();
+        for column in self.launch_roles.roles.keys().chain(app_roles.roles.keys()) {
+            file.roles.remove(column);
+        }
+        OverrideLayers {
+            file,
+            user: self.launch_roles.clone(),
+            user_source: "by --role".to_owned(),
+            app: app_roles.clone(),
+        }
+    }
+
+    /// Loads `base` (or the investigation file `pending.opened` names) and its files in the
+    /// background. Nothing on screen changes until the load succeeds (see [`PendingLoad`]).
+    fn start_load(&mut self, ctx: &egui::Context, base: Investigation, pending: PendingLoad) {
+        let layers = self.layers(&base, &pending.app_roles);
+        let opened = pending.opened.clone();
         let wake_ctx = ctx.clone();
-        self.pending_path = investigation.clone();
         self.job = Some(Job::spawn(
             self.executor,
             "load",
             move || wake_ctx.request_repaint(),
             move |state| {
-                let mut inv = match &investigation {
+                let (inv, layers) = match &opened {
                     Some(path) => {
                         state.stage(format!("reading {}", path.display()), 0);
-                        Investigation::load(path).map_err(|e| e.to_string())?
+                        let inv = Investigation::load(path).map_err(|e| e.to_string())?;
+                        let layers = OverrideLayers {
+                            file: inv.roles.clone(),
+                            ..OverrideLayers::default()
+                        };
+                        (inv, layers)
                     }
-                    None => current,
+                    None => (base, layers),
                 };
-                if let Some((b, c)) = files {
-                    inv.baseline = Some(b);
-                    inv.current = Some(c);
-                }
                 let (Some(b), Some(c)) = (inv.baseline.clone(), inv.current.clone()) else {
                     return Err("the investigation names no baseline and log; open files with File, Open baseline and log…".to_owned());
                 };
@@ -560,20 +608,42 @@ impl DriftscopeApp {
                     ),
                     0,
                 );
-                let layers = OverrideLayers {
-                    file: inv.roles.clone(),
-                    user: RoleOverrides::default(),
-                    user_source: String::new(),
-                };
                 let inputs = load_inputs(&b, &c, &layers).map_err(|e| e.to_string())?;
                 Ok((inv, inputs))
             },
         ));
+        self.pending = Some(pending);
     }
 
-    /// Re-resolves roles on the tables already in memory (a role changed): no file is read again.
-    fn start_resolve(&mut self, ctx: &egui::Context, inputs: &Inputs) {
-        let inv = self.investigation.clone();
+    /// Other data files: roles, view and path start afresh once they load.
+    fn start_opening_files(
+        &mut self,
+        ctx: &egui::Context,
+        mut base: Investigation,
+        baseline: PathBuf,
+        current: PathBuf,
+    ) {
+        base.view = crate::session::ViewState::default();
+        base.baseline = Some(baseline.clone());
+        base.current = Some(current.clone());
+        let pending = PendingLoad {
+            files: Some((baseline, current)),
+            path: Some(None),
+            ..PendingLoad::default()
+        };
+        self.start_load(ctx, base, pending);
+    }
+
+    /// Re-resolves roles on the tables already in memory (a role changed): no file is read
+    /// again, and the roles change only if they resolve.
+    fn start_resolve(
+        &mut self,
+        ctx: &egui::Context,
+        inputs: &Inputs,
+        inv: Investigation,
+        app_roles: RoleOverrides,
+    ) {
+        let layers = self.layers(&inv, &app_roles);
         let (baseline, current) = (inputs.baseline.clone(), inputs.current.clone());
         let wake_ctx = ctx.clone();
         self.job = Some(Job::spawn(
@@ -582,16 +652,14 @@ impl DriftscopeApp {
             move || wake_ctx.request_repaint(),
             move |state| {
                 state.stage("resolving roles", 0);
-                let layers = OverrideLayers {
-                    file: inv.roles.clone(),
-                    user: RoleOverrides::default(),
-                    user_source: String::new(),
-                };
                 let inputs = resolve(baseline, current, &layers).map_err(|e| e.to_string())?;
                 Ok((inv, inputs))
             },
         ));
-        self.pending_path = None;
+        self.pending = Some(PendingLoad {
+            app_roles,
+            ..PendingLoad::default()
+        });
     }
 
     fn remember(&mut self, item: RecentItem) {
@@ -607,6 +675,8 @@ impl DriftscopeApp {
         match self.investigation.save(&path) {
             Ok(()) => {
                 self.saved = self.investigation.clone();
+                // The roles set in the app are the file's now.
+                self.app_roles = RoleOverrides::default();
                 self.path = Some(path.clone());
                 self.notice = Some(format!("Saved {}", path.display()));
                 if let Some(dir) = &self.config.state_dir {
@@ -689,18 +759,17 @@ impl DriftscopeApp {
     pub fn apply(&mut self, ctx: &egui::Context, command: AppCommand) {
         let view = &mut self.investigation.view;
         match command {
-            AppCommand::OpenInvestigation(path) => self.start_load(ctx, Some(path), None),
+            AppCommand::OpenInvestigation(path) => {
+                let pending = PendingLoad {
+                    opened: Some(path),
+                    ..PendingLoad::default()
+                };
+                self.start_load(ctx, self.investigation.clone(), pending);
+            }
             AppCommand::OpenFiles { baseline, current } => {
-                self.investigation.roles = RoleOverrides::default();
-                self.investigation.view = crate::session::ViewState::default();
-                self.path = None;
-                // Other files: results of the previous ones would mislead.
-                self.focus.clear();
-                self.timeline.clear();
-                self.compared.clear();
-                self.replay.clear();
-                self.start_load(ctx, None, Some((baseline.clone(), current.clone())));
-                self.remember(RecentItem::Files { baseline, current });
+                let mut base = self.investigation.clone();
+                base.roles = self.launch_roles.clone();
+                self.start_opening_files(ctx, base, baseline, current);
             }
             AppCommand::OpenRecent(item) => match item {
                 RecentItem::Investigation(p) => self.apply(ctx, AppCommand::OpenInvestigation(p)),
@@ -751,9 +820,13 @@ impl DriftscopeApp {
             }
             AppCommand::RestoreAutosave => {
                 if let Some(record) = self.recovered.take() {
-                    self.investigation = record.investigation;
-                    self.path = record.path;
-                    self.start_load(ctx, None, None);
+                    let base = record.investigation.clone();
+                    let pending = PendingLoad {
+                        path: Some(record.path.clone()),
+                        restored: Some(record),
+                        ..PendingLoad::default()
+                    };
+                    self.start_load(ctx, base, pending);
                 }
             }
             AppCommand::DiscardAutosave => {
@@ -762,24 +835,40 @@ impl DriftscopeApp {
                     Autosave::clear(dir);
                 }
             }
-            AppCommand::Reload => self.start_load(ctx, None, None),
+            AppCommand::Reload => {
+                let pending = PendingLoad {
+                    app_roles: self.app_roles.clone(),
+                    ..PendingLoad::default()
+                };
+                self.start_load(ctx, self.investigation.clone(), pending);
+            }
             AppCommand::SetRole { column, role } => {
-                self.investigation.roles.set(column, role);
+                let mut inv = self.investigation.clone();
+                inv.roles.set(column.clone(), role);
+                let mut app_roles = self.app_roles.clone();
+                app_roles.set(column, role);
                 match self.inputs.clone() {
-                    Some(inputs) => self.start_resolve(ctx, &inputs),
-                    None => self.start_load(ctx, None, None),
+                    Some(inputs) => self.start_resolve(ctx, &inputs, inv, app_roles),
+                    None => {
+                        let pending = PendingLoad {
+                            app_roles,
+                            ..PendingLoad::default()
+                        };
+                        self.start_load(ctx, inv, pending);
+                    }
                 }
             }
             AppCommand::SetParams(params) => {
-                if params != self.investigation.drift {
-                    self.investigation.drift = params;
-                    self.start_report(ctx);
+                // The settings become the investigation's when their report lands.
+                if &params != self.measuring() {
+                    self.start_report(ctx, params);
                 }
             }
             AppCommand::CancelJob => {
                 if let Some(job) = self.job.take() {
+                    self.pending = None;
                     job.cancel();
-                } else if let Some(job) = self.report_job.take() {
+                } else if let Some((job, _)) = self.report_job.take() {
                     job.cancel();
                 } else {
                     self.focus.cancel();
@@ -972,13 +1061,14 @@ impl DriftscopeApp {
                 }
             }
         }
-        if let Some(job) = &mut self.report_job {
+        if let Some((job, _)) = &mut self.report_job {
             match job.poll() {
                 JobPoll::Running => {}
                 JobPoll::Done(result) => {
-                    self.report_job = None;
-                    // `None`: cancelled; the previous report stays.
-                    if let Some((report, workspace)) = result {
+                    let params = self.report_job.take().map(|(_, p)| p);
+                    // `None`: cancelled; the previous report and its settings stay.
+                    if let (Some((report, workspace)), Some(params)) = (result, params) {
+                        self.investigation.drift = params;
                         self.on_report(report, workspace);
                     }
                 }
@@ -993,32 +1083,57 @@ impl DriftscopeApp {
         self.compared.poll();
         self.replay.poll();
         let Some(job) = &mut self.job else { return };
-        match job.poll() {
-            JobPoll::Running => {}
-            JobPoll::Done(result) => {
-                self.job = None;
-                match result {
-                    Ok((inv, inputs)) => {
-                        if let Some(path) = self.pending_path.take() {
-                            self.saved = inv.clone();
-                            self.remember(RecentItem::Investigation(path.clone()));
-                            self.path = Some(path);
-                        }
-                        self.investigation = inv;
-                        self.inputs = Some(Arc::new(inputs));
-                        self.inputs_generation += 1;
-                        self.error = None;
-                        self.drafts.settings = None;
-                        self.start_report(ctx);
-                    }
-                    Err(e) => self.error = Some(e),
+        let result = match job.poll() {
+            JobPoll::Running => return,
+            JobPoll::Done(result) => result,
+            JobPoll::Lost => Err("loading stopped unexpectedly (an internal error)".to_owned()),
+        };
+        self.job = None;
+        let pending = self.pending.take().unwrap_or_default();
+        match result {
+            Ok((inv, inputs)) => self.on_loaded(ctx, inv, inputs, pending),
+            Err(e) => {
+                // Nothing changed: what was open stays, and a restore is offered again.
+                self.error = Some(format!("{e}; what was open before is still shown"));
+                if pending.restored.is_some() {
+                    self.recovered = pending.restored;
                 }
             }
-            JobPoll::Lost => {
-                self.job = None;
-                self.error = Some("loading stopped unexpectedly (an internal error); what was open before is still shown".to_owned());
-            }
         }
+    }
+
+    /// A load succeeded: only now does it change what is open (see [`PendingLoad`]).
+    fn on_loaded(
+        &mut self,
+        ctx: &egui::Context,
+        inv: Investigation,
+        inputs: Inputs,
+        pending: PendingLoad,
+    ) {
+        if let Some(path) = pending.opened {
+            self.saved = inv.clone();
+            self.remember(RecentItem::Investigation(path.clone()));
+            self.path = Some(path);
+        }
+        if let Some(path) = pending.path {
+            self.path = path;
+        }
+        if let Some((baseline, current)) = pending.files {
+            // Other files: results of the previous ones would mislead.
+            self.focus.clear();
+            self.timeline.clear();
+            self.compared.clear();
+            self.replay.clear();
+            self.remember(RecentItem::Files { baseline, current });
+        }
+        self.app_roles = pending.app_roles;
+        let params = inv.drift.clone();
+        self.investigation = inv;
+        self.inputs = Some(Arc::new(inputs));
+        self.inputs_generation += 1;
+        self.error = None;
+        self.drafts.settings = None;
+        self.start_report(ctx, params);
     }
 
     fn on_report(&mut self, report: DriftReport, workspace: Workspace) {
@@ -1226,7 +1341,11 @@ impl DriftscopeApp {
         self.job
             .as_ref()
             .map(|j| (j.state(), j.elapsed()))
-            .or_else(|| self.report_job.as_ref().map(|j| (j.state(), j.elapsed())))
+            .or_else(|| {
+                self.report_job
+                    .as_ref()
+                    .map(|(j, _)| (j.state(), j.elapsed()))
+            })
             .or_else(|| self.focus.running().map(of))
             .or_else(|| self.timeline.running().map(of))
             .or_else(|| self.compared.running().map(of))
@@ -1588,11 +1707,13 @@ impl DriftscopeApp {
             ),
             Tab::Data => data_panel::roles_ui(ui, &inputs, palette, commands),
             Tab::Settings => {
+                // What is measured now, or else what is on screen: applying it again is no change.
+                let applied = self.measuring().clone();
                 let draft = self
                     .drafts
                     .settings
-                    .get_or_insert_with(|| settings::SettingsDraft::new(&self.investigation.drift));
-                settings::settings_ui(ui, &panel, &self.investigation.drift, draft, commands);
+                    .get_or_insert_with(|| settings::SettingsDraft::new(&applied));
+                settings::settings_ui(ui, &panel, &applied, draft, commands);
             }
         }
     }

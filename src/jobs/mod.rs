@@ -16,6 +16,8 @@ pub struct JobState {
     cancelled: AtomicBool,
     /// Every stage begun, with when.
     history: Mutex<Vec<(String, Instant)>>,
+    /// Why the work ended without a result (its panic message, or a thread that could not start).
+    failure: Mutex<Option<String>>,
 }
 
 impl JobState {
@@ -68,6 +70,26 @@ impl JobState {
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
     }
+
+    fn fail(&self, why: String) {
+        if let Ok(mut f) = self.failure.lock() {
+            *f = Some(why);
+        }
+    }
+
+    /// Why the work ended without a result, when it did.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+}
+
+/// The text of a panic's payload (`panic!("…")` gives a `&str` or a `String`).
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// How jobs run.
@@ -101,10 +123,17 @@ impl<T: Send + 'static> Job<T> {
         let (tx, rx) = channel();
         let run = {
             let state = Arc::clone(&state);
+            let name = name.clone();
             move || {
-                let out = work(&state);
-                // The owner may have gone away; then nobody wants the result.
-                let _ = tx.send(out);
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&state)));
+                match out {
+                    // The owner may have gone away; then nobody wants the result.
+                    Ok(out) => drop(tx.send(out)),
+                    Err(payload) => {
+                        state.fail(format!("{name} failed: {}", panic_text(&*payload)));
+                        drop(tx);
+                    }
+                }
                 wake();
             }
         };
@@ -116,7 +145,7 @@ impl<T: Send + 'static> Job<T> {
                     .spawn(run);
                 if let Err(e) = spawned {
                     // Without a thread there is no result; the owner sees the job as failed.
-                    state.stage(format!("could not start a thread: {e}"), 0);
+                    state.fail(format!("{name}: could not start a thread: {e}"));
                     state.cancel();
                 }
             }
@@ -152,6 +181,14 @@ impl<T: Send + 'static> Job<T> {
 
     pub fn cancel(&self) {
         self.state.cancel();
+    }
+
+    /// What to tell the user about a job that was [`JobPoll::Lost`]: its panic message when it
+    /// had one.
+    pub fn lost_message(&self) -> String {
+        self.state
+            .failure()
+            .unwrap_or_else(|| format!("{} stopped without a result", self.name))
     }
 }
 
@@ -213,6 +250,7 @@ mod tests {
             }
         };
         assert!(matches!(seen, JobPoll::Lost));
+        assert_eq!(job.lost_message(), "boom failed: boom");
     }
 
     #[test]

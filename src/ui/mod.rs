@@ -235,22 +235,16 @@ impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
         };
         let done = match job.poll() {
             JobPoll::Running => return,
-            JobPoll::Done(result) => Some(result),
-            JobPoll::Lost => None,
+            JobPoll::Done(result) => result,
+            JobPoll::Lost => Err(format!("{} (an internal error)", job.lost_message())),
         };
         let Some((key, _)) = self.job.take() else {
             return;
         };
         match done {
-            Some(Ok(Some(value))) => self.shown = Some((key, Arc::new(value))),
-            Some(Ok(None)) => {}
-            Some(Err(e)) => self.error = Some((key, e)),
-            None => {
-                self.error = Some((
-                    key,
-                    "the analysis stopped unexpectedly (an internal error)".to_owned(),
-                ))
-            }
+            Ok(Some(value)) => self.shown = Some((key, Arc::new(value))),
+            Ok(None) => {}
+            Err(e) => self.error = Some((key, e)),
         }
     }
 
@@ -1056,8 +1050,9 @@ impl DriftscopeApp {
                     }
                 }
                 JobPoll::Lost => {
+                    let why = job.lost_message();
                     self.export_job = None;
-                    self.error = Some("the export stopped unexpectedly".to_owned());
+                    self.error = Some(format!("{why} (an internal error); nothing was written"));
                 }
             }
         }
@@ -1073,8 +1068,11 @@ impl DriftscopeApp {
                     }
                 }
                 JobPoll::Lost => {
+                    let why = job.lost_message();
                     self.report_job = None;
-                    self.error = Some("measuring drift stopped unexpectedly (an internal error); the previous results are still shown".to_owned());
+                    self.error = Some(format!(
+                        "{why} (an internal error); the previous results are still shown"
+                    ));
                 }
             }
         }
@@ -1086,7 +1084,7 @@ impl DriftscopeApp {
         let result = match job.poll() {
             JobPoll::Running => return,
             JobPoll::Done(result) => result,
-            JobPoll::Lost => Err("loading stopped unexpectedly (an internal error)".to_owned()),
+            JobPoll::Lost => Err(format!("{} (an internal error)", job.lost_message())),
         };
         self.job = None;
         let pending = self.pending.take().unwrap_or_default();

@@ -275,3 +275,56 @@ fn quality_alerts_name_constant_columns_new_categories_and_type_changes() {
         .unwrap();
     assert!(new.message.contains("blue"), "{}", new.message);
 }
+
+/// The app shows the report as its parts are ready: the overall entries and the verdict first —
+/// already final —, then the segments, then the time windows; the finished report has nothing
+/// pending and equals the report measured in one go.
+#[test]
+fn the_report_is_handed_out_part_by_part_and_each_part_is_final() {
+    use driftscope::analysis::{ReportPart, run_drift_report_parts};
+    use std::sync::Mutex;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let inputs = load_inputs(
+        &dir.join("baseline.parquet"),
+        &dir.join("predictions.jsonl"),
+        &OverrideLayers::default(),
+    )
+    .unwrap();
+    let parts: Mutex<Vec<DriftReport>> = Mutex::default();
+    let keep = |r: DriftReport| parts.lock().unwrap().push(r);
+    let state = JobState::default();
+    let (done, _) =
+        run_drift_report_parts(&inputs, &DriftParams::default(), &state, Some(&keep)).unwrap();
+    let parts = parts.into_inner().unwrap();
+    use ReportPart::{Latency, Performance, Segments, Windows};
+    let pending: Vec<&[ReportPart]> = parts.iter().map(|p| p.pending.as_slice()).collect();
+    assert_eq!(
+        pending,
+        [
+            &[Segments, Windows, Performance, Latency][..],
+            &[Windows, Performance, Latency][..],
+            &[Performance, Latency][..],
+        ]
+    );
+    assert!(done.pending.is_empty());
+    assert_eq!(&done, report(), "the same report as measured in one go");
+    // First: every overall entry and the verdict as they end up; no segment yet.
+    let first = &parts[0];
+    assert_eq!(first.dataset, done.dataset);
+    let overall = |r: &DriftReport| r.overall().cloned().collect::<Vec<_>>();
+    assert_eq!(overall(first), overall(&done));
+    assert!(first.features.iter().all(|f| f.segment.is_none()));
+    assert!(first.segments.is_empty() && first.windows.is_none());
+    // Then the segments, whole; then the windows.
+    assert_eq!(parts[1].segments, done.segments);
+    assert_eq!(parts[1].features, done.features);
+    assert!(parts[1].windows.is_none());
+    assert_eq!(parts[2].windows, done.windows);
+    assert!(
+        parts
+            .iter()
+            .all(|p| p.performance.is_none() && p.latency.is_none())
+    );
+    // The progress said which of the report's parts ran last.
+    assert_eq!(state.part_of(), Some((6, 6)));
+}

@@ -16,6 +16,9 @@ pub mod windows;
 pub mod workspace;
 
 pub use drift::{ColumnDrift, ColumnKind, ColumnSettings, DriftSettings, Method, Preset};
-pub use report::{DriftParams, DriftReport, run_drift_report, run_drift_report_with_workspace};
+pub use report::{
+    DriftParams, DriftReport, ReportPart, run_drift_report, run_drift_report_parts,
+    run_drift_report_with_workspace,
+};
 pub use slice::{Predicate, SliceDef};
 pub use workspace::{Reference, SegmentRef, Side, Workspace};

@@ -236,6 +236,31 @@ pub struct DriftReport {
     /// What could not be measured, or was folded, and why.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Parts still being measured: a report handed out before it is finished (see
+    /// [`report_in_parts`]) has them empty or `None`; a finished one has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<ReportPart>,
+}
+
+/// The parts of a report that reach the screen one after another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportPart {
+    Segments,
+    Windows,
+    Performance,
+    Latency,
+}
+
+impl ReportPart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportPart::Segments => "segments",
+            ReportPart::Windows => "time windows",
+            ReportPart::Performance => "performance",
+            ReportPart::Latency => "latency",
+        }
+    }
 }
 
 impl DriftReport {
@@ -261,13 +286,29 @@ pub fn run_drift_report_with_workspace(
     params: &DriftParams,
     state: &JobState,
 ) -> Option<(DriftReport, Workspace)> {
+    run_drift_report_parts(inputs, params, state, None)
+}
+
+/// [`run_drift_report_with_workspace`], handing each part of the report to `on_part` (when
+/// given) as it is ready (see [`report_in_parts`]).
+pub fn run_drift_report_parts(
+    inputs: &Inputs,
+    params: &DriftParams,
+    state: &JobState,
+    on_part: Option<&dyn Fn(DriftReport)>,
+) -> Option<(DriftReport, Workspace)> {
+    state.part(1, REPORT_PARTS);
     let workspace = Workspace::new(inputs, params, state);
     if state.is_cancelled() {
         return None;
     }
-    let report = report_in(&workspace, inputs, params, state)?;
+    let report = report_in_parts(&workspace, inputs, params, state, on_part)?;
     Some((report, workspace))
 }
+
+/// The parts a report's progress is told in: the workspace, the overall entries, the segments,
+/// the time windows, performance and latency, data quality.
+const REPORT_PARTS: u64 = 6;
 
 /// A segment value, its log rows (when at hand) and its baseline rows (when the baseline has it).
 type SliceRows<'a> = (&'a String, Option<&'a [usize]>, Option<&'a Vec<usize>>);
@@ -284,11 +325,25 @@ pub fn report_in(
     params: &DriftParams,
     state: &JobState,
 ) -> Option<DriftReport> {
+    report_in_parts(workspace, inputs, params, state, None)
+}
+
+/// [`report_in`], handing out the report as its parts are ready — the overall entries, the
+/// dataset verdict and their data-quality alerts first, then the segments, then the time
+/// windows — each with `pending` naming what is still measured; the finished report is returned.
+pub fn report_in_parts(
+    workspace: &Workspace,
+    inputs: &Inputs,
+    params: &DriftParams,
+    state: &JobState,
+    on_part: Option<&dyn Fn(DriftReport)>,
+) -> Option<DriftReport> {
     let settings = &params.settings;
     let rows = workspace.log_rows();
     let (prepared, whole) = (&workspace.prepared, &workspace.whole);
     let mut notes = Vec::new();
 
+    state.part(2, REPORT_PARTS);
     state.stage("overall and segment entries", prepared.len() as u64);
     let entries = entries_from_profiles(workspace);
     // An entry the profiles leave undecided is measured from the rows when they are at hand.
@@ -320,6 +375,37 @@ pub fn report_in(
     if state.is_cancelled() {
         return None;
     }
+    let part = |features: &[FeatureDrift],
+                mixes: &[SegmentMix],
+                windows: Option<&windows::WindowsReport>,
+                notes: &[String],
+                pending: &[ReportPart]| {
+        let Some(on_part) = on_part else {
+            return;
+        };
+        let features = features.to_vec();
+        let data_quality = quality::alerts(inputs, &features, mixes, windows, settings);
+        on_part(DriftReport {
+            params: params.clone(),
+            dataset: dataset_verdict(&features, params),
+            features,
+            segments: mixes.to_vec(),
+            windows: windows.cloned(),
+            data_quality,
+            performance: None,
+            latency: None,
+            notes: notes.to_vec(),
+            pending: pending.to_vec(),
+        });
+    };
+    use ReportPart::{Latency, Performance, Segments, Windows};
+    part(
+        &features,
+        &[],
+        None,
+        &notes,
+        &[Segments, Windows, Performance, Latency],
+    );
 
     let segment_columns: Vec<(&str, Role)> = inputs
         .roles
@@ -329,6 +415,7 @@ pub fn report_in(
         .filter(|c| inputs.current.frame.column(&c.column).is_ok())
         .map(|c| (c.column.as_str(), c.role))
         .collect();
+    state.part(3, REPORT_PARTS);
     let mut mixes = Vec::new();
     // Every segment value's rows, grouped once and shared with performance and latency.
     let mut segment_rows: Vec<SegmentSlice> = Vec::new();
@@ -448,28 +535,19 @@ pub fn report_in(
         features.extend(per_slice.into_iter().flatten());
     }
 
-    let feature_entries: Vec<&FeatureDrift> = features
-        .iter()
-        .filter(|f| f.segment.is_none() && f.role == Role::Feature)
-        .collect();
-    let drifted_columns = feature_entries.iter().filter(|f| f.drift.drifted).count();
-    let columns = feature_entries.len();
-    let drifted_share = if columns == 0 {
-        0.0
-    } else {
-        drifted_columns as f64 / columns as f64
-    };
-    let dataset = DatasetVerdict {
-        drifted_columns,
-        columns,
-        drifted_share,
-        share_threshold: params.dataset_share,
-        drifted: columns > 0 && drifted_share >= params.dataset_share,
-    };
+    let dataset = dataset_verdict(&features, params);
 
     if state.is_cancelled() {
         return None;
     }
+    part(
+        &features,
+        &mixes,
+        None,
+        &notes,
+        &[Windows, Performance, Latency],
+    );
+    state.part(4, REPORT_PARTS);
     state.stage("time windows", 0);
     let windows = windows::run_windows(workspace, state);
     if let Some(e) = workspace
@@ -479,7 +557,14 @@ pub fn report_in(
     {
         notes.push(format!("no time windows: {e}"));
     }
+    if state.is_cancelled() {
+        return None;
+    }
+    state.part(5, REPORT_PARTS);
     let (performance, latency) = if rows {
+        if let Some((w, _)) = &windows {
+            part(&features, &mixes, Some(w), &notes, &[Performance, Latency]);
+        }
         state.stage("performance", 0);
         let performance = performance::run_performance(
             inputs,
@@ -503,6 +588,7 @@ pub fn report_in(
         )
     };
     let windows = windows.map(|(report, _)| report);
+    state.part(6, REPORT_PARTS);
     state.stage("data quality", 0);
     let data_quality = quality::alerts(inputs, &features, &mixes, windows.as_ref(), settings);
     state.stage("done", 0);
@@ -517,7 +603,30 @@ pub fn report_in(
         performance,
         latency,
         notes,
+        pending: Vec::new(),
     })
+}
+
+/// The dataset verdict: the share of features whose overall entry drifted.
+fn dataset_verdict(features: &[FeatureDrift], params: &DriftParams) -> DatasetVerdict {
+    let feature_entries: Vec<&FeatureDrift> = features
+        .iter()
+        .filter(|f| f.segment.is_none() && f.role == Role::Feature)
+        .collect();
+    let drifted_columns = feature_entries.iter().filter(|f| f.drift.drifted).count();
+    let columns = feature_entries.len();
+    let drifted_share = if columns == 0 {
+        0.0
+    } else {
+        drifted_columns as f64 / columns as f64
+    };
+    DatasetVerdict {
+        drifted_columns,
+        columns,
+        drifted_share,
+        share_threshold: params.dataset_share,
+        drifted: columns > 0 && drifted_share >= params.dataset_share,
+    }
 }
 
 /// Each value of a segment column and its log rows, from the untimed cells of a profile

@@ -18,6 +18,9 @@ pub struct JobState {
     history: Mutex<Vec<(String, Instant)>>,
     /// Why the work ended without a result (its panic message, or a thread that could not start).
     failure: Mutex<Option<String>>,
+    /// Which of a known number of parts is running (1-based), for work that knows its plan.
+    part: AtomicU64,
+    parts: AtomicU64,
 }
 
 impl JobState {
@@ -32,6 +35,29 @@ impl JobState {
         }
         self.done.store(0, Ordering::Relaxed);
         self.total.store(total, Ordering::Relaxed);
+    }
+
+    /// Part `k` of `n` begins (work made of a known number of parts, such as the report).
+    pub fn part(&self, k: u64, n: u64) {
+        self.parts.store(n, Ordering::Relaxed);
+        self.part.store(k.min(n), Ordering::Relaxed);
+    }
+
+    /// `(k, n)`: part k of n is running, when the work said so.
+    pub fn part_of(&self) -> Option<(u64, u64)> {
+        let n = self.parts.load(Ordering::Relaxed);
+        (n > 0).then(|| (self.part.load(Ordering::Relaxed), n))
+    }
+
+    /// An estimate of the time the current stage still needs, from its pace so far (once a
+    /// little of it is done).
+    pub fn stage_time_left(&self) -> Option<Duration> {
+        let f = f64::from(self.fraction()?);
+        if !(0.02..1.0).contains(&f) {
+            return None;
+        }
+        let started = self.history.lock().ok()?.last()?.1;
+        Some(started.elapsed().mul_f64((1.0 - f) / f))
     }
 
     pub fn advance(&self, by: u64) {

@@ -18,7 +18,7 @@ pub mod theme;
 mod time;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
@@ -26,7 +26,7 @@ use eframe::egui::{self, RichText};
 use crate::analysis::Workspace;
 use crate::analysis::slice::{self, Heatmap, SliceComparison, Timeline};
 use crate::analysis::{
-    DriftParams, DriftReport, Predicate, Reference, Side, SliceDef, run_drift_report_with_workspace,
+    DriftParams, DriftReport, Predicate, Reference, Side, SliceDef, run_drift_report_parts,
 };
 use crate::data::{Inputs, OverrideLayers, Role, RoleOverrides, load_inputs, resolve};
 use crate::jobs::{Executor, Job, JobPoll, JobState};
@@ -310,6 +310,17 @@ struct PendingLoad {
     restored: Option<Autosave>,
 }
 
+/// The report being measured: its job, the settings it measures with (the investigation's only
+/// once it lands) and the latest part it has handed out, not yet on screen.
+struct ReportJob {
+    job: Job<ReportResult>,
+    params: DriftParams,
+    part: Arc<Mutex<Option<DriftReport>>>,
+    /// The finished report that was on screen before: back on screen if this one never
+    /// finishes (cancelled or failed), so no half-measured report of unapplied settings stays.
+    previous: Option<Arc<DriftReport>>,
+}
+
 pub struct DriftscopeApp {
     executor: Executor,
     config: AppConfig,
@@ -337,9 +348,11 @@ pub struct DriftscopeApp {
     workspace: Option<Arc<Workspace>>,
     /// Bumped with every new workspace, so derived results know they are stale.
     generation: u64,
-    /// The report being measured, and the settings it measures with (the investigation's only
-    /// once it lands).
-    report_job: Option<(Job<ReportResult>, DriftParams)>,
+    /// The report being measured.
+    report_job: Option<ReportJob>,
+    /// The report on screen answers the running report job (a part of it), not an older
+    /// question.
+    report_current: bool,
     focus: Derived<FocusKey, Focus>,
     timeline: Derived<TimelineKey, Timeline>,
     compared: Derived<CompareKey, SliceComparison>,
@@ -398,6 +411,7 @@ impl DriftscopeApp {
             workspace: None,
             generation: 0,
             report_job: None,
+            report_current: true,
             focus: Derived::default(),
             timeline: Derived::default(),
             compared: Derived::default(),
@@ -534,23 +548,51 @@ impl DriftscopeApp {
             return;
         };
         let wake_ctx = ctx.clone();
+        let part_ctx = ctx.clone();
         let asked = params.clone();
-        self.report_job = Some((
-            Job::spawn(
-                self.executor,
-                "drift report",
-                move || wake_ctx.request_repaint(),
-                move |state| run_drift_report_with_workspace(&inputs, &asked, state),
-            ),
+        let part: Arc<Mutex<Option<DriftReport>>> = Arc::default();
+        let slot = Arc::clone(&part);
+        let job = Job::spawn(
+            self.executor,
+            "drift report",
+            move || wake_ctx.request_repaint(),
+            move |state| {
+                // Each part replaces the one before; the UI shows the latest at its next frame.
+                let hand_out = |report: DriftReport| {
+                    if let Ok(mut s) = slot.lock() {
+                        *s = Some(report);
+                    }
+                    part_ctx.request_repaint();
+                };
+                run_drift_report_parts(&inputs, &asked, state, Some(&hand_out))
+            },
+        );
+        let previous = match self.report_job.take() {
+            // Replacing a report that had not finished: the one before it is still the last
+            // finished one.
+            Some(running) => running.previous,
+            None => self.report.clone(),
+        };
+        self.report_job = Some(ReportJob {
+            job,
             params,
-        ));
+            part,
+            previous,
+        });
+        self.report_current = false;
+    }
+
+    /// The report on screen answers an older question (other files or settings) while a new
+    /// report is measured and has shown nothing yet.
+    pub fn report_is_stale(&self) -> bool {
+        self.report.is_some() && !self.report_current
     }
 
     /// The settings of the report being measured, or else of the one on screen.
     fn measuring(&self) -> &DriftParams {
         self.report_job
             .as_ref()
-            .map_or(&self.investigation.drift, |(_, params)| params)
+            .map_or(&self.investigation.drift, |r| &r.params)
     }
 
     /// The role layers of `inv` as the app knows them: the file's, then the command line's, then
@@ -862,8 +904,10 @@ impl DriftscopeApp {
                 if let Some(job) = self.job.take() {
                     self.pending = None;
                     job.cancel();
-                } else if let Some((job, _)) = self.report_job.take() {
-                    job.cancel();
+                } else if let Some(r) = self.report_job.take() {
+                    r.job.cancel();
+                    self.report = r.previous;
+                    self.report_current = true;
                 } else {
                     self.focus.cancel();
                     self.timeline.cancel();
@@ -1056,20 +1100,35 @@ impl DriftscopeApp {
                 }
             }
         }
-        if let Some((job, _)) = &mut self.report_job {
-            match job.poll() {
-                JobPoll::Running => {}
+        if let Some(r) = &mut self.report_job {
+            match r.job.poll() {
+                JobPoll::Running => {
+                    // A part is ready: on screen now, the rest still measured.
+                    if let Some(part) = r.part.lock().ok().and_then(|mut p| p.take()) {
+                        self.report = Some(Arc::new(part));
+                        self.report_current = true;
+                    }
+                }
                 JobPoll::Done(result) => {
-                    let params = self.report_job.take().map(|(_, p)| p);
-                    // `None`: cancelled; the previous report and its settings stay.
-                    if let (Some((report, workspace)), Some(params)) = (result, params) {
-                        self.investigation.drift = params;
-                        self.on_report(report, workspace);
+                    let Some(done) = self.report_job.take() else {
+                        return;
+                    };
+                    self.report_current = true;
+                    match result {
+                        Some((report, workspace)) => {
+                            self.investigation.drift = done.params;
+                            self.on_report(report, workspace);
+                        }
+                        // Cancelled: the previous report and its settings stay.
+                        None => self.report = done.previous,
                     }
                 }
                 JobPoll::Lost => {
-                    let why = job.lost_message();
-                    self.report_job = None;
+                    let why = r.job.lost_message();
+                    if let Some(lost) = self.report_job.take() {
+                        self.report = lost.previous;
+                    }
+                    self.report_current = true;
                     self.error = Some(format!(
                         "{why} (an internal error); the previous results are still shown"
                     ));
@@ -1342,7 +1401,7 @@ impl DriftscopeApp {
             .or_else(|| {
                 self.report_job
                     .as_ref()
-                    .map(|(j, _)| (j.state(), j.elapsed()))
+                    .map(|r| (r.job.state(), r.job.elapsed()))
             })
             .or_else(|| self.focus.running().map(of))
             .or_else(|| self.timeline.running().map(of))
@@ -1472,7 +1531,10 @@ impl DriftscopeApp {
         ui.horizontal(|ui| match self.running() {
             Some((state, elapsed)) => {
                 ui.spinner();
-                let text = state.stage_text();
+                let mut text = state.stage_text();
+                if let Some((k, n)) = state.part_of() {
+                    text = format!("part {k} of {n}: {text}");
+                }
                 match state.fraction() {
                     Some(f) => {
                         ui.add(egui::ProgressBar::new(f).desired_width(160.0).text(text));
@@ -1482,6 +1544,12 @@ impl DriftscopeApp {
                     }
                 }
                 ui.label(format!("{:.1} s", elapsed.as_secs_f32()));
+                if let Some(left) = state.stage_time_left() {
+                    ui.label(format!(
+                        "about {:.0} s left in this part",
+                        left.as_secs_f32().ceil()
+                    ));
+                }
                 if ui.button("Cancel").on_hover_text("Esc").clicked() {
                     commands.push(AppCommand::CancelJob);
                 }
@@ -1612,6 +1680,17 @@ impl DriftscopeApp {
                 if ui.button("Discard").clicked() {
                     commands.push(AppCommand::DiscardAutosave);
                 }
+            });
+            ui.separator();
+        }
+        if self.report_is_stale() {
+            ui.horizontal_wrapped(|ui| {
+                ui.spinner();
+                ui.colored_label(
+                    palette.warning,
+                    "These results are of the files and settings before your change: the new \
+                     ones are being measured and replace them as they are ready.",
+                );
             });
             ui.separator();
         }

@@ -6,13 +6,25 @@ use eframe::egui::{self, RichText};
 
 use super::slices::{TableRow, drift_table};
 use super::{AppCommand, PanelCtx, Tab};
-use crate::analysis::Predicate;
 use crate::analysis::SegmentRef;
 use crate::analysis::quality::Severity;
+use crate::analysis::{Predicate, ReportPart};
 use crate::format::{pct, score};
 
 fn num(x: Option<f64>) -> String {
     score(x, 3)
+}
+
+/// A spinner where a part of the report is still being measured; `true` when it is.
+fn measuring(ui: &mut egui::Ui, report: &crate::analysis::DriftReport, part: ReportPart) -> bool {
+    let pending = report.pending.contains(&part);
+    if pending {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!("Measuring {}…", part.as_str()));
+        });
+    }
+    pending
 }
 
 fn open_feature(commands: &mut Vec<AppCommand>, column: &str) {
@@ -33,6 +45,16 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
     let d = &report.dataset;
     let colour = if d.drifted { palette.error } else { palette.ok };
     ui.label(RichText::new(d.describe()).heading().color(colour));
+    if !report.pending.is_empty() {
+        let parts: Vec<&str> = report.pending.iter().map(|p| p.as_str()).collect();
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!(
+                "Still measuring {}; what is shown is final",
+                parts.join(", ")
+            ));
+        });
+    }
     ui.add_space(6.0);
     let null_change = report.params.settings.null_rate_change;
     let analysed: Vec<&str> = report.overall().map(|f| f.drift.column.as_str()).collect();
@@ -98,6 +120,9 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
             .collect();
         ui.add_space(10.0);
         ui.heading("Data quality");
+        if !report.pending.is_empty() {
+            ui.label("Alerts of the parts measured so far:");
+        }
         if alerts.is_empty() {
             ui.colored_label(palette.ok, "No data-quality alerts.");
         }
@@ -134,6 +159,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
 
         ui.add_space(10.0);
         ui.heading("Segment mix");
+        measuring(ui, report, ReportPart::Segments);
         for mix in &report.segments {
             let js = mix
                 .js_distance
@@ -184,6 +210,11 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
             ui.add_space(4.0);
         }
 
+        if report.pending.contains(&ReportPart::Performance) {
+            ui.add_space(10.0);
+            ui.heading("Performance");
+            measuring(ui, report, ReportPart::Performance);
+        }
         if let Some(perf) = &report.performance {
             ui.add_space(10.0);
             ui.heading("Performance");
@@ -223,6 +254,11 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
             if perf.alerts.len() > 8 {
                 ui.label(format!("{} more in the report", perf.alerts.len() - 8));
             }
+        }
+        if report.pending.contains(&ReportPart::Latency) {
+            ui.add_space(10.0);
+            ui.heading("Latency");
+            measuring(ui, report, ReportPart::Latency);
         }
         if let Some(l) = &report.latency {
             ui.add_space(10.0);

@@ -5,7 +5,7 @@
 use eframe::egui::{self, RichText, vec2};
 
 use super::{AppCommand, PanelCtx};
-use crate::analysis::Reference;
+use crate::analysis::{Reference, ReportPart};
 use crate::format::{human_count, score};
 
 pub fn segments_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand>) {
@@ -16,6 +16,14 @@ pub fn segments_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
         .iter()
         .map(|m| m.column.as_str())
         .collect();
+    if segment_columns.is_empty() && p.report.pending.contains(&ReportPart::Segments) {
+        ui.add_space(20.0);
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Measuring segments…");
+        });
+        return;
+    }
     if segment_columns.is_empty() {
         ui.add_space(20.0);
         ui.label("No segment columns: give a column such as region or model_version the segment role in the Data panel to see drift per segment.");

@@ -209,13 +209,14 @@ impl DriftscopeApp {
                 if let Some((k, n)) = state.part_of() {
                     text = format!("part {k} of {n}: {text}");
                 }
-                match state.fraction() {
-                    Some(f) => {
-                        ui.add(egui::ProgressBar::new(f).desired_width(160.0).text(text));
-                    }
-                    None => {
-                        ui.label(text);
-                    }
+                // The stage in full, then its bar (a bar's own text is cut at its width).
+                ui.label(text);
+                if let Some(f) = state.fraction() {
+                    ui.add(
+                        egui::ProgressBar::new(f)
+                            .desired_width(120.0)
+                            .show_percentage(),
+                    );
                 }
                 ui.label(format!("{:.1} s", elapsed.as_secs_f32()));
                 if let Some(left) = state.stage_time_left() {

@@ -328,3 +328,18 @@ fn the_report_is_handed_out_part_by_part_and_each_part_is_final() {
     // The progress said which of the report's parts ran last.
     assert_eq!(state.part_of(), Some((6, 6)));
 }
+
+/// A cancelled report gives nothing (the app keeps what it showed), whenever the cancel came.
+#[test]
+fn a_cancelled_report_gives_no_report() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let inputs = load_inputs(
+        &dir.join("baseline.parquet"),
+        &dir.join("predictions.jsonl"),
+        &OverrideLayers::default(),
+    )
+    .unwrap();
+    let state = JobState::default();
+    state.cancel();
+    assert!(run_drift_report(&inputs, &DriftParams::default(), &state).is_none());
+}

@@ -345,7 +345,11 @@ pub fn report_in_parts(
 
     state.part(2, REPORT_PARTS);
     state.stage("overall and segment entries", prepared.len() as u64);
-    let entries = entries_from_profiles(workspace);
+    let entries = entries_from_profiles(workspace, state);
+    // Cancelled entries are empty: the rows would be asked for every one of them.
+    if state.is_cancelled() {
+        return None;
+    }
     // An entry the profiles leave undecided is measured from the rows when they are at hand.
     let usable = |d: &ColumnDrift| !(rows && d.undecided());
     let mut features: Vec<FeatureDrift> = prepared
@@ -489,6 +493,9 @@ pub fn report_in_parts(
         let per_slice: Vec<Vec<FeatureDrift>> = slices
             .par_iter()
             .map(|&(value, log_rows, base_rows)| {
+                if state.is_cancelled() {
+                    return Vec::new();
+                }
                 let segment = SegmentRef {
                     column: (*seg).to_owned(),
                     value: value.clone(),
@@ -533,6 +540,9 @@ pub fn report_in_parts(
             })
             .collect();
         features.extend(per_slice.into_iter().flatten());
+        if state.is_cancelled() {
+            return None;
+        }
     }
 
     let dataset = dataset_verdict(&features, params);
@@ -695,7 +705,7 @@ pub(crate) type EntryTemplate = (Option<(String, String)>, bool, EntryRequest);
 /// Every column's overall and per-segment entries from the untimed profiles, each column's made
 /// exact with one gathering pass over its rows (see `profiles::exact_entries`). Empty under the
 /// Evidently preset, whose tests need the values.
-fn entries_from_profiles(ws: &Workspace) -> Vec<ColumnEntries> {
+fn entries_from_profiles(ws: &Workspace, state: &JobState) -> Vec<ColumnEntries> {
     let Some(cells) = ws.cells.as_ref() else {
         return Vec::new();
     };
@@ -709,6 +719,10 @@ fn entries_from_profiles(ws: &Workspace) -> Vec<ColumnEntries> {
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
+            // Cancelled: the report is thrown away, so the rest is not measured.
+            if state.is_cancelled() {
+                return ColumnEntries::default();
+            }
             let mine = templates_for(&templates, &p.name);
             let requests: Vec<&EntryRequest> = mine.iter().map(|(_, _, r)| r).collect();
             let whole_sorted = match ws.whole.get(i) {
@@ -926,7 +940,7 @@ mod tests {
         let inputs = inputs(dir.path());
         let params = DriftParams::default();
         let ws = Workspace::new(&inputs, &params, &JobState::default());
-        let entries = entries_from_profiles(&ws);
+        let entries = entries_from_profiles(&ws, &JobState::default());
         assert_eq!(entries.len(), ws.prepared.len());
         for ((p, whole), e) in ws.prepared.iter().zip(&ws.whole).zip(&entries) {
             let overall = e.overall.as_ref().expect("overall from profiles");

@@ -453,6 +453,7 @@ impl Cells {
         params: &DriftParams,
         groups: &GroupCache,
         sizing: &Sizing,
+        state: &JobState,
     ) -> Self {
         let (windows, window_error) = match params
             .window
@@ -534,6 +535,7 @@ impl Cells {
                 &maps,
                 false,
                 (fine_index.0, log_index),
+                state,
             );
             // The baseline's timed cells are its chunks alone: the data-driven thresholds merge
             // every segment tuple of a chunk, and a segment of the baseline is read from the
@@ -547,6 +549,7 @@ impl Cells {
                 &maps,
                 true,
                 (fine_index.1, chunk_index),
+                state,
             );
             let untimed = Untimed {
                 whole_baseline: whole_of(&fine_base),
@@ -557,8 +560,8 @@ impl Cells {
             };
             (Some(untimed), coarse, log, baseline)
         } else {
-            let log = CellProfiles::build(prepared, &grids, false, log_index);
-            let baseline = CellProfiles::build(prepared, &grids, true, base_index);
+            let log = CellProfiles::build(prepared, &grids, false, log_index, state);
+            let baseline = CellProfiles::build(prepared, &grids, true, base_index, state);
             (None, grids, log, baseline)
         };
         let whole_baseline = whole_of(&baseline);
@@ -690,7 +693,7 @@ impl Workspace {
         let groups = GroupCache::default();
         state.stage("profiling cells", 0);
         let cells = Some(Cells::build(
-            inputs, &prepared, &whole, params, &groups, sizing,
+            inputs, &prepared, &whole, params, &groups, sizing, state,
         ));
         Self {
             prepared,

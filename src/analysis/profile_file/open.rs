@@ -83,6 +83,8 @@ impl LogProfile {
         inputs: &Inputs,
         params: &DriftParams,
     ) -> Result<Workspace, String> {
+        // Made by the command line, which is not cancelled.
+        let state = &crate::jobs::JobState::default();
         let h = &self.header;
         if params.window != h.params.window {
             return Err(format!(
@@ -225,7 +227,7 @@ impl LogProfile {
             row_slots: Vec::new(),
         };
         let (baseline, untimed_level, values) = if one_level {
-            let baseline = CellProfiles::build(&prepared, &coarse, true, base_index);
+            let baseline = CellProfiles::build(&prepared, &coarse, true, base_index, state);
             // The stored values' tuples, renumbered as the timed level's.
             let at = timed_log.index.tuple_ids();
             let values = untimed
@@ -254,6 +256,7 @@ impl LogProfile {
                     fine_index,
                     CellIndex::build(Vec::new(), &base_slot, chunks + 1),
                 ),
+                state,
             );
             let level = Untimed {
                 whole_baseline: workspace::whole_of(&fine_base, n),

@@ -39,6 +39,7 @@ use super::drift::{
     self, ColumnDrift, ColumnKind, DriftSettings, DriftStats, NumericReference, StatIntervals,
 };
 use super::workspace::{ColumnData, Prepared, PreparedRef};
+use crate::jobs::JobState;
 use crate::stats::profile::{
     CategoricalProfile, Gathered, Grid, NumericProfile, SlotValues, exact_needs, ks_from_profiles,
     out_of_range, wasserstein_from_profiles,
@@ -239,6 +240,7 @@ pub(crate) fn build_levels(
     maps: &[Option<Vec<u32>>],
     baseline: bool,
     (fine_index, coarse_index): (CellIndex, CellIndex),
+    state: &JobState,
 ) -> (CellProfiles, CellProfiles) {
     let (fine_cells, coarse_cells) = (fine_index.cells(), coarse_index.cells());
     // The coarse (timed) level is sparse: its rows listed cell by cell, once for every column.
@@ -248,6 +250,10 @@ pub(crate) fn build_levels(
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
+            // Cancelled: the cells are thrown away, so the rest is not profiled.
+            if state.is_cancelled() {
+                return Default::default();
+            }
             let (fine_of, coarse_of) = (&fine_index.cell_of_row, &coarse_index.cell_of_row);
             match (&p.data, &fine_grids[i], &coarse_grids[i], &maps[i]) {
                 (
@@ -267,7 +273,10 @@ pub(crate) fn build_levels(
                     let keep = fg.grid.slots() < NO_SLOT as usize;
                     let mut slots = Vec::with_capacity(if keep { values.len() } else { 0 });
                     let shift = first_finite(values);
-                    for (v, &f) in values.iter().zip(fine_of) {
+                    for (k, (v, &f)) in values.iter().zip(fine_of).enumerate() {
+                        if k % CANCEL_EVERY == 0 && state.is_cancelled() {
+                            break;
+                        }
                         let finite = v.filter(|x| x.is_finite());
                         let slot = finite.map_or(0, |x| fg.grid.slot(x));
                         fine[f as usize].update_shifted(slot, v, shift);
@@ -362,6 +371,10 @@ pub struct CellProfiles {
     pub row_slots: Vec<Vec<u16>>,
 }
 
+/// How many rows a profiling loop takes between looks at the cancel flag (a cancelled report
+/// stops within a fraction of a millisecond per column instead of at the column's end).
+const CANCEL_EVERY: usize = 1 << 16;
+
 /// A row with no finite value in [`CellProfiles::row_slots`].
 pub const NO_SLOT: u16 = u16::MAX;
 
@@ -372,12 +385,16 @@ impl CellProfiles {
         grids: &[Option<ColumnGrid>],
         baseline: bool,
         index: CellIndex,
+        state: &JobState,
     ) -> Self {
         let cells = index.cells();
         let columns: Vec<(CellColumn, Vec<u16>)> = prepared
             .par_iter()
             .zip(grids)
             .map(|(p, grid)| {
+                if state.is_cancelled() {
+                    return Default::default();
+                }
                 let cell_of_row = &index.cell_of_row;
                 match (&p.data, grid) {
                     (
@@ -394,7 +411,10 @@ impl CellProfiles {
                         // The slots are kept for the gathering pass, as in [`build_levels`].
                         let keep = g.grid.slots() < NO_SLOT as usize;
                         let mut slots = Vec::with_capacity(if keep { values.len() } else { 0 });
-                        for (v, &cell) in values.iter().zip(cell_of_row) {
+                        for (k, (v, &cell)) in values.iter().zip(cell_of_row).enumerate() {
+                            if k % CANCEL_EVERY == 0 && state.is_cancelled() {
+                                break;
+                            }
                             let finite = v.filter(|x| x.is_finite());
                             let slot = finite.map_or(0, |x| g.grid.slot(x));
                             out[cell as usize].update_shifted(slot, v, shift);

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use driftscope::analysis::{Predicate, SliceDef};
 use driftscope::data::RoleOverrides;
 use driftscope::jobs::Executor;
-use driftscope::ui::{AppCommand, AppConfig, DriftscopeApp, Launch, Tab};
+use driftscope::ui::{AppCommand, AppConfig, DriftscopeApp, Launch, Panel};
 use eframe::egui;
 use egui_kittest::Harness;
 
@@ -94,16 +94,16 @@ fn main() {
     frames.report("frames while loading and measuring");
 
     for tab in [
-        Tab::Overview,
-        Tab::Segments,
-        Tab::Feature,
-        Tab::Time,
-        Tab::Compare,
-        Tab::Data,
-        Tab::Settings,
+        Panel::Overview,
+        Panel::Segments,
+        Panel::Feature,
+        Panel::Time,
+        Panel::Compare,
+        Panel::Data,
+        Panel::Settings,
     ] {
         let ctx = harness.ctx.clone();
-        harness.state_mut().apply(&ctx, AppCommand::ShowTab(tab));
+        harness.state_mut().apply(&ctx, AppCommand::ShowPanel(tab));
         for _ in 0..30 {
             frame(&mut harness, &mut frames);
         }
@@ -114,7 +114,7 @@ fn main() {
     let ctx = harness.ctx.clone();
     harness
         .state_mut()
-        .apply(&ctx, AppCommand::ShowTab(Tab::Segments));
+        .apply(&ctx, AppCommand::ShowPanel(Panel::Segments));
     // The two largest values of the report's first segment column (`region` on the sample).
     let Some(mix) = harness
         .state()

@@ -1,7 +1,9 @@
 //! driftscope: investigate machine-learning models in production.
 //!
-//! The engine (`data`, `session`, `jobs`) is headless and never names egui; `ui` draws it and
-//! `cli` runs it from the command line. See ARCHITECTURE.md for the dependency rule.
+//! The engine — `data` (reading files, roles), `stats` (the statistics), `analysis` (profiles,
+//! drift, segments, windows, performance), `replay` (ONNX models), `export` (reports), `session`
+//! (investigation files) and `jobs` (background work) — is headless and never names egui; `ui`
+//! draws it and `cli` runs it from the command line. See ARCHITECTURE.md for the dependency rule.
 
 pub mod analysis;
 pub mod cli;

@@ -16,15 +16,24 @@ use driftscope::jobs::JobState;
 fn report() -> &'static DriftReport {
     static REPORT: OnceLock<DriftReport> = OnceLock::new();
     REPORT.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-        let inputs = load_inputs(
-            &dir.join("baseline.parquet"),
-            &dir.join("predictions.jsonl"),
-            &OverrideLayers::default(),
+        run_drift_report(
+            &sample_inputs(),
+            &DriftParams::default(),
+            &JobState::default(),
         )
-        .unwrap();
-        run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap()
+        .unwrap()
     })
+}
+
+/// The sample's baseline and log, loaded with inferred roles.
+fn sample_inputs() -> driftscope::data::Inputs {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    load_inputs(
+        &dir.join("baseline.parquet"),
+        &dir.join("predictions.jsonl"),
+        &OverrideLayers::default(),
+    )
+    .unwrap()
 }
 
 fn segment_drift(
@@ -283,13 +292,7 @@ fn quality_alerts_name_constant_columns_new_categories_and_type_changes() {
 fn the_report_is_handed_out_part_by_part_and_each_part_is_final() {
     use driftscope::analysis::{ReportPart, run_drift_report_parts};
     use std::sync::Mutex;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let inputs = load_inputs(
-        &dir.join("baseline.parquet"),
-        &dir.join("predictions.jsonl"),
-        &OverrideLayers::default(),
-    )
-    .unwrap();
+    let inputs = sample_inputs();
     let parts: Mutex<Vec<DriftReport>> = Mutex::default();
     let keep = |r: DriftReport| parts.lock().unwrap().push(r);
     let state = JobState::default();
@@ -332,13 +335,7 @@ fn the_report_is_handed_out_part_by_part_and_each_part_is_final() {
 /// A cancelled report gives nothing (the app keeps what it showed), whenever the cancel came.
 #[test]
 fn a_cancelled_report_gives_no_report() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let inputs = load_inputs(
-        &dir.join("baseline.parquet"),
-        &dir.join("predictions.jsonl"),
-        &OverrideLayers::default(),
-    )
-    .unwrap();
+    let inputs = sample_inputs();
     let state = JobState::default();
     state.cancel();
     assert!(run_drift_report(&inputs, &DriftParams::default(), &state).is_none());

@@ -119,7 +119,8 @@ fn report_writes_inputs_with_hashes_and_roles() {
         "report",
         "--baseline",
         baseline.to_str().unwrap(),
-        "--current",
+        // The app's word for it; `--current` names the same file.
+        "--log",
         current.to_str().unwrap(),
         "--segment",
         "merchant_category",

@@ -76,7 +76,7 @@ fn sample_document() -> (Investigation, export::Document, serde_json::Value) {
     .unwrap()
     .unwrap();
     let doc = export::document(&inv, &inputs, &report, Some(&study));
-    let json = driftscope::cli::build_report_json(&inputs, Some(&report)).unwrap();
+    let json = driftscope::export::json::build_report_json(&inputs, Some(&report)).unwrap();
     (inv, doc, json)
 }
 

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use driftscope::analysis::evidently::EvidentlyTest;
-use driftscope::analysis::{DriftParams, Method, Preset, run_drift_report};
+use driftscope::analysis::{Decider, DriftParams, Method, Preset, run_drift_report};
 use driftscope::data::{OverrideLayers, Role, RoleOverrides, load_inputs};
 use driftscope::jobs::JobState;
 use polars::prelude::*;
@@ -101,12 +101,9 @@ fn the_evidently_preset_reproduces_evidentlys_verdicts() {
                 .find(|f| f.segment.is_none() && f.drift.column == col)
                 .unwrap_or_else(|| panic!("{name}/{col}: not in the report"));
             let got = &got.drift;
-            let test: EvidentlyTest = got
-                .method
-                .strip_prefix("evidently:")
-                .unwrap_or_else(|| panic!("{name}/{col}: method {}", got.method))
-                .parse()
-                .unwrap();
+            let Decider::Evidently(Some(test)) = got.method else {
+                panic!("{name}/{col}: method {}", got.method)
+            };
             let want_method = want["method"].as_str().unwrap();
             let method_ok = match forced {
                 Some(m) => EvidentlyTest::of_method(m) == Some(test),

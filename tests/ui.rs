@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use driftscope::data::Role;
 use driftscope::jobs::Executor;
-use driftscope::ui::{AppCommand, AppConfig, DriftscopeApp, Launch, Tab};
+use driftscope::ui::{AppCommand, AppConfig, DriftscopeApp, Launch, Panel};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -41,7 +41,7 @@ fn app(launch: Launch) -> Harness<'static, DriftscopeApp> {
 fn opens_the_sample_investigation_on_the_overview_with_drift_measured() {
     let harness = app(Launch::Investigation(sample_investigation()));
     let state = harness.state();
-    assert_eq!(state.tab(), Tab::Overview);
+    assert_eq!(state.panel(), Panel::Overview);
     let report = state.report().expect("drift is measured after loading");
     assert!(
         report
@@ -61,7 +61,7 @@ fn the_data_tab_lists_files_and_roles() {
     harness.get_by_label("Data").click();
     harness.run();
     let state = harness.state();
-    assert_eq!(state.tab(), Tab::Data);
+    assert_eq!(state.panel(), Panel::Data);
     assert_eq!(state.error(), None);
     let inputs = state.inputs().expect("the sample is loaded");
     assert_eq!(inputs.current.rows(), 10_500);
@@ -186,7 +186,7 @@ fn segments_heatmap_worst_cell_opens_the_feature_for_that_slice() {
     let mut harness = app(Launch::Investigation(sample_investigation()));
     harness.get_by_label("Segments").click();
     harness.run();
-    assert_eq!(harness.state().tab(), Tab::Segments);
+    assert_eq!(harness.state().panel(), Panel::Segments);
     let (value, column, text) = {
         let heatmap = harness
             .state()
@@ -209,7 +209,7 @@ fn segments_heatmap_worst_cell_opens_the_feature_for_that_slice() {
     harness.get_all_by_label(&text).next().unwrap().click();
     harness.run();
     let state = harness.state();
-    assert_eq!(state.tab(), Tab::Feature);
+    assert_eq!(state.panel(), Panel::Feature);
     let view = &state.investigation().view;
     assert_eq!(view.feature.as_deref(), Some(column.as_str()));
     assert_eq!(view.slice.describe(), "log where region = ap-southeast");
@@ -229,7 +229,7 @@ fn the_feature_panel_shows_ks_location_and_bins_for_a_number() {
         &mut harness,
         AppCommand::SelectFeature("distance_from_home_km".into()),
     );
-    run_command(&mut harness, AppCommand::ShowTab(Tab::Feature));
+    run_command(&mut harness, AppCommand::ShowPanel(Panel::Feature));
     harness.get_by_label_contains("The curves are furthest apart at");
     harness.get_by_label("Bins");
     harness.get_by_label_contains("Edges: ");
@@ -354,7 +354,7 @@ fn two_slices_defined_in_the_compare_panel_are_compared() {
     // The same detail views for any column of the comparison.
     harness.get_all_by_label("score").next().unwrap().click();
     harness.run();
-    assert_eq!(harness.state().tab(), Tab::Feature);
+    assert_eq!(harness.state().panel(), Panel::Feature);
     harness.get_by_label("Showing slice A against slice B of the Compare panel.");
 }
 
@@ -375,6 +375,39 @@ fn settings_applied_in_the_panel_measure_again() {
     let report = state.report().unwrap();
     assert_eq!(report.params.settings.threshold, Some(0.5));
     assert!(report.overall().all(|f| f.drift.threshold == 0.5));
+}
+
+/// Under Evidently's preset the global methods do not decide: the panel says who does and the
+/// method boxes cannot be changed; the report's columns are decided by Evidently's tests.
+#[test]
+fn under_the_evidently_preset_the_global_methods_are_not_offered() {
+    use egui_kittest::kittest::NodeT;
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    harness.get_by_label("Settings").click();
+    harness.run();
+    let disabled = |h: &Harness<'_, DriftscopeApp>, label: &str| {
+        h.get_by_label(label).accesskit_node().is_disabled()
+    };
+    assert!(!disabled(&harness, "Method for numeric columns"));
+    harness.get_by_label("Evidently 0.7").click();
+    harness.run();
+    assert!(disabled(&harness, "Method for numeric columns"));
+    assert!(disabled(&harness, "Method for categorical columns"));
+    assert_eq!(
+        harness
+            .get_all_by_label_contains("Evidently chooses: KS / chi² under 1000 rows")
+            .count(),
+        2
+    );
+    harness.get_by_label("Apply and measure again").click();
+    harness.run();
+    let report = harness.state().report().unwrap();
+    assert!(
+        report
+            .overall()
+            .all(|f| matches!(f.drift.method, driftscope::analysis::Decider::Evidently(_))),
+        "every column decided by Evidently's test"
+    );
 }
 
 #[test]
@@ -423,7 +456,7 @@ fn an_investigation_saved_and_reopened_shows_the_same_view() {
                 role: Role::Segment,
             },
         );
-        run_command(&mut harness, AppCommand::ShowTab(Tab::Time));
+        run_command(&mut harness, AppCommand::ShowPanel(Panel::Time));
         assert!(harness.state().is_dirty());
         run_command(&mut harness, AppCommand::SaveAs(saved.clone()));
         assert_eq!(harness.state().error(), None);
@@ -435,7 +468,7 @@ fn an_investigation_saved_and_reopened_shows_the_same_view() {
     let state = harness.state();
     assert_eq!(state.error(), None);
     let view = &state.investigation().view;
-    assert_eq!(view.view, Tab::Time);
+    assert_eq!(view.panel, Panel::Time);
     assert_eq!(view.slice, slice);
     assert_eq!(view.feature.as_deref(), Some("account_age_days"));
     assert_eq!(
@@ -458,7 +491,7 @@ fn unsaved_changes_survive_a_crash_and_can_be_restored() {
             Launch::Investigation(sample_investigation()),
             Some(dir.path()),
         );
-        run_command(&mut harness, AppCommand::ShowTab(Tab::Segments));
+        run_command(&mut harness, AppCommand::ShowPanel(Panel::Segments));
         run_command(&mut harness, AppCommand::SelectFeature("hour".into()));
         // The harness is dropped without a clean exit, as in a crash.
     }
@@ -475,7 +508,7 @@ fn unsaved_changes_survive_a_crash_and_can_be_restored() {
     harness.get_by_label("Restore them").click();
     harness.run();
     let state = harness.state();
-    assert_eq!(state.tab(), Tab::Segments);
+    assert_eq!(state.panel(), Panel::Segments);
     assert_eq!(state.investigation().view.feature.as_deref(), Some("hour"));
     assert_eq!(state.inputs().unwrap().current.rows(), 10_500);
     assert!(state.is_dirty());
@@ -550,10 +583,10 @@ fn keyboard_shortcuts_switch_panels() {
     let mut harness = app(Launch::Investigation(sample_investigation()));
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num2);
     harness.run();
-    assert_eq!(harness.state().tab(), Tab::Segments);
+    assert_eq!(harness.state().panel(), Panel::Segments);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num4);
     harness.run();
-    assert_eq!(harness.state().tab(), Tab::Time);
+    assert_eq!(harness.state().panel(), Panel::Time);
 }
 
 #[test]
@@ -571,7 +604,7 @@ fn the_replay_panel_finds_the_skew_and_answers_what_if() {
     run_command(&mut harness, AppCommand::SetReplay(settings));
     harness.get_by_label("Replay").click();
     harness.run();
-    assert_eq!(harness.state().tab(), Tab::Replay);
+    assert_eq!(harness.state().panel(), Panel::Replay);
     harness.get_by_label_contains("Choose the production model to start");
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/models/fraud_gbm_v3.onnx");
     let field = "Production model (path to a .onnx file)";
@@ -673,7 +706,7 @@ fn three_pinned_findings_are_edited_reordered_and_exported() {
     harness.run();
     // From the segments heatmap.
     run_command(&mut harness, AppCommand::SetSlice(Default::default()));
-    run_command(&mut harness, AppCommand::ShowTab(Tab::Segments));
+    run_command(&mut harness, AppCommand::ShowPanel(Panel::Segments));
     harness.get_by_label("Pin").click();
     harness.run();
     // From the time view.
@@ -681,7 +714,7 @@ fn three_pinned_findings_are_edited_reordered_and_exported() {
         &mut harness,
         AppCommand::SelectFeature("account_age_days".into()),
     );
-    run_command(&mut harness, AppCommand::ShowTab(Tab::Time));
+    run_command(&mut harness, AppCommand::ShowPanel(Panel::Time));
     harness.get_by_label("Pin").click();
     harness.run();
     let findings = &harness.state().investigation().findings;

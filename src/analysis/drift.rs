@@ -115,10 +115,10 @@ impl Method {
                 "Hellinger distance, sqrt(Σ (√p_b − √p_c)²)/√2; 0 = identical, 1 = disjoint"
             }
             Method::Kl => {
-                "Kullback–Leibler divergence of current from baseline, Σ p_c·ln(p_c/p_b), empty bins counted as 1e-4"
+                "Kullback–Leibler divergence of the log from the baseline, Σ p_c·ln(p_c/p_b), empty bins counted as 1e-4"
             }
             Method::LInfinity => {
-                "Largest absolute difference between a bin's or category's share in baseline and current"
+                "Largest absolute difference between a bin's or category's share in the baseline and in the log"
             }
             Method::Ks => {
                 "Two-sample Kolmogorov–Smirnov test p-value (scipy's ks_2samp, exact up to 10,000 rows); drift when p is below the threshold"
@@ -152,6 +152,71 @@ impl std::str::FromStr for Method {
             }
         };
         Ok(m)
+    }
+}
+
+/// What decided a column's verdict: one of driftscope's methods, or under the Evidently preset
+/// Evidently's test (`None` where no test ran). The JSON keeps the names it always had:
+/// `"psi"`, `"evidently:psi"`, `"evidently"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Decider {
+    Method(Method),
+    Evidently(Option<evidently::EvidentlyTest>),
+}
+
+impl Decider {
+    /// The method, when one of driftscope's decided.
+    pub fn method(self) -> Option<Method> {
+        match self {
+            Decider::Method(m) => Some(m),
+            Decider::Evidently(_) => None,
+        }
+    }
+
+    /// One line for a tooltip.
+    pub fn definition(self) -> &'static str {
+        match self {
+            Decider::Method(m) => m.definition(),
+            Decider::Evidently(Some(t)) => t.display_name(),
+            Decider::Evidently(None) => "no Evidently test ran for this column",
+        }
+    }
+}
+
+impl std::fmt::Display for Decider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Decider::Method(m) => f.write_str(m.as_str()),
+            Decider::Evidently(None) => f.write_str("evidently"),
+            Decider::Evidently(Some(t)) => write!(f, "evidently:{}", t.registry_name()),
+        }
+    }
+}
+
+impl From<Decider> for String {
+    fn from(d: Decider) -> String {
+        d.to_string()
+    }
+}
+
+impl TryFrom<String> for Decider {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for Decider {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            _ if s == "evidently" => Ok(Decider::Evidently(None)),
+            Some(("evidently", test)) => Ok(Decider::Evidently(Some(test.parse()?))),
+            _ => s.parse().map(Decider::Method),
+        }
     }
 }
 
@@ -321,8 +386,8 @@ pub struct ColumnDrift {
     pub kind: ColumnKind,
     pub n_baseline: usize,
     pub n_current: usize,
-    /// The deciding statistic: a [`Method`] name, or `evidently:<test>` under the Evidently preset.
-    pub method: String,
+    /// The deciding statistic: a [`Method`], or Evidently's test under the Evidently preset.
+    pub method: Decider,
     /// The deciding statistic's value (a distance, or a p-value for KS/chi-square).
     pub score: Option<f64>,
     pub threshold: f64,
@@ -490,25 +555,28 @@ pub(crate) fn finish(
         // A column's method is its `stattest`, as `per_column_stattest` sets it in Evidently.
         let asked = col.method.filter(|m| m.applies_to(kind));
         let test = asked.map(evidently::EvidentlyTest::of_method);
+        // No verdict under the preset: the statistics with a note saying why.
+        let unmeasured = |stats: DriftStats, note: String| ColumnDrift {
+            column: column.to_owned(),
+            kind,
+            n_baseline,
+            n_current,
+            method: Decider::Evidently(None),
+            score: None,
+            threshold: 0.0,
+            lower_is_drift: false,
+            drifted: false,
+            note: Some(note),
+            exact: true,
+            score_interval: None,
+            stats,
+        };
         if let Some(None) = test {
             let method = asked.map_or("", Method::as_str);
-            return ColumnDrift {
-                column: column.to_owned(),
-                kind,
-                n_baseline,
-                n_current,
-                method: "evidently".to_owned(),
-                score: None,
-                threshold: 0.0,
-                lower_is_drift: false,
-                drifted: false,
-                note: Some(format!(
-                    "Evidently has no {method} test: choose another method for this column"
-                )),
-                exact: true,
-                score_interval: None,
+            return unmeasured(
                 stats,
-            };
+                format!("Evidently has no {method} test: choose another method for this column"),
+            );
         }
         let verdict = evidently::evaluate(
             kind,
@@ -523,7 +591,7 @@ pub(crate) fn finish(
                 kind,
                 n_baseline,
                 n_current,
-                method: format!("evidently:{}", serde_plain_name(&v.test)),
+                method: Decider::Evidently(Some(v.test)),
                 score: Some(v.score),
                 threshold: v.threshold,
                 lower_is_drift: v.test.is_pvalue(),
@@ -533,21 +601,7 @@ pub(crate) fn finish(
                 score_interval: None,
                 stats,
             },
-            None => ColumnDrift {
-                column: column.to_owned(),
-                kind,
-                n_baseline,
-                n_current,
-                method: "evidently".to_owned(),
-                score: None,
-                threshold: 0.0,
-                lower_is_drift: false,
-                drifted: false,
-                note: Some("no values on one side".to_owned()),
-                exact: true,
-                score_interval: None,
-                stats,
-            },
+            None => unmeasured(stats, "no values on one side".to_owned()),
         };
     }
     let (method, threshold) = settings.verdict_rule(column, kind);
@@ -557,7 +611,7 @@ pub(crate) fn finish(
         Some("no values on one side".to_owned())
     } else if n_baseline < min || n_current < min {
         Some(format!(
-            "too few values for a verdict ({n_baseline} baseline, {n_current} current; at least {min} needed)"
+            "too few values for a verdict ({n_baseline} baseline, {n_current} log; at least {min} needed)"
         ))
     } else {
         None
@@ -567,7 +621,7 @@ pub(crate) fn finish(
         kind,
         n_baseline,
         n_current,
-        method: method.as_str().to_owned(),
+        method: Decider::Method(method),
         score,
         threshold,
         lower_is_drift: method.is_pvalue(),
@@ -596,7 +650,7 @@ pub(crate) fn finish_bounded(
         return d;
     };
     d.exact = false;
-    let Ok(method) = d.method.parse::<Method>() else {
+    let Some(method) = d.method.method() else {
         return d;
     };
     if let Some([lo, hi]) = iv.of_method(method) {
@@ -621,13 +675,6 @@ pub(crate) fn finish_bounded(
 }
 
 /// An enum's serde name (`KlDiv` → `kl_div`).
-fn serde_plain_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// A numeric column: current values against the prepared reference.
 pub fn numeric_drift(
     column: &str,
@@ -843,6 +890,42 @@ pub fn categorical_drift_counts(
 mod tests {
     use super::*;
 
+    /// The JSON names a report's `method` has always had, read back as what wrote them.
+    #[test]
+    fn a_decider_is_written_with_its_stable_name_and_read_back() {
+        use evidently::EvidentlyTest as T;
+        let tests = [
+            T::Ks,
+            T::Chisquare,
+            T::Z,
+            T::Wasserstein,
+            T::Jensenshannon,
+            T::Psi,
+            T::KlDiv,
+            T::Hellinger,
+        ];
+        let mut all: Vec<Decider> = Method::ALL.map(Decider::Method).to_vec();
+        all.push(Decider::Evidently(None));
+        all.extend(tests.map(|t| Decider::Evidently(Some(t))));
+        for d in all {
+            let json = serde_json::to_value(d).unwrap();
+            let name = json.as_str().unwrap();
+            let want = match d {
+                Decider::Method(m) => m.as_str().to_owned(),
+                Decider::Evidently(None) => "evidently".to_owned(),
+                // The registry name is the one serde gives the test.
+                Decider::Evidently(Some(t)) => format!(
+                    "evidently:{}",
+                    serde_json::to_value(t).unwrap().as_str().unwrap()
+                ),
+            };
+            assert_eq!(name, want);
+            assert_eq!(serde_json::from_value::<Decider>(json).unwrap(), d);
+        }
+        assert!(serde_json::from_value::<Decider>("evidently:nope".into()).is_err());
+        assert!(serde_json::from_value::<Decider>("nope".into()).is_err());
+    }
+
     #[test]
     fn a_shifted_numeric_column_drifts_and_an_identical_one_does_not() {
         let base: Vec<Option<f64>> = (0..1000).map(|i| Some(f64::from(i))).collect();
@@ -854,7 +937,7 @@ mod tests {
         assert!(!same.drifted);
         let moved = numeric_drift("x", &reference, &shifted, &settings);
         assert!(moved.drifted, "{moved:?}");
-        assert_eq!(moved.method, "jensen_shannon");
+        assert_eq!(moved.method, Decider::Method(Method::JensenShannon));
         assert_eq!(moved.stats.bin_edges.as_ref().map(Vec::len), Some(9));
         assert!((moved.stats.out_of_range_rate.unwrap() - 0.4).abs() < 1e-12);
     }

@@ -38,6 +38,20 @@ pub enum EvidentlyTest {
 }
 
 impl EvidentlyTest {
+    /// The name in Evidently's registry (its `stattest`), as the JSON writes it.
+    pub fn registry_name(self) -> &'static str {
+        match self {
+            Self::Ks => "ks",
+            Self::Chisquare => "chisquare",
+            Self::Z => "z",
+            Self::Wasserstein => "wasserstein",
+            Self::Jensenshannon => "jensenshannon",
+            Self::Psi => "psi",
+            Self::KlDiv => "kl_div",
+            Self::Hellinger => "hellinger",
+        }
+    }
+
     /// The name Evidently's reports show.
     pub fn display_name(self) -> &'static str {
         match self {

@@ -15,7 +15,7 @@ pub mod slice;
 pub mod windows;
 pub mod workspace;
 
-pub use drift::{ColumnDrift, ColumnKind, ColumnSettings, DriftSettings, Method, Preset};
+pub use drift::{ColumnDrift, ColumnKind, ColumnSettings, Decider, DriftSettings, Method, Preset};
 pub use report::{
     DriftParams, DriftReport, ReportPart, run_drift_report, run_drift_report_parts,
     run_drift_report_with_workspace,

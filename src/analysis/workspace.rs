@@ -243,7 +243,7 @@ pub(crate) fn unmeasured(name: &str, kind: ColumnKind, why: &str) -> ColumnDrift
         kind,
         n_baseline: 0,
         n_current: 0,
-        method: drift::Method::JensenShannon.as_str().to_owned(),
+        method: drift::Decider::Method(drift::Method::JensenShannon),
         score: None,
         threshold: 0.0,
         lower_is_drift: false,

@@ -1,6 +1,7 @@
-//! The command line: `driftscope` opens the app; `inspect` and `report` run headless, print to
-//! stdout, report progress on stderr and exit 0 (done), 1 (a `--fail-on` condition tripped) or
-//! 2 (bad input or usage).
+//! The command line: `driftscope` (or `open`) opens the app; `inspect`, `report`, `profile`,
+//! `replay` and `export-slice` run headless — every analysis of the app is one of them. They print
+//! to stdout, report progress on stderr and exit 0 (done), 1 (a `--fail-on` condition tripped) or
+//! 2 (bad input or usage). Each command has its module; this one holds the arguments.
 
 mod inspect;
 mod profile;
@@ -14,8 +15,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::data::{OverrideLayers, Role, RoleOverrides};
-
-pub use report::build_report_json;
 
 /// Exit code for an error in the input or the command line.
 pub const EXIT_ERROR: u8 = 2;
@@ -192,6 +191,7 @@ pub struct ReportArgs {
     #[arg(
         long,
         value_name = "FILE",
+        visible_alias = "log",
         required_unless_present_any = ["investigation", "current_profile"],
         conflicts_with = "current_profile"
     )]
@@ -199,7 +199,7 @@ pub struct ReportArgs {
 
     /// Instead of the log's rows, its profile (`driftscope profile`, or an engine writing the
     /// same schema); repeat for profiles of parts of one log, which are merged.
-    #[arg(long, value_name = "P.parquet")]
+    #[arg(long, value_name = "P.parquet", visible_alias = "log-profile")]
     pub current_profile: Vec<PathBuf>,
 
     /// Read the log this many rows at a time and report from its profile: memory of one batch,

@@ -65,7 +65,7 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
         rows.push(vec![
             f.drift.column.clone(),
             f.role.to_string(),
-            f.drift.method.clone(),
+            f.drift.method.to_string(),
             num(f.drift.score),
             num(Some(f.drift.threshold)),
             if f.drift.drifted {

@@ -62,7 +62,7 @@ pub fn feature_finding(d: &ColumnDrift, slice: &SliceDef, against: &SliceDef) ->
         "does not drift"
     };
     let mut numbers = vec![
-        ("method".to_owned(), d.method.clone()),
+        ("method".to_owned(), d.method.to_string()),
         ("score".to_owned(), score(d.score, 4)),
         ("threshold".to_owned(), score(Some(d.threshold), 4)),
         (
@@ -253,9 +253,9 @@ pub fn timeline_finding(t: &Timeline, threshold: Option<f64>) -> Finding {
         slice: t.within.clone(),
         against: "the whole baseline".to_owned(),
         column: Some(t.column.clone()),
-        numbers: vec![("method".to_owned(), t.method.clone())],
+        numbers: vec![("method".to_owned(), t.method.as_str().to_owned())],
         chart: Some(Chart::Lines {
-            title: format!("{} drift per window ({})", t.column, t.method),
+            title: format!("{} drift per window ({})", t.column, t.method.as_str()),
             x,
             series: t
                 .lines

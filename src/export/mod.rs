@@ -6,6 +6,7 @@
 //! atomically and never over an input.
 
 pub mod findings;
+pub mod json;
 mod svg;
 
 use std::path::{Path, PathBuf};

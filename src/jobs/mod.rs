@@ -3,9 +3,13 @@
 //! executor, which runs the job at once so UI tests never wait on threads.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod derived;
+
+pub use derived::{Answer, Derived};
 
 /// Shared between a job and its owner: how far along it is and whether to stop.
 #[derive(Debug, Default)]
@@ -146,7 +150,8 @@ impl<T: Send + 'static> Job<T> {
     ) -> Self {
         let name = name.into();
         let state = Arc::new(JobState::default());
-        let (tx, rx) = channel();
+        // One answer a job: a channel of one slot, which the worker's single send never blocks on.
+        let (tx, rx) = sync_channel(1);
         let run = {
             let state = Arc::clone(&state);
             let name = name.clone();
@@ -236,6 +241,7 @@ pub enum JobPoll<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc::channel;
 
     #[test]
     fn inline_jobs_are_done_at_once_and_threaded_ones_later() {

@@ -44,7 +44,7 @@ pub struct Investigation {
 
 /// The app's panels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum View {
+pub enum Panel {
     #[default]
     Overview,
     Segments,
@@ -57,30 +57,30 @@ pub enum View {
     Findings,
 }
 
-impl View {
-    pub const ALL: [View; 9] = [
-        View::Overview,
-        View::Segments,
-        View::Feature,
-        View::Time,
-        View::Compare,
-        View::Replay,
-        View::Findings,
-        View::Data,
-        View::Settings,
+impl Panel {
+    pub const ALL: [Panel; 9] = [
+        Panel::Overview,
+        Panel::Segments,
+        Panel::Feature,
+        Panel::Time,
+        Panel::Compare,
+        Panel::Replay,
+        Panel::Findings,
+        Panel::Data,
+        Panel::Settings,
     ];
 
     pub fn title(self) -> &'static str {
         match self {
-            View::Overview => "Overview",
-            View::Segments => "Segments",
-            View::Feature => "Feature",
-            View::Time => "Time",
-            View::Compare => "Compare",
-            View::Data => "Data",
-            View::Settings => "Settings",
-            View::Replay => "Replay",
-            View::Findings => "Findings",
+            Panel::Overview => "Overview",
+            Panel::Segments => "Segments",
+            Panel::Feature => "Feature",
+            Panel::Time => "Time",
+            Panel::Compare => "Compare",
+            Panel::Data => "Data",
+            Panel::Settings => "Settings",
+            Panel::Replay => "Replay",
+            Panel::Findings => "Findings",
         }
     }
 }
@@ -99,7 +99,9 @@ pub enum DetailSource {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ViewState {
-    pub view: View,
+    /// The panel on screen (`view` in earlier files, still read).
+    #[serde(alias = "view")]
+    pub panel: Panel,
     /// The feature shown in the feature and time panels.
     pub feature: Option<String>,
     /// The segment column of the heatmap and of the time panel's lines.
@@ -117,7 +119,7 @@ pub struct ViewState {
 impl Default for ViewState {
     fn default() -> Self {
         Self {
-            view: View::Overview,
+            panel: Panel::Overview,
             feature: None,
             segment: None,
             reference: Reference::Baseline,
@@ -284,6 +286,20 @@ fn format_version_of(text: &str) -> Option<u32> {
 mod tests {
     use super::*;
     use crate::data::Role;
+
+    /// Files saved before the field was called `panel` open on the panel they were saved on.
+    #[test]
+    fn an_investigation_saved_with_view_opens_on_its_panel() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("old.driftscope.ron");
+        std::fs::write(&file, "(format_version: 1, view: (view: Segments))").unwrap();
+        let inv = Investigation::load(&file).unwrap();
+        assert_eq!(inv.view.panel, Panel::Segments);
+        let mut saved = inv.clone();
+        saved.view.panel = Panel::Time;
+        saved.save(&file).unwrap();
+        assert_eq!(Investigation::load(&file).unwrap().view.panel, Panel::Time);
+    }
 
     #[test]
     fn round_trips_with_paths_relative_to_the_file() {

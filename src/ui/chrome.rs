@@ -6,7 +6,7 @@ use std::time::Duration;
 use eframe::egui::{self, RichText};
 
 use super::{
-    DriftscopeApp, PanelCtx, Tab, command::AppCommand, compare, data_panel, feature, findings,
+    DriftscopeApp, Panel, PanelCtx, command::AppCommand, compare, data_panel, feature, findings,
     overview, replay, segments, settings, slices, theme, time,
 };
 
@@ -65,7 +65,7 @@ pub(super) mod shortcuts {
     pub const RELOAD: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
     pub const EXPORT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::E);
 
-    const TAB_KEYS: [Key; 9] = [
+    const PANEL_KEYS: [Key; 9] = [
         Key::Num1,
         Key::Num2,
         Key::Num3,
@@ -78,8 +78,8 @@ pub(super) mod shortcuts {
     ];
 
     /// Ctrl+1 … Ctrl+9: the panels in menu order.
-    pub fn tab(i: usize) -> KeyboardShortcut {
-        KeyboardShortcut::new(Modifiers::COMMAND, TAB_KEYS[i % TAB_KEYS.len()])
+    pub fn panel(i: usize) -> KeyboardShortcut {
+        KeyboardShortcut::new(Modifiers::COMMAND, PANEL_KEYS[i % PANEL_KEYS.len()])
     }
 }
 
@@ -188,14 +188,14 @@ impl DriftscopeApp {
                 }
             });
             ui.separator();
-            for (i, tab) in Tab::ALL.into_iter().enumerate() {
-                let hint = format!("{} ({})", tab.title(), sc(ui, &shortcuts::tab(i)));
+            for (i, tab) in Panel::ALL.into_iter().enumerate() {
+                let hint = format!("{} ({})", tab.title(), sc(ui, &shortcuts::panel(i)));
                 if ui
-                    .selectable_label(self.tab() == tab, tab.title())
+                    .selectable_label(self.panel() == tab, tab.title())
                     .on_hover_text(hint)
                     .clicked()
                 {
-                    commands.push(AppCommand::ShowTab(tab));
+                    commands.push(AppCommand::ShowPanel(tab));
                 }
             }
         });
@@ -267,9 +267,9 @@ impl DriftscopeApp {
             if i.consume_shortcut(&shortcuts::EXPORT) {
                 commands.push(AppCommand::PickExport);
             }
-            for (n, tab) in Tab::ALL.into_iter().enumerate() {
-                if i.consume_shortcut(&shortcuts::tab(n)) {
-                    commands.push(AppCommand::ShowTab(tab));
+            for (n, tab) in Panel::ALL.into_iter().enumerate() {
+                if i.consume_shortcut(&shortcuts::panel(n)) {
+                    commands.push(AppCommand::ShowPanel(tab));
                 }
             }
             if i.consume_key(egui::Modifiers::NONE, egui::Key::Escape) && self.running().is_some() {
@@ -400,10 +400,10 @@ impl DriftscopeApp {
             }
             return;
         };
-        let tab = self.tab();
+        let tab = self.panel();
         if matches!(
             tab,
-            Tab::Overview | Tab::Segments | Tab::Feature | Tab::Time
+            Panel::Overview | Panel::Segments | Panel::Feature | Panel::Time
         ) {
             slices::slice_bar(
                 ui,
@@ -415,7 +415,7 @@ impl DriftscopeApp {
             ui.separator();
         }
         let Some(report) = self.report.clone() else {
-            if !matches!(tab, Tab::Data | Tab::Settings) {
+            if !matches!(tab, Panel::Data | Panel::Settings) {
                 ui.add_space(40.0);
                 ui.vertical_centered(|ui| {
                     ui.spinner();
@@ -423,7 +423,7 @@ impl DriftscopeApp {
                 });
                 return;
             }
-            if tab == Tab::Data {
+            if tab == Panel::Data {
                 data_panel::roles_ui(ui, &inputs, palette, commands);
             }
             return;
@@ -434,31 +434,32 @@ impl DriftscopeApp {
             report: &report,
             view,
             focus: self.focus.value(),
-            focus_error: self.focus.error.as_ref().map(|(_, e)| e.as_str()),
+            focus_error: self.focus.error(),
             timeline: self.timeline.value(),
-            timeline_error: self.timeline.error.as_ref().map(|(_, e)| e.as_str()),
+            timeline_error: self.timeline.error(),
             compared: self.compared.value(),
-            compared_error: self.compared.error.as_ref().map(|(_, e)| e.as_str()),
+            compared_error: self.compared.error(),
             palette,
         };
         match tab {
-            Tab::Overview => overview::overview_ui(ui, &panel, commands),
-            Tab::Segments => segments::segments_ui(ui, &panel, commands),
-            Tab::Feature => feature::feature_ui(ui, &panel, commands),
-            Tab::Time => time::time_ui(ui, &panel, &mut self.drafts.time, commands),
-            Tab::Compare => compare::compare_ui(ui, &panel, &mut self.drafts.compare, commands),
-            Tab::Findings => {
+            Panel::Overview => overview::overview_ui(ui, &panel, commands),
+            Panel::Segments => segments::segments_ui(ui, &panel, commands),
+            Panel::Feature => feature::feature_ui(ui, &panel, commands),
+            Panel::Time => time::time_ui(ui, &panel, &mut self.drafts.time, commands),
+            Panel::Compare => compare::compare_ui(ui, &panel, &mut self.drafts.compare, commands),
+            Panel::Findings => {
                 findings::findings_ui(ui, &panel, &self.investigation.findings, commands)
             }
-            Tab::Replay => replay::replay_ui(
+            Panel::Replay => replay::replay_ui(
                 ui,
                 &panel,
                 &self.investigation.replay,
-                &mut self.replay,
+                &self.replay,
+                &mut self.drafts.replay,
                 commands,
             ),
-            Tab::Data => data_panel::roles_ui(ui, &inputs, palette, commands),
-            Tab::Settings => {
+            Panel::Data => data_panel::roles_ui(ui, &inputs, palette, commands),
+            Panel::Settings => {
                 // What is measured now, or else what is on screen: applying it again is no change.
                 let applied = self.measuring().clone();
                 let draft = self

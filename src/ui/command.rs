@@ -8,9 +8,9 @@ use eframe::egui::{self};
 use crate::analysis::{DriftParams, Predicate, Reference, SliceDef};
 use crate::data::Role;
 use crate::session::local::{Autosave, RecentItem};
-use crate::session::{DetailSource, View};
+use crate::session::{DetailSource, Panel};
 
-use super::{DriftscopeApp, Tab, analyses::PendingLoad};
+use super::{DriftscopeApp, analyses::PendingLoad};
 
 /// Something a panel asks the app to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +40,7 @@ pub enum AppCommand {
     DismissError,
     ToggleTheme,
     ToggleFrameTimes,
-    ShowTab(Tab),
+    ShowPanel(Panel),
     /// Show a column in the feature panel (measured on the current slice).
     SelectFeature(String),
     SetSegment(String),
@@ -65,6 +65,11 @@ pub enum AppCommand {
     ShowCompared(String),
     /// The models and mapping of the replay panel.
     SetReplay(crate::replay::study::ReplaySettings),
+    /// Run both models on one log row with these inputs (column, value as text).
+    WhatIf {
+        row: usize,
+        edits: Vec<(String, String)>,
+    },
     /// Choose the production (or candidate) model file with a dialog.
     PickModel {
         candidate: bool,
@@ -284,7 +289,7 @@ impl DriftscopeApp {
             }
             AppCommand::ToggleTheme => self.dark = !self.dark,
             AppCommand::ToggleFrameTimes => self.show_frame_times = !self.show_frame_times,
-            AppCommand::ShowTab(tab) => view.view = tab,
+            AppCommand::ShowPanel(tab) => view.panel = tab,
             AppCommand::SelectFeature(column) => {
                 view.feature = Some(column);
                 view.detail = DetailSource::Slice;
@@ -309,7 +314,7 @@ impl DriftscopeApp {
                 });
                 view.feature = Some(column);
                 view.detail = DetailSource::Slice;
-                view.view = View::Feature;
+                view.panel = Panel::Feature;
             }
             AppCommand::RunCompare { a, b } => {
                 view.compare_a = a;
@@ -318,9 +323,10 @@ impl DriftscopeApp {
             AppCommand::ShowCompared(column) => {
                 view.feature = Some(column);
                 view.detail = DetailSource::Compare;
-                view.view = View::Feature;
+                view.panel = Panel::Feature;
             }
             AppCommand::SetReplay(settings) => self.investigation.replay = settings,
+            AppCommand::WhatIf { row, edits } => self.replay.ask_what_if(row, edits),
             AppCommand::Pin(finding) => {
                 self.notice = Some(format!(
                     "Pinned: {} (finding {} in the Findings panel)",

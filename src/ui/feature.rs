@@ -91,7 +91,7 @@ pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand
         .heading()
         .color(colour),
     )
-    .on_hover_text(super::slices::method_definition(&d.method));
+    .on_hover_text(d.method.definition());
     ui.horizontal(|ui| {
         ui.label(format!(
             "{} ({} rows) against {} ({} rows)",

@@ -36,16 +36,15 @@ use crate::analysis::Workspace;
 use crate::analysis::slice::{SliceComparison, Timeline};
 use crate::data::{Inputs, RoleOverrides};
 use crate::jobs::{Executor, Job};
+use crate::session::Investigation;
+pub use crate::session::Panel;
 use crate::session::local::{Autosave, Recent, default_state_dir};
-use crate::session::{Investigation, View};
 
+use crate::jobs::Derived;
 pub use analyses::Focus;
-use analyses::{CompareKey, Derived, FocusKey, LoadResult, PendingLoad, ReportJob, TimelineKey};
+use analyses::{CompareKey, FocusKey, LoadResult, PendingLoad, ReportJob, TimelineKey};
 pub use chrome::FrameTimes;
 pub use command::AppCommand;
-
-/// The panels (the same as the investigation file's `View`).
-pub type Tab = View;
 
 /// What to open at start.
 #[derive(Clone, Debug)]
@@ -117,7 +116,7 @@ pub struct DriftscopeApp {
     focus: Derived<FocusKey, Focus>,
     timeline: Derived<TimelineKey, Timeline>,
     compared: Derived<CompareKey, SliceComparison>,
-    replay: replay::ReplayState,
+    replay: analyses::ReplayJobs,
     export_job: Option<Job<Result<Vec<PathBuf>, String>>>,
     autosave_job: Option<Job<Result<(), String>>>,
     /// Bumped whenever other inputs (files or roles) are loaded.
@@ -140,6 +139,7 @@ pub(crate) struct Drafts {
     pub compare: compare::CompareDraft,
     pub settings: Option<settings::SettingsDraft>,
     pub time: time::TimeDraft,
+    pub replay: replay::ReplayDraft,
     /// A baseline dropped alone, waiting for its log.
     pub dropped_baseline: Option<PathBuf>,
 }
@@ -176,7 +176,7 @@ impl DriftscopeApp {
             focus: Derived::default(),
             timeline: Derived::default(),
             compared: Derived::default(),
-            replay: replay::ReplayState::default(),
+            replay: analyses::ReplayJobs::default(),
             export_job: None,
             autosave_job: None,
             inputs_generation: 0,
@@ -240,9 +240,9 @@ impl DriftscopeApp {
     pub fn is_busy(&self) -> bool {
         self.job.is_some()
             || self.report_job.is_some()
-            || self.focus.job.is_some()
-            || self.timeline.job.is_some()
-            || self.compared.job.is_some()
+            || self.focus.is_running()
+            || self.timeline.is_running()
+            || self.compared.is_running()
             || self.replay.is_busy()
             || self.export_job.is_some()
     }
@@ -281,8 +281,8 @@ impl DriftscopeApp {
         self.replay.what_if()
     }
 
-    pub fn tab(&self) -> Tab {
-        self.investigation.view.view
+    pub fn panel(&self) -> Panel {
+        self.investigation.view.panel
     }
 
     pub fn frame_times(&self) -> &FrameTimes {

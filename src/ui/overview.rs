@@ -5,7 +5,7 @@
 use eframe::egui::{self, RichText};
 
 use super::slices::{TableRow, drift_table};
-use super::{AppCommand, PanelCtx, Tab};
+use super::{AppCommand, Panel, PanelCtx};
 use crate::analysis::SegmentRef;
 use crate::analysis::quality::Severity;
 use crate::analysis::{Predicate, ReportPart};
@@ -29,7 +29,7 @@ fn measuring(ui: &mut egui::Ui, report: &crate::analysis::DriftReport, part: Rep
 
 fn open_feature(commands: &mut Vec<AppCommand>, column: &str) {
     commands.push(AppCommand::SelectFeature(column.to_owned()));
-    commands.push(AppCommand::ShowTab(Tab::Feature));
+    commands.push(AppCommand::ShowPanel(Panel::Feature));
 }
 
 fn narrow_to(commands: &mut Vec<AppCommand>, segment: &SegmentRef) {
@@ -197,7 +197,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                                         value: v.value.clone(),
                                     },
                                 );
-                                commands.push(AppCommand::ShowTab(Tab::Segments));
+                                commands.push(AppCommand::ShowPanel(Panel::Segments));
                             }
                         } else {
                             ui.label(text);
@@ -237,7 +237,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                             .clicked()
                         {
                             narrow_to(commands, s);
-                            commands.push(AppCommand::ShowTab(Tab::Segments));
+                            commands.push(AppCommand::ShowPanel(Panel::Segments));
                         }
                     }
                     None => {
@@ -246,7 +246,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                             .on_hover_text("See performance over time")
                             .clicked()
                         {
-                            commands.push(AppCommand::ShowTab(Tab::Time));
+                            commands.push(AppCommand::ShowPanel(Panel::Time));
                         }
                     }
                 }

@@ -3,35 +3,15 @@
 //! model version and window, the most divergent rows — and what-if: edit one row's inputs and see
 //! both models answer.
 
-use std::sync::Arc;
-
 use eframe::egui::{self, RichText};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::{AppCommand, Derived, PanelCtx};
-use crate::analysis::SliceDef;
-use crate::analysis::slice::slice_rows;
-use crate::data::Inputs;
+use super::analyses::ReplayJobs;
+use super::{AppCommand, PanelCtx};
 use crate::format::{group_thousands, pct, score};
-use crate::jobs::{Executor, Job, JobState};
 use crate::replay::Outputs;
 use crate::replay::analysis::Comparison;
-use crate::replay::study::{self, ReplaySettings, ReplayStudy};
-
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct ReplayKey {
-    inputs: u64,
-    settings: ReplaySettings,
-    slice: SliceDef,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct WhatIfKey {
-    inputs: u64,
-    row: usize,
-    edits: Vec<(String, String)>,
-    settings: ReplaySettings,
-}
+use crate::replay::study::ReplaySettings;
 
 /// Fields being edited.
 #[derive(Default)]
@@ -42,136 +22,12 @@ pub(crate) struct ReplayDraft {
     /// The what-if row and its inputs as edited (column, text).
     row: Option<usize>,
     edits: Vec<(String, String)>,
-    asked: Option<(usize, Vec<(String, String)>)>,
 }
 
-/// What the view asks the replay for.
-pub(crate) struct Request<'a> {
-    pub settings: &'a ReplaySettings,
-    pub slice: &'a SliceDef,
-    /// Window length for the per-window groups.
-    pub window_micros: i64,
-}
-
-#[derive(Default)]
-pub(crate) struct ReplayState {
-    /// What the production model declares, for the mapping editor.
-    info: Derived<(std::path::PathBuf, Option<std::path::PathBuf>), crate::replay::ModelInfo>,
-    study: Derived<ReplayKey, ReplayStudy>,
-    what_if: Derived<WhatIfKey, (Outputs, Option<Outputs>)>,
-    pub draft: ReplayDraft,
-}
-
-impl ReplayState {
-    pub fn study(&self) -> Option<&ReplayStudy> {
-        self.study.value()
-    }
-
-    /// The study, shared (for a background export: no copy of its per-row answers).
-    pub fn study_shared(&self) -> Option<Arc<ReplayStudy>> {
-        self.study.shown.as_ref().map(|(_, v)| Arc::clone(v))
-    }
-
-    pub fn what_if(&self) -> Option<&(Outputs, Option<Outputs>)> {
-        self.what_if.value()
-    }
-
-    /// Why the last replay or what-if failed, if it did.
-    pub fn error(&self) -> Option<&str> {
-        self.study.error.as_ref().map(|(_, e)| e.as_str()).or(self
-            .what_if
-            .error
-            .as_ref()
-            .map(|(_, e)| e.as_str()))
-    }
-
-    pub fn is_busy(&self) -> bool {
-        self.study.job.is_some() || self.what_if.job.is_some() || self.info.job.is_some()
-    }
-
-    pub fn running(&self) -> Option<&Job<Result<Option<ReplayStudy>, String>>> {
-        self.study.running()
-    }
-
-    pub fn poll(&mut self) {
-        self.info.poll();
-        self.study.poll();
-        self.what_if.poll();
-    }
-
-    pub fn cancel(&mut self) {
-        self.study.cancel();
-        self.what_if.cancel();
-    }
-
-    pub fn clear(&mut self) {
-        self.study.clear();
-        self.what_if.clear();
-        self.draft.row = None;
-    }
-
-    /// Starts the replay the settings and the slice ask for, and a requested what-if.
-    pub fn schedule(
-        &mut self,
-        ctx: &egui::Context,
-        executor: Executor,
-        inputs: &Arc<Inputs>,
-        generation: u64,
-        request: Request<'_>,
-    ) {
-        let Request {
-            settings,
-            slice,
-            window_micros,
-        } = request;
-        let Some(model) = settings.model.clone() else {
-            return;
-        };
-        let key = (model, settings.runtime.clone());
-        if self.info.wanted(&key) {
-            let k = key.clone();
-            self.info
-                .start(key, executor, "model", ctx, move |_state: &JobState| {
-                    crate::replay::Model::open(&k.0, k.1.as_deref()).map(|m| Some(m.info))
-                });
-        }
-        let key = ReplayKey {
-            inputs: generation,
-            settings: settings.clone(),
-            slice: slice.clone(),
-        };
-        if self.study.wanted(&key) {
-            let (inputs, k) = (inputs.clone(), key.clone());
-            self.study
-                .start(key, executor, "replay", ctx, move |state: &JobState| {
-                    let rows = slice_rows(&inputs, &k.slice)?
-                        .unwrap_or_else(|| (0..inputs.current.rows()).collect());
-                    study::study(
-                        &inputs.current.frame,
-                        &inputs.roles,
-                        rows,
-                        &k.settings,
-                        window_micros,
-                        state,
-                    )
-                });
-        }
-        if let Some((row, edits)) = self.draft.asked.clone() {
-            let key = WhatIfKey {
-                inputs: generation,
-                row,
-                edits,
-                settings: settings.clone(),
-            };
-            if self.what_if.wanted(&key) {
-                let (inputs, k) = (inputs.clone(), key.clone());
-                self.what_if
-                    .start(key, executor, "what-if", ctx, move |_state: &JobState| {
-                        study::what_if(&inputs.current.frame, k.row, &k.edits, &k.settings)
-                            .map(Some)
-                    });
-            }
-        }
+impl ReplayDraft {
+    /// The files changed: the row being edited may no longer exist.
+    pub fn forget_row(&mut self) {
+        self.row = None;
     }
 }
 
@@ -434,11 +290,11 @@ pub(crate) fn replay_ui(
     ui: &mut egui::Ui,
     p: &PanelCtx,
     settings: &ReplaySettings,
-    state: &mut ReplayState,
+    jobs: &ReplayJobs,
+    d: &mut ReplayDraft,
     commands: &mut Vec<AppCommand>,
 ) {
     let palette = p.palette;
-    let d = &mut state.draft;
     if d.synced.as_ref() != Some(settings) {
         d.model = settings
             .model
@@ -482,10 +338,10 @@ pub(crate) fn replay_ui(
             apply = true;
         }
     });
-    if let Some(info) = state.info.value() {
+    if let Some(info) = jobs.model_info() {
         model_info_ui(ui, info);
         mapping_ui(ui, p, info, &mut next.mapping);
-    } else if let Some((_, e)) = &state.info.error {
+    } else if let Some(e) = jobs.model_error() {
         ui.colored_label(palette.error, e);
         // Where the runtime is, when driftscope does not find it by itself.
         let mut lib = next
@@ -509,7 +365,6 @@ pub(crate) fn replay_ui(
             }
         });
     }
-    let d = &mut state.draft;
     let path = |t: &str| (!t.trim().is_empty()).then(|| std::path::PathBuf::from(t.trim()));
     if apply {
         next.model = path(&d.model);
@@ -523,11 +378,11 @@ pub(crate) fn replay_ui(
         ui.label("Choose the production model to start. The sample investigation's models are in sample-data/models/.");
         return;
     }
-    if let Some((_, e)) = &state.study.error {
+    if let Some(e) = jobs.study_error() {
         ui.colored_label(palette.error, e);
     }
-    let Some(s) = state.study.shown.as_ref().map(|(_, v)| Arc::clone(v)) else {
-        if state.study.job.is_some() {
+    let Some(s) = jobs.study_shared() else {
+        if jobs.is_replaying() {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Replaying…");
@@ -535,7 +390,7 @@ pub(crate) fn replay_ui(
         }
         return;
     };
-    if state.study.job.is_some() {
+    if jobs.is_replaying() {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label("Replaying again; the previous result is shown meanwhile");
@@ -596,8 +451,8 @@ pub(crate) fn replay_ui(
                         .on_hover_text(format!("Edit row {} and run both models on it", r.row))
                         .clicked()
                     {
-                        state.draft.row = Some(r.row);
-                        state.draft.edits = r
+                        d.row = Some(r.row);
+                        d.edits = r
                             .inputs
                             .iter()
                             .map(|(k, v)| {
@@ -611,7 +466,10 @@ pub(crate) fn replay_ui(
                                 )
                             })
                             .collect();
-                        state.draft.asked = Some((r.row, state.draft.edits.clone()));
+                        commands.push(AppCommand::WhatIf {
+                            row: r.row,
+                            edits: d.edits.clone(),
+                        });
                     }
                     ui.end_row();
                 }
@@ -651,14 +509,19 @@ pub(crate) fn replay_ui(
                 ui.label(format!("Candidate on the same rows: {}", m(cand)));
             }
         }
-        what_if_ui(ui, p, state);
+        what_if_ui(ui, p, jobs, d, commands);
     });
 }
 
-fn what_if_ui(ui: &mut egui::Ui, p: &PanelCtx, state: &mut ReplayState) {
+fn what_if_ui(
+    ui: &mut egui::Ui,
+    p: &PanelCtx,
+    jobs: &ReplayJobs,
+    d: &mut ReplayDraft,
+    commands: &mut Vec<AppCommand>,
+) {
     ui.add_space(10.0);
     ui.heading("What if");
-    let d = &mut state.draft;
     ui.horizontal(|ui| {
         ui.label("Row");
         let mut row = d.row.unwrap_or(0);
@@ -671,9 +534,8 @@ fn what_if_ui(ui: &mut egui::Ui, p: &PanelCtx, state: &mut ReplayState) {
             || (d.row.is_none() && ui.button("Edit this row").clicked())
         {
             d.row = Some(row);
-            d.edits = state
-                .study
-                .value()
+            d.edits = jobs
+                .study()
                 .map(|s| {
                     s.mapping
                         .iter()
@@ -693,7 +555,10 @@ fn what_if_ui(ui: &mut egui::Ui, p: &PanelCtx, state: &mut ReplayState) {
                         .collect()
                 })
                 .unwrap_or_default();
-            d.asked = Some((row, d.edits.clone()));
+            commands.push(AppCommand::WhatIf {
+                row,
+                edits: d.edits.clone(),
+            });
         }
     });
     let Some(row) = d.row else {
@@ -711,12 +576,15 @@ fn what_if_ui(ui: &mut egui::Ui, p: &PanelCtx, state: &mut ReplayState) {
             }
         });
     if ui.button("Run both models on this row").clicked() {
-        d.asked = Some((row, d.edits.clone()));
+        commands.push(AppCommand::WhatIf {
+            row,
+            edits: d.edits.clone(),
+        });
     }
-    if let Some((_, e)) = &state.what_if.error {
+    if let Some(e) = jobs.what_if_error() {
         ui.colored_label(p.palette.error, e);
     }
-    if let Some((prod, cand)) = state.what_if.value() {
+    if let Some((prod, cand)) = jobs.what_if() {
         let answer = |o: &Outputs| {
             format!(
                 "{}score {}",

@@ -163,13 +163,21 @@ pub fn settings_ui(
                 });
                 ui.label("");
                 ui.end_row();
+                // Under Evidently's preset Evidently chooses each column's test; only a column's
+                // own method (its `stattest`) changes it.
+                let own = s.preset == Preset::Driftscope;
+                let chosen = "Evidently chooses: KS / chi² under 1000 rows, else Wasserstein / Jensen–Shannon; set a column's test below";
                 ui.label("Numbers");
-                method_box(ui, "Method for numeric columns", &mut s.numeric_method, ColumnKind::Numeric);
-                ui.label(RichText::new(s.numeric_method.definition()).small());
+                ui.add_enabled_ui(own, |ui| {
+                    method_box(ui, "Method for numeric columns", &mut s.numeric_method, ColumnKind::Numeric);
+                });
+                ui.label(RichText::new(if own { s.numeric_method.definition() } else { chosen }).small());
                 ui.end_row();
                 ui.label("Categories");
-                method_box(ui, "Method for categorical columns", &mut s.categorical_method, ColumnKind::Categorical);
-                ui.label(RichText::new(s.categorical_method.definition()).small());
+                ui.add_enabled_ui(own, |ui| {
+                    method_box(ui, "Method for categorical columns", &mut s.categorical_method, ColumnKind::Categorical);
+                });
+                ui.label(RichText::new(if own { s.categorical_method.definition() } else { chosen }).small());
                 ui.end_row();
                 ui.label("Threshold");
                 ui.add(egui::TextEdit::singleline(&mut draft.threshold).hint_text("each method's default").desired_width(120.0))

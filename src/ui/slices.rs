@@ -143,7 +143,8 @@ pub fn drift_table(
                 }
                 ui.label(row.role.as_str());
                 mini_hist(ui, d, palette);
-                ui.label(&d.method).on_hover_text(method_definition(&d.method));
+                ui.label(d.method.to_string())
+                    .on_hover_text(d.method.definition());
                 let s = ui.label(score(d.score, 3));
                 if let Some(note) = &d.note {
                     s.on_hover_text(note);
@@ -173,13 +174,6 @@ pub fn drift_table(
             }
         });
     clicked
-}
-
-/// The definition of a method by its report name.
-pub fn method_definition(name: &str) -> &'static str {
-    name.parse::<crate::analysis::Method>()
-        .map(|m| m.definition())
-        .unwrap_or("the method's score")
 }
 
 /// A slice being edited in the compare panel.

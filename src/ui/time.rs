@@ -278,7 +278,7 @@ pub fn time_ui(
         let title = format!(
             "{} drift per window ({}{}), against the whole baseline",
             t.column,
-            t.method,
+            t.method.as_str(),
             if t.lower_is_drift { ": drift below the threshold" } else { "" }
         );
         let add_scores = |plot: &mut egui_plot::PlotUi| {

@@ -112,7 +112,8 @@ pub struct PerformanceReport {
 /// The slice with fewer labelled rows than this gets metrics but no alert.
 const MIN_ALERT_ROWS: usize = 50;
 
-struct Side {
+/// One file's labels, predictions and scores, row by row: what performance is measured from.
+struct Outcomes {
     /// Per row, the class of the label and of the prediction as a code into `classes` (one
     /// dictionary for both, so equal classes have equal codes): no string per row.
     label: Vec<Option<u32>>,
@@ -124,7 +125,7 @@ struct Side {
     score: Option<Vec<Option<f64>>>,
 }
 
-impl Side {
+impl Outcomes {
     fn rows(&self) -> usize {
         self.label.len()
     }
@@ -172,7 +173,7 @@ impl Side {
                 .collect()
         };
         let (label, pred) = (codes(labels), codes(predictions));
-        Side {
+        Outcomes {
             label,
             pred,
             classes: dict.labels,
@@ -187,7 +188,7 @@ fn side(
     frame: &polars::prelude::DataFrame,
     (label, pred, score): (&str, &str, Option<&str>),
     task: Task,
-) -> Option<Side> {
+) -> Option<Outcomes> {
     let mut dict = Dictionary::default();
     let label_codes = columns::label_codes(frame, label, &mut dict).ok()?;
     let pred_codes = columns::label_codes(frame, pred, &mut dict).ok()?;
@@ -195,7 +196,7 @@ fn side(
         Task::Regression => columns::numeric_values(frame, col).unwrap_or_default(),
         Task::Classification => Vec::new(),
     };
-    Some(Side {
+    Some(Outcomes {
         label: label_codes,
         pred: pred_codes,
         classes: dict.labels,
@@ -472,14 +473,14 @@ pub fn classification_metrics(
     scores: Option<&[Option<f64>]>,
     positive: Option<&str>,
 ) -> Metrics {
-    let side = Side::of_strings(labels, predictions, scores.map(<[Option<f64>]>::to_vec));
+    let side = Outcomes::of_strings(labels, predictions, scores.map(<[Option<f64>]>::to_vec));
     let rows: Vec<usize> = (0..labels.len()).collect();
     classification(&side, &rows, positive)
 }
 
 /// Regression metrics of true values against predicted ones.
 pub fn regression_metrics(truth: &[Option<f64>], predicted: &[Option<f64>]) -> Metrics {
-    let side = Side {
+    let side = Outcomes {
         label: Vec::new(),
         pred: Vec::new(),
         classes: Vec::new(),
@@ -492,7 +493,7 @@ pub fn regression_metrics(truth: &[Option<f64>], predicted: &[Option<f64>]) -> M
 }
 
 fn metrics(
-    s: &Side,
+    s: &Outcomes,
     rows: &[usize],
     task: Task,
     positive: Option<&str>,
@@ -525,7 +526,7 @@ struct BinaryRows {
 }
 
 impl BinaryRows {
-    fn of(s: &Side, positive: &str) -> Self {
+    fn of(s: &Outcomes, positive: &str) -> Self {
         let n = s.rows();
         let positive = s
             .classes
@@ -561,7 +562,7 @@ impl BinaryRows {
 
 /// [`classification`] for two classes from [`BinaryRows`]: the same counts and the same sums
 /// in the same order, so the same numbers.
-fn binary_classification(s: &Side, b: &BinaryRows, rows: &[usize]) -> Metrics {
+fn binary_classification(s: &Outcomes, b: &BinaryRows, rows: &[usize]) -> Metrics {
     let (mut n, mut correct, mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut scored: Vec<(bool, f64)> = Vec::new();
     let mut losses: Vec<f64> = Vec::new();
@@ -620,7 +621,7 @@ fn binary_classification(s: &Side, b: &BinaryRows, rows: &[usize]) -> Metrics {
 }
 
 /// Row `r`'s score, when it has one.
-fn score_of(s: &Side, r: usize) -> Option<f64> {
+fn score_of(s: &Outcomes, r: usize) -> Option<f64> {
     s.score.as_ref().and_then(|v| v.get(r).copied().flatten())
 }
 
@@ -639,7 +640,7 @@ fn log_loss(scored: &[(bool, f64)]) -> Option<f64> {
     Some(summary::mean(&losses))
 }
 
-fn classification(s: &Side, rows: &[usize], positive: Option<&str>) -> Metrics {
+fn classification(s: &Outcomes, rows: &[usize], positive: Option<&str>) -> Metrics {
     let pairs: Vec<(&str, &str, Option<f64>)> = rows
         .iter()
         .filter_map(|&r| {
@@ -755,7 +756,7 @@ fn roc_auc_sorted(sorted: &[(bool, f64)]) -> Option<f64> {
     Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * n))
 }
 
-fn regression(s: &Side, rows: &[usize]) -> Metrics {
+fn regression(s: &Outcomes, rows: &[usize]) -> Metrics {
     let pairs: Vec<(f64, f64)> = rows
         .iter()
         .filter_map(|&r| {
@@ -816,7 +817,7 @@ mod tests {
         let labels: Vec<Option<String>> = (0..n).map(|_| class(u())).collect();
         let predictions: Vec<Option<String>> = (0..n).map(|_| class(u())).collect();
         let scores = (0..n).map(|_| (u() > 0.05).then(&mut u)).collect();
-        let side = Side::of_strings(&labels, &predictions, Some(scores));
+        let side = Outcomes::of_strings(&labels, &predictions, Some(scores));
         let binary = BinaryRows::of(&side, "1");
         for step in [1usize, 3, 7, 50] {
             let rows: Vec<usize> = (0..n).step_by(step).collect();

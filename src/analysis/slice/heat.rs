@@ -7,7 +7,7 @@ use super::*;
 pub struct HeatCell {
     pub score: Option<f64>,
     pub threshold: f64,
-    pub method: String,
+    pub method: drift::Decider,
     pub drifted: bool,
     /// [`severity`]: 1 at the threshold.
     pub severity: f64,
@@ -147,7 +147,7 @@ pub fn heatmap(
                             let r = p.reference(Some(b), settings);
                             p.drift(&r, Some(rows), settings)
                         }
-                        Some(None) => absent_from_baseline(&p.name, rows.len()),
+                        Some(None) => absent_from_baseline(p, rows.len(), settings),
                     };
                     HeatCell {
                         severity: if d.note.is_some() { -1.0 } else { severity(&d) },
@@ -233,7 +233,7 @@ fn heatmap_from_profiles(
                             cur,
                             settings,
                         ),
-                        None => absent_from_baseline(&p.name, 0),
+                        None => absent_from_baseline(p, 0, settings),
                     };
                     rows = current.as_ref().map_or(0, |c| c.rows() as usize);
                     HeatCell {
@@ -266,15 +266,22 @@ fn heatmap_from_profiles(
     })
 }
 
-fn absent_from_baseline(column: &str, rows: usize) -> ColumnDrift {
+/// A segment value the baseline never saw: no score, under the method that would have decided.
+fn absent_from_baseline(
+    p: &super::super::workspace::Prepared,
+    rows: usize,
+    settings: &drift::DriftSettings,
+) -> ColumnDrift {
+    let kind = p.kind();
+    let (method, threshold) = settings.verdict_rule(&p.name, kind);
     ColumnDrift {
-        column: column.to_owned(),
-        kind: ColumnKind::Numeric,
+        column: p.name.clone(),
+        kind,
         n_baseline: 0,
         n_current: rows,
-        method: String::new(),
+        method: drift::Decider::Method(method),
         score: None,
-        threshold: 0.0,
+        threshold,
         lower_is_drift: false,
         drifted: false,
         note: Some("this segment value never appears in the baseline".to_owned()),

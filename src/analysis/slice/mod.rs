@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns;
-use super::drift::{self, ColumnDrift, ColumnKind};
+use super::drift::{self, ColumnDrift};
 use super::profiles;
 use super::windows::{self, Window, WindowSpec};
 use super::workspace::{GroupCache, PreparedRef, Reference, Side, Workspace, no_column, table};

@@ -19,7 +19,7 @@ pub struct Timeline {
     pub column: String,
     pub within: SliceDef,
     pub windows: Vec<Window>,
-    pub method: String,
+    pub method: drift::Method,
     pub lower_is_drift: bool,
     pub lines: Vec<TimelineLine>,
     /// The score column's 10th, 50th and 90th percentiles per window.
@@ -247,7 +247,7 @@ pub fn timeline(
         column: column.to_owned(),
         within,
         windows,
-        method: method.as_str().to_owned(),
+        method,
         lower_is_drift: method.is_pvalue(),
         lines,
         score_column,

@@ -1,5 +1,5 @@
 //! The background analyses: loading, the report (handed out part by part), every panel's
-//! analysis as a keyed [`Derived`] result, exports — started, polled and applied only when they
+//! analysis as a keyed [`Derived`](crate::jobs::Derived) result, exports — started, polled and applied only when they
 //! succeed.
 
 use std::path::PathBuf;
@@ -14,17 +14,19 @@ use crate::analysis::{
     DriftParams, DriftReport, Reference, Side, SliceDef, run_drift_report_parts,
 };
 use crate::data::{Inputs, OverrideLayers, Role, RoleOverrides, load_inputs, resolve};
-use crate::jobs::{Executor, Job, JobPoll, JobState};
+use crate::jobs::{Job, JobPoll, JobState};
 use crate::session::Investigation;
 use crate::session::local::{Autosave, RecentItem};
 
-use super::{DriftscopeApp, replay};
+use super::DriftscopeApp;
+
+mod replay;
+
+pub(crate) use replay::ReplayJobs;
 
 pub(super) type LoadResult = Result<(Investigation, Inputs), String>;
 
 pub(super) type ReportResult = Option<(DriftReport, Workspace)>;
-
-pub(super) type SliceResult<T> = Result<Option<T>, String>;
 
 /// The current slice against the baseline, and the heatmap within it.
 pub struct Focus {
@@ -56,89 +58,10 @@ pub(super) struct CompareKey {
     pub(super) b: SliceDef,
 }
 
-/// A result kept on screen, the job computing its successor, and what each was asked for.
-pub(super) struct Derived<K, T> {
-    pub(super) shown: Option<(K, Arc<T>)>,
-    pub(super) job: Option<(K, Job<SliceResult<T>>)>,
-    pub(super) error: Option<(K, String)>,
-}
-
-impl<K: PartialEq + Clone, T> Default for Derived<K, T> {
-    fn default() -> Self {
-        Self {
-            shown: None,
-            job: None,
-            error: None,
-        }
-    }
-}
-
-impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
-    pub(super) fn value(&self) -> Option<&T> {
-        self.shown.as_ref().map(|(_, v)| v.as_ref())
-    }
-
-    /// The shown result answers `key` exactly (not a previous question).
-    pub(super) fn is_current(&self, key: &K) -> bool {
-        self.shown.as_ref().is_some_and(|(k, _)| k == key)
-    }
-
-    pub(super) fn wanted(&self, key: &K) -> bool {
-        !self.is_current(key)
-            && self.job.as_ref().is_none_or(|(k, _)| k != key)
-            && self.error.as_ref().is_none_or(|(k, _)| k != key)
-    }
-
-    pub(super) fn start(
-        &mut self,
-        key: K,
-        executor: Executor,
-        name: &str,
-        ctx: &egui::Context,
-        work: impl FnOnce(&JobState) -> SliceResult<T> + Send + 'static,
-    ) {
-        let wake = ctx.clone();
-        self.error = None;
-        self.job = Some((
-            key,
-            Job::spawn(executor, name, move || wake.request_repaint(), work),
-        ));
-    }
-
-    pub(super) fn poll(&mut self) {
-        let Some((_, job)) = &mut self.job else {
-            return;
-        };
-        let done = match job.poll() {
-            JobPoll::Running => return,
-            JobPoll::Done(result) => result,
-            JobPoll::Lost => Err(format!("{} (an internal error)", job.lost_message())),
-        };
-        let Some((key, _)) = self.job.take() else {
-            return;
-        };
-        match done {
-            Ok(Some(value)) => self.shown = Some((key, Arc::new(value))),
-            Ok(None) => {}
-            Err(e) => self.error = Some((key, e)),
-        }
-    }
-
-    pub(super) fn running(&self) -> Option<&Job<SliceResult<T>>> {
-        self.job.as_ref().map(|(_, j)| j)
-    }
-
-    pub(super) fn cancel(&mut self) {
-        if let Some((_, job)) = self.job.take() {
-            job.cancel();
-        }
-    }
-
-    pub(super) fn clear(&mut self) {
-        self.cancel();
-        self.shown = None;
-        self.error = None;
-    }
+/// Wakes the UI from a worker when its result is ready.
+pub(super) fn repaint(ctx: &egui::Context) -> impl Fn() + Send + 'static {
+    let ctx = ctx.clone();
+    move || ctx.request_repaint()
 }
 
 /// What a load changes when, and only when, it succeeds: until then the files, roles, view,
@@ -362,7 +285,7 @@ impl DriftscopeApp {
                 let report = report.ok_or("the drift report is not ready yet")?;
                 state.stage("writing the report", 0);
                 let doc = crate::export::document(&inv, &inputs, &report, study.as_deref());
-                let json = crate::cli::build_report_json(&inputs, Some(&report))
+                let json = crate::export::json::build_report_json(&inputs, Some(&report))
                     .map_err(|e| e.to_string())?;
                 crate::export::write(&doc, Some(&json), &path, &input_paths)
             },
@@ -476,6 +399,7 @@ impl DriftscopeApp {
             self.timeline.clear();
             self.compared.clear();
             self.replay.clear();
+            self.drafts.replay.forget_row();
             self.remember(RecentItem::Files { baseline, current });
         }
         self.app_roles = pending.app_roles;
@@ -584,7 +508,7 @@ impl DriftscopeApp {
         if self.focus.wanted(&key) {
             let (inputs, ws, k) = (inputs.clone(), ws.clone(), key.clone());
             self.focus
-                .start(key, self.executor, "slice", ctx, move |state| {
+                .start(key, self.executor, "slice", repaint(ctx), move |state| {
                     let baseline = SliceDef::whole(Side::Baseline);
                     let Some(comparison) =
                         slice::compare(&ws, &inputs, &k.slice, &baseline, state)?
@@ -616,7 +540,7 @@ impl DriftscopeApp {
             if self.timeline.wanted(&key) {
                 let (inputs, ws, k) = (inputs.clone(), ws.clone(), key.clone());
                 self.timeline
-                    .start(key, self.executor, "timeline", ctx, move |state| {
+                    .start(key, self.executor, "timeline", repaint(ctx), move |state| {
                         slice::timeline(
                             &ws,
                             &inputs,
@@ -641,7 +565,7 @@ impl DriftscopeApp {
             if self.compared.wanted(&key) {
                 let k = key.clone();
                 self.compared
-                    .start(key, self.executor, "compare", ctx, move |state| {
+                    .start(key, self.executor, "compare", repaint(ctx), move |state| {
                         slice::compare(&ws, &inputs, &k.a, &k.b, state)
                     });
             }

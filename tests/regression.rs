@@ -8,6 +8,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/sample.rs"]
+mod sample;
+
 /// Runs the binary with a time limit: a hang is a failure, not a stuck test run.
 fn driftscope_within(limit: Duration, args: &[&str]) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_driftscope"))
@@ -431,4 +434,45 @@ fn the_evidently_preset_ignored_the_method_a_user_asked_for() {
             .is_some_and(|n| n.contains("Evidently has no l_infinity test")),
         "{merchant}"
     );
+}
+
+/// A heatmap cell of a segment value the baseline never saw (against the same segment of the
+/// baseline) named no method and had threshold 0: its tooltip read " – (threshold 0)". It now
+/// carries the method and threshold that would have decided, and says why there is no score.
+#[test]
+fn a_heatmap_cell_of_a_segment_value_the_baseline_never_saw_named_no_method() {
+    use driftscope::analysis::slice::{self, SliceDef};
+    use driftscope::analysis::{ColumnKind, Decider, Reference};
+    let s = sample::sample();
+    let h = slice::heatmap(
+        &s.ws,
+        &s.inputs,
+        &SliceDef::default(),
+        "region",
+        Reference::BaselineSegment,
+        &driftscope::jobs::JobState::default(),
+    )
+    .unwrap()
+    .unwrap();
+    let new = h
+        .values
+        .iter()
+        .position(|(v, _)| v == "ap-southeast")
+        .unwrap();
+    let settings = &s.report.params.settings;
+    for (column, cell) in h.columns.iter().zip(&h.cells[new]) {
+        let kind = s
+            .report
+            .overall()
+            .find(|f| &f.drift.column == column)
+            .map_or(ColumnKind::Numeric, |f| f.drift.kind);
+        let (method, threshold) = settings.verdict_rule(column, kind);
+        assert_eq!(cell.method, Decider::Method(method), "{column}");
+        assert_eq!(cell.threshold, threshold, "{column}");
+        assert!(cell.score.is_none() && !cell.drifted, "{column}");
+        assert_eq!(
+            cell.note.as_deref(),
+            Some("this segment value never appears in the baseline")
+        );
+    }
 }

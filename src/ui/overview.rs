@@ -16,7 +16,11 @@ fn num(x: Option<f64>) -> String {
 }
 
 /// A spinner where a part of the report is still being measured; `true` when it is.
-fn measuring(ui: &mut egui::Ui, report: &crate::analysis::DriftReport, part: ReportPart) -> bool {
+pub(super) fn measuring(
+    ui: &mut egui::Ui,
+    report: &crate::analysis::DriftReport,
+    part: ReportPart,
+) -> bool {
     let pending = report.pending.contains(&part);
     if pending {
         ui.horizontal(|ui| {
@@ -285,4 +289,81 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use std::sync::Mutex;
+
+    use crate::analysis::{DriftParams, DriftReport, run_drift_report_parts};
+    use crate::data::{Inputs, OverrideLayers, load_inputs};
+    use crate::jobs::JobState;
+    use crate::session::ViewState;
+
+    fn draw(inputs: &Inputs, report: &DriftReport) -> Harness<'static> {
+        let (inputs, report) = (inputs.clone(), report.clone());
+        let palette = crate::ui::theme::palette(false);
+        let view = ViewState::default();
+        Harness::new_ui(move |ui| {
+            let p = PanelCtx {
+                inputs: &inputs,
+                report: &report,
+                view: &view,
+                focus: None,
+                focus_error: None,
+                timeline: None,
+                timeline_error: None,
+                compared: None,
+                compared_error: None,
+                palette: &palette,
+            };
+            overview_ui(ui, &p, &mut Vec::new());
+        })
+    }
+
+    /// The first part of the report is on screen with the verdict, and every part still measured
+    /// says so where it will appear; the finished report says nothing of the kind.
+    #[test]
+    fn the_overview_shows_the_first_part_and_says_what_is_still_measured() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let inputs = load_inputs(
+            &dir.join("baseline.parquet"),
+            &dir.join("predictions.jsonl"),
+            &OverrideLayers::default(),
+        )
+        .unwrap();
+        let parts: Mutex<Vec<DriftReport>> = Mutex::default();
+        let keep = |r: DriftReport| parts.lock().unwrap().push(r);
+        let (done, _) = run_drift_report_parts(
+            &inputs,
+            &DriftParams::default(),
+            &JobState::default(),
+            Some(&keep),
+        )
+        .unwrap();
+        let first = parts.lock().unwrap()[0].clone();
+        assert!(first.pending.contains(&ReportPart::Segments));
+        let in_place = [
+            ReportPart::Segments,
+            ReportPart::Performance,
+            ReportPart::Latency,
+        ];
+        let harness = draw(&inputs, &first);
+        harness.get_by_label(&first.dataset.describe());
+        harness.get_by_label_contains("Still measuring segments, time windows");
+        for part in in_place {
+            harness.get_by_label(&format!("Measuring {}…", part.as_str()));
+        }
+        let harness = draw(&inputs, &done);
+        assert!(done.pending.is_empty());
+        harness.get_by_label(&done.dataset.describe());
+        assert!(harness.query_by_label_contains("Still measuring").is_none());
+        for part in in_place {
+            let text = format!("Measuring {}…", part.as_str());
+            assert!(harness.query_by_label(&text).is_none(), "{text}");
+        }
+    }
 }

@@ -182,6 +182,11 @@ pub fn time_ui(
             ui.label("Updating; the previous charts are shown meanwhile");
         });
     }
+    // The report's windows bring the thresholds and "since when"; its performance the metrics
+    // per window. Until they land the charts show what the slice's timeline has.
+    use crate::analysis::ReportPart;
+    super::overview::measuring(ui, p.report, ReportPart::Windows);
+    super::overview::measuring(ui, p.report, ReportPart::Performance);
     let series = p
         .report
         .windows

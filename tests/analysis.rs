@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use driftscope::analysis::Reference;
+use driftscope::analysis::performance::PerformanceReference;
 use driftscope::analysis::quality::QualityKind;
 use driftscope::analysis::{DriftParams, DriftReport, run_drift_report};
 use driftscope::data::{OverrideLayers, load_inputs};
@@ -154,7 +155,7 @@ fn the_release_with_the_cents_bug_moves_scores_from_its_day_on() {
 fn the_concept_shift_shows_in_performance_not_in_feature_drift() {
     let p = report().performance.as_ref().unwrap();
     assert_eq!(p.positive_class.as_deref(), Some("1"));
-    assert_eq!(p.reference, "baseline");
+    assert_eq!(p.reference, PerformanceReference::Baseline);
     let w = report().windows.as_ref().unwrap();
     let day = |i: usize| w.windows[i].start.clone().unwrap();
     let accuracy_alert_days: Vec<String> = p

@@ -473,7 +473,7 @@ pub fn automatic(report: &DriftReport, replay: Option<&Comparison>) -> Vec<Findi
                 severity: FindingSeverity::Warning,
                 source: "performance".to_owned(),
                 slice: a.segment.as_ref().map(segment_slice).unwrap_or_default(),
-                against: format!("the {}", p.reference.replace('_', " ")),
+                against: format!("the {}", p.reference.describe()),
                 numbers: vec![
                     (a.metric.clone(), score(Some(a.value), 3)),
                     ("reference".to_owned(), score(Some(a.reference), 3)),

@@ -230,7 +230,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                 num(m.precision),
                 num(m.recall),
                 num(m.roc_auc),
-                perf.reference.replace('_', " ")
+                perf.reference.describe()
             ));
             for a in perf.alerts.iter().take(8) {
                 match &a.segment {

@@ -99,14 +99,33 @@ pub struct PerformanceReport {
     pub prediction: String,
     pub score: Option<String>,
     pub positive_class: Option<String>,
-    /// "baseline" or "first_window".
-    pub reference: String,
+    /// What the metrics are compared with.
+    pub reference: PerformanceReference,
     pub drop_threshold: f64,
     pub baseline: Option<Metrics>,
     pub overall: Metrics,
     pub labelled_share: f64,
     pub slices: Vec<SliceMetrics>,
     pub alerts: Vec<PerformanceAlert>,
+}
+
+/// What performance is compared with: the baseline's labelled rows, or — when the baseline has
+/// none — the first window with enough of them. Written `"baseline"` / `"first_window"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PerformanceReference {
+    Baseline,
+    FirstWindow,
+}
+
+impl PerformanceReference {
+    /// As a sentence says it: "against 0.91 on the first window".
+    pub fn describe(self) -> &'static str {
+        match self {
+            PerformanceReference::Baseline => "baseline",
+            PerformanceReference::FirstWindow => "first window",
+        }
+    }
 }
 
 /// The slice with fewer labelled rows than this gets metrics but no alert.
@@ -343,14 +362,14 @@ pub(crate) fn finish(
         positive,
     } = names;
     let (reference_name, reference) = match &baseline {
-        Some(b) if b.rows > 0 => ("baseline".to_owned(), b.clone()),
+        Some(b) if b.rows > 0 => (PerformanceReference::Baseline, b.clone()),
         _ => {
             let first = slices
                 .iter()
                 .find(|s| s.window.is_some() && s.metrics.rows >= MIN_ALERT_ROWS)
                 .map(|s| s.metrics.clone())
                 .unwrap_or_default();
-            ("first_window".to_owned(), first)
+            (PerformanceReference::FirstWindow, first)
         }
     };
     let mut alerts = Vec::new();
@@ -403,7 +422,7 @@ pub(crate) fn finish(
                     rows: m.rows,
                     message: format!(
                         "{name} is {v:.3}{scope} against {r:.3} on the {} ({:.1} % worse, {} labelled rows)",
-                        reference_name.replace('_', " "),
+                        reference_name.describe(),
                         drop * 100.0,
                         m.rows
                     ),
@@ -794,6 +813,21 @@ fn regression(s: &Outcomes, rows: &[usize]) -> Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The JSON keeps the names the reference always had.
+    #[test]
+    fn the_performance_reference_keeps_its_json_names() {
+        for (r, name) in [
+            (PerformanceReference::Baseline, "baseline"),
+            (PerformanceReference::FirstWindow, "first_window"),
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<PerformanceReference>(name.into()).unwrap(),
+                r
+            );
+        }
+    }
 
     #[test]
     fn two_class_metrics_from_per_row_flags_equal_the_general_path() {

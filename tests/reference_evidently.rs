@@ -7,6 +7,9 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/json_values.rs"]
+mod json_values;
+
 use std::path::Path;
 
 use driftscope::analysis::evidently::EvidentlyTest;
@@ -28,15 +31,7 @@ fn write_side(case: &Value, side: &str, path: &Path) {
             let items = column[side].as_array().unwrap();
             let all_ints = |side: &str| column[side].as_array().unwrap().iter().all(Value::is_i64);
             if column["type"] == "categorical" {
-                let v: Vec<Option<String>> = items
-                    .iter()
-                    .map(|x| match x {
-                        Value::Null => None,
-                        Value::String(s) => Some(s.clone()),
-                        other => Some(other.to_string()),
-                    })
-                    .collect();
-                Column::new(name.into(), v)
+                Column::new(name.into(), json_values::as_labels(items))
             } else if all_ints("reference") && all_ints("current") {
                 let v: Vec<i64> = items.iter().map(|x| x.as_i64().unwrap()).collect();
                 Column::new(name.into(), v)

@@ -6,6 +6,9 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/json_values.rs"]
+mod json_values;
+
 use std::path::Path;
 
 use driftscope::analysis::DriftSettings;
@@ -275,15 +278,7 @@ fn categorical_frame(values: &Value) -> DataFrame {
         let v: Vec<Option<f64>> = items.iter().map(Value::as_f64).collect();
         Column::new("x".into(), v)
     } else {
-        let v: Vec<Option<String>> = items
-            .iter()
-            .map(|x| match x {
-                Value::Null => None,
-                Value::String(s) => Some(s.clone()),
-                other => Some(other.to_string()),
-            })
-            .collect();
-        Column::new("x".into(), v)
+        Column::new("x".into(), json_values::as_labels(items))
     };
     DataFrame::new_infer_height(vec![column]).unwrap()
 }

@@ -72,6 +72,7 @@ fn main() {
     // Cancelled at a fifth, half and four fifths of the run: the time until the job returns.
     for share in [0.2, 0.5, 0.8] {
         let mut worst = Duration::ZERO;
+        let mut worst_stage = String::new();
         let mut cancelled_runs = 0;
         for _ in 0..RUNS {
             let inputs = std::sync::Arc::clone(&inputs);
@@ -84,6 +85,7 @@ fn main() {
             );
             std::thread::sleep(whole.mul_f64(share));
             let asked = Instant::now();
+            let stage = job.state().stage_text();
             job.cancel();
             let cancelled = loop {
                 match job.poll() {
@@ -94,13 +96,17 @@ fn main() {
             };
             let took = asked.elapsed();
             if cancelled {
-                worst = worst.max(took);
+                if took >= worst {
+                    worst = took;
+                    worst_stage = stage;
+                }
                 cancelled_runs += 1;
             }
         }
         println!(
             "cancelled at {:.0} % of the run: stopped within {:.3} s (worst of the \
-             {cancelled_runs} of {RUNS} runs the cancel reached before the end)",
+             {cancelled_runs} of {RUNS} runs the cancel reached before the end; cancelled \
+             during '{worst_stage}')",
             share * 100.0,
             secs(worst)
         );

@@ -584,7 +584,11 @@ pub fn report_in_parts(
             windows
                 .as_ref()
                 .map(|(report, rows)| (report, rows.as_slice())),
+            state,
         );
+        if state.is_cancelled() {
+            return None;
+        }
         state.stage("latency", 0);
         (performance, latency::run_latency(inputs, &segment_rows))
     } else {

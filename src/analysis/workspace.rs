@@ -283,7 +283,9 @@ fn looks_like_classes(values: &columns::Values) -> bool {
     true
 }
 
-pub(crate) fn prepare(inputs: &Inputs) -> Vec<Prepared> {
+/// Every analysed column's values read out of both frames (none more once `state` is
+/// cancelled: the caller throws them away).
+pub(crate) fn prepare(inputs: &Inputs, state: &JobState) -> Vec<Prepared> {
     let (b, c) = (&inputs.baseline.frame, &inputs.current.frame);
     inputs
         .roles
@@ -293,6 +295,9 @@ pub(crate) fn prepare(inputs: &Inputs) -> Vec<Prepared> {
             analysed(col.role) && b.column(&col.column).is_ok() && c.column(&col.column).is_ok()
         })
         .filter_map(|col| {
+            if state.is_cancelled() {
+                return None;
+            }
             let categorical = |b: &DataFrame, c: &DataFrame| {
                 let mut dict = Dictionary::default();
                 let baseline = columns::label_codes(b, &col.column, &mut dict).ok()?;
@@ -684,7 +689,7 @@ impl Workspace {
         sizing: &Sizing,
     ) -> Self {
         state.stage("reading columns", 0);
-        let prepared = prepare(inputs);
+        let prepared = prepare(inputs, state);
         state.stage("baseline references", 0);
         let whole: Vec<PreparedRef> = prepared
             .par_iter()
@@ -692,9 +697,9 @@ impl Workspace {
             .collect();
         let groups = GroupCache::default();
         state.stage("profiling cells", 0);
-        let cells = Some(Cells::build(
-            inputs, &prepared, &whole, params, &groups, sizing, state,
-        ));
+        // A cancelled workspace is thrown away: no cells for it.
+        let cells = (!state.is_cancelled())
+            .then(|| Cells::build(inputs, &prepared, &whole, params, &groups, sizing, state));
         Self {
             prepared,
             whole,

@@ -11,6 +11,7 @@ use super::report::DriftParams;
 use super::windows::WindowsReport;
 use super::workspace::{Prepared, SegmentRef, SegmentSlice};
 use crate::data::{Inputs, Role};
+use crate::jobs::JobState;
 use crate::stats::summary;
 
 mod cells;
@@ -225,6 +226,52 @@ fn side(
     })
 }
 
+/// The log's classes from the workspace's coded label and prediction columns (no value hashed a
+/// second time), renumbered into one dictionary in the order [`side`] gives them — first seen in
+/// the labels, then in the predictions — so that every metric is summed in the same order.
+fn outcomes_coded(
+    prepared: &[Prepared],
+    label: &str,
+    prediction: &str,
+    score: Option<&str>,
+    frame: &polars::prelude::DataFrame,
+) -> Option<Outcomes> {
+    use super::workspace::ColumnData;
+    let coded = |name: &str| {
+        prepared
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| match &p.data {
+                ColumnData::Categorical {
+                    labels, current, ..
+                } => Some((labels, current)),
+                ColumnData::Numeric { .. } => None,
+            })
+    };
+    let (l, p) = (coded(label)?, coded(prediction)?);
+    let mut dict = Dictionary::default();
+    let mut renumber = |(labels, codes): (&Vec<String>, &Vec<Option<u32>>)| {
+        let mut table: Vec<Option<u32>> = vec![None; labels.len()];
+        codes
+            .iter()
+            .map(|c| {
+                let c = (*c)? as usize;
+                let merged = table.get_mut(c)?;
+                Some(*merged.get_or_insert_with(|| dict.code(&labels[c])))
+            })
+            .collect::<Vec<Option<u32>>>()
+    };
+    let (label, pred) = (renumber(l), renumber(p));
+    Some(Outcomes {
+        label,
+        pred,
+        classes: dict.labels,
+        label_num: Vec::new(),
+        pred_num: Vec::new(),
+        score: score.and_then(|s| columns::numeric_values(frame, s).ok()),
+    })
+}
+
 /// The label, prediction and score columns of the log, and the task the label's kind implies.
 fn roles_of<'a>(
     inputs: &'a Inputs,
@@ -275,9 +322,15 @@ pub(crate) fn run_performance(
     params: &DriftParams,
     segments: &[SegmentSlice],
     windows: Option<(&WindowsReport, &[Vec<usize>])>,
+    state: &JobState,
 ) -> Option<PerformanceReport> {
     let (label, prediction, score, task) = roles_of(inputs, prepared)?;
-    let cur = side(&inputs.current.frame, (label, prediction, score), task)?;
+    let frame = &inputs.current.frame;
+    let cur = match task {
+        Task::Classification => outcomes_coded(prepared, label, prediction, score, frame),
+        Task::Regression => None,
+    }
+    .or_else(|| side(frame, (label, prediction, score), task))?;
     let positive = cur.positive_class();
     let all: Vec<usize> = (0..cur.rows()).collect();
     let binary = match (task, positive.as_deref()) {
@@ -294,12 +347,20 @@ pub(crate) fn run_performance(
         positive.as_deref(),
     );
 
+    // Cancelled: the slices left are not measured (the report is thrown away).
+    let measure = |rows: &[usize]| {
+        if state.is_cancelled() {
+            Metrics::default()
+        } else {
+            metrics(&cur, rows, task, positive.as_deref(), binary)
+        }
+    };
     let mut slices: Vec<SliceMetrics> = segments
         .par_iter()
         .map(|s| SliceMetrics {
             segment: Some(s.segment.clone()),
             window: None,
-            metrics: metrics(&cur, &s.rows, task, positive.as_deref(), binary),
+            metrics: measure(&s.rows),
         })
         .collect();
     if let Some((_, window_rows)) = windows {
@@ -309,7 +370,7 @@ pub(crate) fn run_performance(
             .map(|(i, rows)| SliceMetrics {
                 segment: None,
                 window: Some(i),
-                metrics: metrics(&cur, rows, task, positive.as_deref(), binary),
+                metrics: measure(rows),
             })
             .collect();
         slices.extend(per_window);
@@ -813,6 +874,30 @@ fn regression(s: &Outcomes, rows: &[usize]) -> Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The log's classes taken from the workspace's codes are the ones read from the frame: the
+    /// same classes in the same order, the same code on every row.
+    #[test]
+    fn outcomes_from_the_workspace_codes_equal_those_read_from_the_frame() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let inputs = crate::data::load_inputs(
+            &dir.join("baseline.parquet"),
+            &dir.join("predictions.jsonl"),
+            &crate::data::OverrideLayers::default(),
+        )
+        .unwrap();
+        let prepared = super::super::workspace::prepare(&inputs, &JobState::default());
+        let (label, prediction, score, task) = roles_of(&inputs, &prepared).unwrap();
+        assert_eq!(task, Task::Classification);
+        let frame = &inputs.current.frame;
+        let coded = outcomes_coded(&prepared, label, prediction, score, frame).unwrap();
+        let read = side(frame, (label, prediction, score), task).unwrap();
+        assert_eq!(coded.classes, read.classes);
+        assert_eq!(coded.label, read.label);
+        assert_eq!(coded.pred, read.pred);
+        assert_eq!(coded.score, read.score);
+        assert!(coded.label.iter().flatten().count() > 1000);
+    }
 
     /// The JSON keeps the names the reference always had.
     #[test]

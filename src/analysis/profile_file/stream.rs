@@ -414,7 +414,7 @@ fn gather_values(
                     .or_insert_with(|| level_tuple.get(&values_of(row)).copied())
             })
             .collect();
-        let prepared = workspace::prepare(&inputs);
+        let prepared = workspace::prepare(&inputs, &JobState::default());
         let tuples = level_index.tuples.len();
         for (i, name) in names.iter().enumerate() {
             let (Some(Some(need)), Some(grid)) = (needs.get(i), grids[i]) else {

@@ -287,6 +287,9 @@ pub(crate) fn build_levels(
                     for p in &mut fine {
                         p.finish_shifted(shift);
                     }
+                    if state.is_cancelled() {
+                        return Default::default();
+                    }
                     let coarse = SparseCells::build(
                         cg.grid.slots(),
                         by_cell,

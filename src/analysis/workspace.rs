@@ -459,7 +459,9 @@ impl Cells {
         groups: &GroupCache,
         sizing: &Sizing,
         state: &JobState,
-    ) -> Self {
+    ) -> Option<Self> {
+        // Each step below is a pass over the rows: a cancelled build stops between them.
+        let go_on = || (!state.is_cancelled()).then_some(());
         let (windows, window_error) = match params
             .window
             .as_ref()
@@ -489,8 +491,11 @@ impl Cells {
         });
         let (chunks, base_slot) = baseline_chunks(n_base, chunk_rows);
         let groups_of = |side: Side| segment_groups(inputs, groups, side);
+        go_on()?;
         let log_index = CellIndex::build(groups_of(Side::Log), &log_slot, log_slots);
+        go_on()?;
         let base_index = CellIndex::build(groups_of(Side::Baseline), &base_slot, chunks + 1);
+        go_on()?;
         let numeric = prepared
             .iter()
             .filter(|p| p.kind() == ColumnKind::Numeric)
@@ -510,6 +515,7 @@ impl Cells {
             untimed_index(&log_index, || groups_of(Side::Log), n_log),
             untimed_index(&base_index, || groups_of(Side::Baseline), n_base),
         );
+        go_on()?;
         let fine_edges = profiles::max_edges_for(
             fine_index.0.cells().max(fine_log_cells) + fine_index.1.cells(),
             numeric,
@@ -542,6 +548,7 @@ impl Cells {
                 (fine_index.0, log_index),
                 state,
             );
+            go_on()?;
             // The baseline's timed cells are its chunks alone: the data-driven thresholds merge
             // every segment tuple of a chunk, and a segment of the baseline is read from the
             // untimed level (remapped to the timed grid) — a year of daily chunks × every
@@ -566,11 +573,13 @@ impl Cells {
             (Some(untimed), coarse, log, baseline)
         } else {
             let log = CellProfiles::build(prepared, &grids, false, log_index, state);
+            go_on()?;
             let baseline = CellProfiles::build(prepared, &grids, true, base_index, state);
             (None, grids, log, baseline)
         };
+        go_on()?;
         let whole_baseline = whole_of(&baseline);
-        Self {
+        Some(Self {
             untimed,
             grids,
             log,
@@ -579,7 +588,7 @@ impl Cells {
             windows,
             window_error,
             chunk_rows,
-        }
+        })
     }
 }
 
@@ -699,7 +708,8 @@ impl Workspace {
         state.stage("profiling cells", 0);
         // A cancelled workspace is thrown away: no cells for it.
         let cells = (!state.is_cancelled())
-            .then(|| Cells::build(inputs, &prepared, &whole, params, &groups, sizing, state));
+            .then(|| Cells::build(inputs, &prepared, &whole, params, &groups, sizing, state))
+            .flatten();
         Self {
             prepared,
             whole,

@@ -331,15 +331,24 @@ pub(crate) fn run_performance(
         Task::Regression => None,
     }
     .or_else(|| side(frame, (label, prediction, score), task))?;
+    if state.is_cancelled() {
+        return None;
+    }
     let positive = cur.positive_class();
     let all: Vec<usize> = (0..cur.rows()).collect();
+    state.stage("performance: scores in order", 0);
     let binary = match (task, positive.as_deref()) {
         (Task::Classification, Some(pos)) => Some(BinaryRows::of(&cur, pos)),
         _ => None,
     };
     let binary = binary.as_ref();
+    if state.is_cancelled() {
+        return None;
+    }
+    state.stage("performance: the whole log", 0);
     let overall = metrics(&cur, &all, task, positive.as_deref(), binary);
     let labelled = cur.label.iter().filter(|l| l.is_some()).count();
+    state.stage("performance: the baseline", 0);
     let baseline = baseline_metrics(
         inputs,
         (label, prediction, score),
@@ -355,6 +364,7 @@ pub(crate) fn run_performance(
             metrics(&cur, rows, task, positive.as_deref(), binary)
         }
     };
+    state.stage("performance: segments and windows", 0);
     let mut slices: Vec<SliceMetrics> = segments
         .par_iter()
         .map(|s| SliceMetrics {

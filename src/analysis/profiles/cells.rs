@@ -134,13 +134,15 @@ impl SparseCells {
     /// Profiles the rows of every cell: `order` lists the rows cell by cell, cell `c`'s being
     /// `order[bounds[c]..bounds[c + 1]]`; `slot_of(row)` is the slot of a row with a finite
     /// value. Moments are kept as sums shifted by `shift` (see
-    /// [`NumericProfile::update_shifted`]).
+    /// [`NumericProfile::update_shifted`]). Once `cancelled()` says so (looked at every 64
+    /// cells) the cells built so far are returned, for the caller to throw away.
     pub fn build(
         slots: usize,
         (order, bounds): (&[u32], &[usize]),
         value_of: impl Fn(usize) -> Option<f64>,
         slot_of: impl Fn(usize, f64) -> usize,
         shift: f64,
+        cancelled: impl Fn() -> bool,
     ) -> Self {
         let cells = bounds.len().saturating_sub(1);
         let mut out = Self::with_capacity(slots, cells);
@@ -149,6 +151,9 @@ impl SparseCells {
         let mut sums = vec![0.0f64; slots];
         let mut touched: Vec<u32> = Vec::new();
         for c in 0..cells {
+            if c % 64 == 0 && cancelled() {
+                break;
+            }
             let mut head = NumericProfile::with_slots(0);
             for &row in &order[bounds[c]..bounds[c + 1]] {
                 let row = row as usize;
@@ -305,6 +310,7 @@ mod tests {
             |row| values[row],
             |_, x| grid.slot(x),
             shift,
+            || false,
         ));
         let mut dense = vec![NumericProfile::empty(&grid); 3];
         for (v, &c) in values.iter().zip(&cell_of_row) {

@@ -302,6 +302,7 @@ pub(crate) fn build_levels(
                             map.get(fine_slot).map_or(0, |&m| m as usize)
                         },
                         shift,
+                        || state.is_cancelled(),
                     );
                     (
                         CellColumn::Dense(fine.into_iter().map(ColumnProfile::Numeric).collect()),

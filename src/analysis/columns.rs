@@ -150,41 +150,64 @@ pub fn label_codes(
     column: &str,
     dict: &mut Dictionary,
 ) -> PolarsResult<Vec<Option<u32>>> {
+    Ok(label_codes_until(frame, column, dict, &|| false)?.unwrap_or_default())
+}
+
+/// How many rows a coding pass takes between looks at its stop flag.
+const STOP_EVERY: usize = 1 << 16;
+
+/// [`label_codes`], given up (`None`) once `stop()` says so: it is asked every 65,536 rows, so
+/// that a cancelled report does not code ten million more values first.
+pub fn label_codes_until(
+    frame: &DataFrame,
+    column: &str,
+    dict: &mut Dictionary,
+    stop: &dyn Fn() -> bool,
+) -> PolarsResult<Option<Vec<Option<u32>>>> {
     let series = frame.column(column)?.as_materialized_series();
-    match series.dtype() {
+    let until = |codes: &mut dyn Iterator<Item = Option<u32>>| {
+        let mut out = Vec::with_capacity(series.len());
+        for (k, c) in codes.enumerate() {
+            if k % STOP_EVERY == STOP_EVERY - 1 && stop() {
+                return None;
+            }
+            out.push(c);
+        }
+        Some(out)
+    };
+    Ok(match series.dtype() {
         DataType::String => {
             // Fast path: text needs no conversion.
             let ca = series.str()?;
-            Ok(ca.iter().map(|v| v.map(|s| dict.code(s))).collect())
+            until(&mut ca.iter().map(|v| v.map(|s| dict.code(s))))
         }
         DataType::Boolean => {
             let ca = series.bool()?;
-            Ok(ca
-                .iter()
-                .map(|v| v.map(|b| dict.code(if b { "True" } else { "False" })))
-                .collect())
+            until(
+                &mut ca
+                    .iter()
+                    .map(|v| v.map(|b| dict.code(if b { "True" } else { "False" }))),
+            )
         }
         dt if dt.is_integer() => {
             let ints = series.cast(&DataType::Int64)?;
             let mut cache: PlHashMap<i64, u32> = PlHashMap::default();
-            Ok(ints
-                .i64()?
+            until(
+                &mut ints.i64()?.iter().map(|v| {
+                    v.map(|i| *cache.entry(i).or_insert_with(|| dict.code(&i.to_string())))
+                }),
+            )
+        }
+        _ => until(
+            &mut series
                 .iter()
-                .map(|v| v.map(|i| *cache.entry(i).or_insert_with(|| dict.code(&i.to_string()))))
-                .collect())
-        }
-        _ => {
-            let mut out = Vec::with_capacity(series.len());
-            for value in series.iter() {
-                out.push(label_of(&value).map(|l| dict.code(&l)));
-            }
-            Ok(out)
-        }
-    }
+                .map(|value| label_of(&value).map(|l| dict.code(&l))),
+        ),
+    })
 }
 
 /// Rows of a frame split into groups by the value of a segment column.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Groups {
     /// The segment values, sorted by label; `(missing)` is not a group.
     pub values: Vec<String>,
@@ -194,14 +217,25 @@ pub struct Groups {
 
 impl Groups {
     pub fn of(frame: &DataFrame, column: &str) -> PolarsResult<Self> {
+        Ok(Self::of_until(frame, column, &|| false)?.unwrap_or_default())
+    }
+
+    /// [`Groups::of`], given up (`None`) once `stop()` says so (see [`label_codes_until`]).
+    pub fn of_until(
+        frame: &DataFrame,
+        column: &str,
+        stop: &dyn Fn() -> bool,
+    ) -> PolarsResult<Option<Self>> {
         let mut dict = Dictionary::default();
-        let codes = label_codes(frame, column, &mut dict)?;
+        let Some(codes) = label_codes_until(frame, column, &mut dict, stop)? else {
+            return Ok(None);
+        };
         let order = dict.sorted_codes();
         let mut rank = vec![0u32; order.len()];
         for (r, &c) in order.iter().enumerate() {
             rank[c as usize] = r as u32;
         }
-        Ok(Self {
+        Ok(Some(Self {
             values: order
                 .iter()
                 .map(|&c| dict.labels[c as usize].clone())
@@ -210,7 +244,7 @@ impl Groups {
                 .into_iter()
                 .map(|c| c.map(|c| rank[c as usize]))
                 .collect(),
-        })
+        }))
     }
 
     pub fn index_of(&self, value: &str) -> Option<u32> {

@@ -300,8 +300,11 @@ pub(crate) fn prepare(inputs: &Inputs, state: &JobState) -> Vec<Prepared> {
             }
             let categorical = |b: &DataFrame, c: &DataFrame| {
                 let mut dict = Dictionary::default();
-                let baseline = columns::label_codes(b, &col.column, &mut dict).ok()?;
-                let current = columns::label_codes(c, &col.column, &mut dict).ok()?;
+                let stop = || state.is_cancelled();
+                let baseline =
+                    columns::label_codes_until(b, &col.column, &mut dict, &stop).ok()??;
+                let current =
+                    columns::label_codes_until(c, &col.column, &mut dict, &stop).ok()??;
                 Some(ColumnData::Categorical {
                     labels: dict.labels,
                     baseline,
@@ -490,7 +493,7 @@ impl Cells {
             )
         });
         let (chunks, base_slot) = baseline_chunks(n_base, chunk_rows);
-        let groups_of = |side: Side| segment_groups(inputs, groups, side);
+        let groups_of = |side: Side| segment_groups(inputs, groups, side, state);
         go_on()?;
         let log_index = CellIndex::build(groups_of(Side::Log), &log_slot, log_slots);
         go_on()?;
@@ -625,11 +628,13 @@ pub(crate) fn baseline_chunks(n_base: usize, chunk_rows: usize) -> (usize, Vec<u
     (chunks, slot)
 }
 
-/// The row groups of every segment column (and the model version) one side has.
+/// The row groups of every segment column (and the model version) one side has (those coded
+/// so far, once `state` is cancelled).
 pub(crate) fn segment_groups(
     inputs: &Inputs,
     groups: &GroupCache,
     side: Side,
+    state: &JobState,
 ) -> Vec<(String, std::sync::Arc<Groups>)> {
     inputs
         .roles
@@ -638,7 +643,7 @@ pub(crate) fn segment_groups(
         .filter(|c| matches!(c.role, Role::Segment | Role::ModelVersion))
         .filter_map(|c| {
             groups
-                .get(inputs, side, &c.column)
+                .get_until(inputs, side, &c.column, state)
                 .ok()
                 .map(|g| (c.column.clone(), g))
         })
@@ -650,7 +655,7 @@ pub(crate) fn baseline_segments(
     inputs: &Inputs,
     groups: &GroupCache,
 ) -> Vec<profiles::BaselineSegment> {
-    segment_groups(inputs, groups, Side::Baseline)
+    segment_groups(inputs, groups, Side::Baseline, &JobState::default())
         .into_iter()
         .map(|(s, g)| {
             let rows = g.rows_by_group();
@@ -783,6 +788,18 @@ impl GroupCache {
         side: Side,
         column: &str,
     ) -> Result<std::sync::Arc<Groups>, String> {
+        self.get_until(inputs, side, column, &JobState::default())
+    }
+
+    /// [`GroupCache::get`] for work that may be cancelled: a cancelled coding keeps nothing and
+    /// says so.
+    pub fn get_until(
+        &self,
+        inputs: &Inputs,
+        side: Side,
+        column: &str,
+        state: &JobState,
+    ) -> Result<std::sync::Arc<Groups>, String> {
         let key = (side, column.to_owned());
         if let Some(g) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(g);
@@ -791,9 +808,10 @@ impl GroupCache {
         if t.frame.column(column).is_err() {
             return Err(no_column(inputs, side, column));
         }
-        let g = std::sync::Arc::new(
-            Groups::of(&t.frame, column).map_err(|e| format!("`{column}`: {e}"))?,
-        );
+        let g = Groups::of_until(&t.frame, column, &|| state.is_cancelled())
+            .map_err(|e| format!("`{column}`: {e}"))?
+            .ok_or_else(|| "cancelled".to_owned())?;
+        let g = std::sync::Arc::new(g);
         self.insert(side, column, g.clone());
         Ok(g)
     }

@@ -313,7 +313,7 @@ fn baseline_metrics(
         task,
     )?;
     let rows: Vec<usize> = (0..b.rows()).collect();
-    Some(metrics(&b, &rows, task, positive, None))
+    Some(metrics(&b, &rows, task, positive, None, &|| false))
 }
 
 pub(crate) fn run_performance(
@@ -338,7 +338,7 @@ pub(crate) fn run_performance(
     let all: Vec<usize> = (0..cur.rows()).collect();
     state.stage("performance: scores in order", 0);
     let binary = match (task, positive.as_deref()) {
-        (Task::Classification, Some(pos)) => Some(BinaryRows::of(&cur, pos)),
+        (Task::Classification, Some(pos)) => Some(BinaryRows::of(&cur, pos, state)?),
         _ => None,
     };
     let binary = binary.as_ref();
@@ -346,7 +346,8 @@ pub(crate) fn run_performance(
         return None;
     }
     state.stage("performance: the whole log", 0);
-    let overall = metrics(&cur, &all, task, positive.as_deref(), binary);
+    let stop = || state.is_cancelled();
+    let overall = metrics(&cur, &all, task, positive.as_deref(), binary, &stop);
     let labelled = cur.label.iter().filter(|l| l.is_some()).count();
     state.stage("performance: the baseline", 0);
     let baseline = baseline_metrics(
@@ -361,7 +362,7 @@ pub(crate) fn run_performance(
         if state.is_cancelled() {
             Metrics::default()
         } else {
-            metrics(&cur, rows, task, positive.as_deref(), binary)
+            metrics(&cur, rows, task, positive.as_deref(), binary, &stop)
         }
     };
     state.stage("performance: segments and windows", 0);
@@ -588,9 +589,10 @@ fn metrics(
     task: Task,
     positive: Option<&str>,
     binary: Option<&BinaryRows>,
+    stop: &dyn Fn() -> bool,
 ) -> Metrics {
     match (task, binary) {
-        (Task::Classification, Some(b)) => binary_classification(s, b, rows),
+        (Task::Classification, Some(b)) => binary_classification(s, b, rows, stop),
         (Task::Classification, None) => classification(s, rows, positive),
         (Task::Regression, _) => regression(s, rows),
     }
@@ -616,7 +618,9 @@ struct BinaryRows {
 }
 
 impl BinaryRows {
-    fn of(s: &Outcomes, positive: &str) -> Self {
+    /// The rows' flags and the scored rows in score order; `None` once `state` is cancelled
+    /// (looked at every 65,536 rows).
+    fn of(s: &Outcomes, positive: &str, state: &JobState) -> Option<Self> {
         let n = s.rows();
         let positive = s
             .classes
@@ -633,6 +637,9 @@ impl BinaryRows {
         };
         let mut scored: Vec<(f64, u32)> = Vec::new();
         for r in 0..n {
+            if r % (1 << 16) == 0 && state.is_cancelled() {
+                return None;
+            }
             if let (Some(&Some(l)), Some(&Some(p))) = (s.label.get(r), s.pred.get(r)) {
                 out.both[r] = true;
                 out.correct[r] = l == p;
@@ -646,17 +653,27 @@ impl BinaryRows {
         }
         scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         out.by_score = scored.into_iter().map(|(_, r)| r).collect();
-        out
+        Some(out)
     }
 }
 
 /// [`classification`] for two classes from [`BinaryRows`]: the same counts and the same sums
 /// in the same order, so the same numbers.
-fn binary_classification(s: &Outcomes, b: &BinaryRows, rows: &[usize]) -> Metrics {
+/// Once `stop()` says so (looked at every 65,536 rows) the metrics are left empty: the caller
+/// throws them away.
+fn binary_classification(
+    s: &Outcomes,
+    b: &BinaryRows,
+    rows: &[usize],
+    stop: &dyn Fn() -> bool,
+) -> Metrics {
     let (mut n, mut correct, mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut scored: Vec<(bool, f64)> = Vec::new();
     let mut losses: Vec<f64> = Vec::new();
-    for &r in rows {
+    for (k, &r) in rows.iter().enumerate() {
+        if k % (1 << 16) == (1 << 16) - 1 && stop() {
+            return Metrics::default();
+        }
         if !b.both.get(r).copied().unwrap_or(false) {
             continue;
         }
@@ -947,11 +964,11 @@ mod tests {
         let predictions: Vec<Option<String>> = (0..n).map(|_| class(u())).collect();
         let scores = (0..n).map(|_| (u() > 0.05).then(&mut u)).collect();
         let side = Outcomes::of_strings(&labels, &predictions, Some(scores));
-        let binary = BinaryRows::of(&side, "1");
+        let binary = BinaryRows::of(&side, "1", &JobState::default()).unwrap();
         for step in [1usize, 3, 7, 50] {
             let rows: Vec<usize> = (0..n).step_by(step).collect();
             assert_eq!(
-                binary_classification(&side, &binary, &rows),
+                binary_classification(&side, &binary, &rows, &|| false),
                 classification(&side, &rows, Some("1")),
                 "every {step}th row"
             );

@@ -157,7 +157,14 @@ impl LogProfile {
             n_base,
         );
         let (chunks, base_slot) = workspace::baseline_chunks(n_base, chunk_rows);
-        let groups_of = || workspace::segment_groups(inputs, &groups, Side::Baseline);
+        let groups_of = || {
+            workspace::segment_groups(
+                inputs,
+                &groups,
+                Side::Baseline,
+                &crate::jobs::JobState::default(),
+            )
+        };
         let base_index = CellIndex::build(groups_of(), &base_slot, chunks + 1);
         let fine_index = workspace::untimed_index(&base_index, groups_of, n_base);
         let baseline_segments = workspace::baseline_segments(inputs, &groups);

@@ -257,7 +257,12 @@ pub fn profile_in_batches(
 
 /// Every segment tuple of one batch, by the values of its segment columns (the cells' order).
 fn tuples_of(inputs: &Inputs) -> HashSet<Vec<Option<String>>> {
-    let groups = workspace::segment_groups(inputs, &GroupCache::default(), Side::Log);
+    let groups = workspace::segment_groups(
+        inputs,
+        &GroupCache::default(),
+        Side::Log,
+        &JobState::default(),
+    );
     let mut keys: HashSet<Vec<Option<u32>>> = HashSet::new();
     for row in 0..inputs.current.rows() {
         keys.insert(
@@ -390,7 +395,12 @@ fn gather_values(
     while let Some(inputs) = next(k)? {
         k += 1;
         // Each row's tuple in the level, from its segment values.
-        let groups = workspace::segment_groups(&inputs, &GroupCache::default(), Side::Log);
+        let groups = workspace::segment_groups(
+            &inputs,
+            &GroupCache::default(),
+            Side::Log,
+            &JobState::default(),
+        );
         let values_of = |row: usize| -> Vec<Option<String>> {
             level_index
                 .segments

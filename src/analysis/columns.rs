@@ -2,6 +2,7 @@
 //! kept as `None`, NaN counted as missing) and labels (categorical values as text labels, coded
 //! against a dictionary shared by baseline and current so counting is an array index).
 
+use crate::jobs::CANCEL_EVERY;
 use polars::prelude::*;
 
 /// A column as 64-bit floats: times as their physical integers, booleans as 0/1.
@@ -153,9 +154,6 @@ pub fn label_codes(
     Ok(label_codes_until(frame, column, dict, &|| false)?.unwrap_or_default())
 }
 
-/// How many rows a coding pass takes between looks at its stop flag.
-const STOP_EVERY: usize = 1 << 16;
-
 /// [`label_codes`], given up (`None`) once `stop()` says so: it is asked every 65,536 rows, so
 /// that a cancelled report does not code ten million more values first.
 pub fn label_codes_until(
@@ -168,7 +166,7 @@ pub fn label_codes_until(
     let until = |codes: &mut dyn Iterator<Item = Option<u32>>| {
         let mut out = Vec::with_capacity(series.len());
         for (k, c) in codes.enumerate() {
-            if k % STOP_EVERY == STOP_EVERY - 1 && stop() {
+            if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
                 return None;
             }
             out.push(c);

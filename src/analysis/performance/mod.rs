@@ -11,7 +11,7 @@ use super::report::DriftParams;
 use super::windows::WindowsReport;
 use super::workspace::{Prepared, SegmentRef, SegmentSlice};
 use crate::data::{Inputs, Role};
-use crate::jobs::JobState;
+use crate::jobs::{CANCEL_EVERY, JobState};
 use crate::stats::summary;
 
 mod cells;
@@ -637,7 +637,7 @@ impl BinaryRows {
         };
         let mut scored: Vec<(f64, u32)> = Vec::new();
         for r in 0..n {
-            if r % (1 << 16) == 0 && state.is_cancelled() {
+            if r % CANCEL_EVERY == 0 && state.is_cancelled() {
                 return None;
             }
             if let (Some(&Some(l)), Some(&Some(p))) = (s.label.get(r), s.pred.get(r)) {
@@ -671,7 +671,7 @@ fn binary_classification(
     let mut scored: Vec<(bool, f64)> = Vec::new();
     let mut losses: Vec<f64> = Vec::new();
     for (k, &r) in rows.iter().enumerate() {
-        if k % (1 << 16) == (1 << 16) - 1 && stop() {
+        if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
             return Metrics::default();
         }
         if !b.both.get(r).copied().unwrap_or(false) {

@@ -39,7 +39,7 @@ use super::drift::{
     self, ColumnDrift, ColumnKind, DriftSettings, DriftStats, NumericReference, StatIntervals,
 };
 use super::workspace::{ColumnData, Prepared, PreparedRef};
-use crate::jobs::JobState;
+use crate::jobs::{CANCEL_EVERY, JobState};
 use crate::stats::profile::{
     CategoricalProfile, Gathered, Grid, NumericProfile, SlotValues, exact_needs, ks_from_profiles,
     out_of_range, wasserstein_from_profiles,
@@ -374,10 +374,6 @@ pub struct CellProfiles {
     /// or not finite), when it was kept while profiling; empty otherwise.
     pub row_slots: Vec<Vec<u16>>,
 }
-
-/// How many rows a profiling loop takes between looks at the cancel flag (a cancelled report
-/// stops within a fraction of a millisecond per column instead of at the column's end).
-const CANCEL_EVERY: usize = 1 << 16;
 
 /// A row with no finite value in [`CellProfiles::row_slots`].
 pub const NO_SLOT: u16 = u16::MAX;

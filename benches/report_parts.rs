@@ -1,6 +1,6 @@
 //! The report as the app sees it: once the files are read, how long until the first part (the
 //! overall entries and the verdict) is ready, each later part, and the whole report; and how
-//! long a cancelled report keeps running after `cancel()` — cancelled at several points of its
+//! long a cancelled report keeps running after `cancel()` — cancelled at every twentieth of its
 //! run. Best of a few runs; figures go to BENCHMARKS.md.
 //!
 //!     cargo bench --bench report_parts -- BASELINE LOG
@@ -69,46 +69,57 @@ fn main() {
         println!("{name} on screen after {:.3} s", secs(*t));
     }
     let whole = *best.last().unwrap();
-    // Cancelled at a fifth, half and four fifths of the run: the time until the job returns.
-    for share in [0.2, 0.5, 0.8] {
-        let mut worst = Duration::ZERO;
-        let mut worst_stage = String::new();
-        let mut cancelled_runs = 0;
-        for _ in 0..RUNS {
-            let inputs = std::sync::Arc::clone(&inputs);
-            let params = params.clone();
-            let mut job = Job::spawn(
-                Executor::Threads,
-                "report",
-                || {},
-                move |state| run_drift_report_parts(&inputs, &params, state, None).is_none(),
-            );
-            std::thread::sleep(whole.mul_f64(share));
-            let asked = Instant::now();
-            let stage = job.state().stage_text();
-            job.cancel();
-            let cancelled = loop {
-                match job.poll() {
-                    JobPoll::Running => std::thread::sleep(Duration::from_millis(1)),
-                    JobPoll::Done(c) => break c,
-                    JobPoll::Lost => panic!("{}", job.lost_message()),
-                }
-            };
-            let took = asked.elapsed();
-            if cancelled {
-                if took >= worst {
-                    worst = took;
-                    worst_stage = stage;
-                }
-                cancelled_runs += 1;
+    // Cancelled at every twentieth of the run (5 %, 10 %, … 95 %), once each: the time until
+    // the job returns, per point and the worst of all. `MARKS=1` also prints each cancel's
+    // CLOCK_MONOTONIC instant, to find its samples in `perf record -k CLOCK_MONOTONIC`.
+    let marks = std::env::var_os("MARKS").is_some();
+    let mut worst = (Duration::ZERO, String::new(), 0.0);
+    let mut over = 0;
+    for k in 1..20 {
+        let share = f64::from(k) / 20.0;
+        let inputs = std::sync::Arc::clone(&inputs);
+        let params = params.clone();
+        let mut job = Job::spawn(
+            Executor::Threads,
+            "report",
+            || {},
+            move |state| run_drift_report_parts(&inputs, &params, state, None).is_none(),
+        );
+        std::thread::sleep(whole.mul_f64(share));
+        let asked = Instant::now();
+        let stage = job.state().stage_text();
+        job.cancel();
+        let cancelled = loop {
+            match job.poll() {
+                JobPoll::Running => std::thread::sleep(Duration::from_millis(1)),
+                JobPoll::Done(c) => break c,
+                JobPoll::Lost => panic!("{}", job.lost_message()),
             }
+        };
+        let took = asked.elapsed();
+        if !cancelled {
+            println!("cancelled at {:.0} %: the report had ended", share * 100.0);
+            continue;
+        }
+        if marks {
+            println!("  at {asked:?}");
         }
         println!(
-            "cancelled at {:.0} % of the run: stopped within {:.3} s (worst of the \
-             {cancelled_runs} of {RUNS} runs the cancel reached before the end; cancelled \
-             during '{worst_stage}')",
+            "cancelled at {:.0} % of the run, during '{stage}': stopped within {:.3} s",
             share * 100.0,
-            secs(worst)
+            secs(took)
         );
+        if took > Duration::from_millis(200) {
+            over += 1;
+        }
+        if took >= worst.0 {
+            worst = (took, stage, share);
+        }
     }
+    println!(
+        "worst cancel: {:.3} s (at {:.0} %, during '{}'); {over} of the cancels took over 200 ms",
+        secs(worst.0),
+        worst.2 * 100.0,
+        worst.1
+    );
 }

@@ -6,7 +6,7 @@ use crate::jobs::CANCEL_EVERY;
 use polars::prelude::*;
 
 /// A column as 64-bit floats: times as their physical integers, booleans as 0/1.
-fn as_floats(frame: &DataFrame, column: &str) -> PolarsResult<Float64Chunked> {
+pub(crate) fn as_floats(frame: &DataFrame, column: &str) -> PolarsResult<Float64Chunked> {
     let series = frame.column(column)?.as_materialized_series();
     let physical = match series.dtype() {
         DataType::Datetime(_, _) | DataType::Date | DataType::Duration(_) => {
@@ -20,10 +20,25 @@ fn as_floats(frame: &DataFrame, column: &str) -> PolarsResult<Float64Chunked> {
 
 /// Numeric values of a column, one per row; `None` for missing (null or NaN).
 pub fn numeric_values(frame: &DataFrame, column: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(as_floats(frame, column)?
-        .iter()
-        .map(|v| v.filter(|x| !x.is_nan()))
-        .collect())
+    Ok(numeric_values_until(frame, column, &|| false)?.unwrap_or_default())
+}
+
+/// [`numeric_values`], given up (`None`) once `stop()` says so: it is asked every
+/// [`CANCEL_EVERY`] rows, so that a cancelled report does not first read ten million more.
+pub fn numeric_values_until(
+    frame: &DataFrame,
+    column: &str,
+    stop: &dyn Fn() -> bool,
+) -> PolarsResult<Option<Vec<Option<f64>>>> {
+    let floats = as_floats(frame, column)?;
+    let mut out = Vec::with_capacity(floats.len());
+    for (k, v) in floats.iter().enumerate() {
+        if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+            return Ok(None);
+        }
+        out.push(v.filter(|x| !x.is_nan()));
+    }
+    Ok(Some(out))
 }
 
 /// A numeric column's values, one per row, a missing value (null or NaN) stored as NaN: half the
@@ -225,7 +240,7 @@ impl Groups {
         stop: &dyn Fn() -> bool,
     ) -> PolarsResult<Option<Self>> {
         let mut dict = Dictionary::default();
-        let Some(codes) = label_codes_until(frame, column, &mut dict, stop)? else {
+        let Some(mut codes) = label_codes_until(frame, column, &mut dict, stop)? else {
             return Ok(None);
         };
         let order = dict.sorted_codes();
@@ -233,15 +248,19 @@ impl Groups {
         for (r, &c) in order.iter().enumerate() {
             rank[c as usize] = r as u32;
         }
+        // Renumbered in place, in label order.
+        for (k, c) in codes.iter_mut().enumerate() {
+            if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+                return Ok(None);
+            }
+            *c = c.map(|c| rank[c as usize]);
+        }
         Ok(Some(Self {
             values: order
                 .iter()
                 .map(|&c| dict.labels[c as usize].clone())
                 .collect(),
-            row_group: codes
-                .into_iter()
-                .map(|c| c.map(|c| rank[c as usize]))
-                .collect(),
+            row_group: codes,
         }))
     }
 
@@ -254,13 +273,22 @@ impl Groups {
 
     /// The rows of every group, in one pass over the rows (`[g]` = rows of `values[g]`).
     pub fn rows_by_group(&self) -> Vec<Vec<usize>> {
+        self.rows_by_group_until(&|| false).unwrap_or_default()
+    }
+
+    /// [`Groups::rows_by_group`], given up (`None`) once `stop()` says so (asked every
+    /// [`CANCEL_EVERY`] rows).
+    pub fn rows_by_group_until(&self, stop: &dyn Fn() -> bool) -> Option<Vec<Vec<usize>>> {
         let mut out = vec![Vec::new(); self.values.len()];
         for (row, g) in self.row_group.iter().enumerate() {
+            if row % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+                return None;
+            }
             if let Some(g) = g {
                 out[*g as usize].push(row);
             }
         }
-        out
+        Some(out)
     }
 }
 

@@ -2,11 +2,13 @@
 //! per model version, where the log has a latency column. A slow new region or a slower release
 //! shows here before anyone files a ticket.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns;
 use super::workspace::{SegmentRef, SegmentSlice};
 use crate::data::{Inputs, Role};
+use crate::jobs::JobState;
 use crate::stats::summary::quantiles_unsorted;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,26 +49,33 @@ fn percentiles(values: &[f64]) -> Option<Percentiles> {
     })
 }
 
-pub(crate) fn run_latency(inputs: &Inputs, segments: &[SegmentSlice]) -> Option<LatencyReport> {
+/// The latency report from the log's rows; `None` without a latency column, or once `state` is
+/// cancelled (looked at between the slices).
+pub(crate) fn run_latency(
+    inputs: &Inputs,
+    segments: &[SegmentSlice],
+    state: &JobState,
+) -> Option<LatencyReport> {
     let frame = &inputs.current.frame;
     let column = inputs
         .roles
         .with_role(Role::Latency)
         .into_iter()
         .find(|c| frame.column(c).is_ok())?;
-    let values = columns::numeric_values(frame, column).ok()?;
-    let present: Vec<f64> = values.iter().flatten().copied().collect();
-    latency_report(
-        column,
-        &present,
-        segments
-            .iter()
-            .map(|s| {
-                let v: Vec<f64> = s.rows.iter().filter_map(|&r| values[r]).collect();
+    let values = columns::numeric_values_until(frame, column, &|| state.is_cancelled()).ok()??;
+    let values = columns::Values::from_options(&values);
+    let present: Vec<f64> = values.iter().flatten().collect();
+    // Every slice's values gathered side by side (the slices of one column cover the log).
+    let slices = segments
+        .par_iter()
+        .map(|s| {
+            (!state.is_cancelled()).then(|| {
+                let v: Vec<f64> = s.rows.iter().filter_map(|&r| values.get(r)).collect();
                 (s.segment.clone(), s.role, v)
             })
-            .collect(),
-    )
+        })
+        .collect::<Option<Vec<_>>>()?;
+    latency_report(column, &present, slices, state)
 }
 
 /// The report from the values of the whole log and of each slice (rows or a profile's cells).
@@ -74,12 +83,16 @@ pub(crate) fn latency_report(
     column: &str,
     all: &[f64],
     slices: Vec<(SegmentRef, Role, Vec<f64>)>,
+    state: &JobState,
 ) -> Option<LatencyReport> {
     let overall = percentiles(all)?;
+    if state.is_cancelled() {
+        return None;
+    }
     let mut slices: Vec<SliceLatency> = slices
-        .into_iter()
+        .into_par_iter()
         .filter_map(|(segment, role, v)| {
-            let p = percentiles(&v)?;
+            let p = percentiles(&v).filter(|_| !state.is_cancelled())?;
             Some(SliceLatency {
                 segment,
                 role,
@@ -92,6 +105,9 @@ pub(crate) fn latency_report(
             })
         })
         .collect();
+    if state.is_cancelled() {
+        return None;
+    }
     slices.sort_by(|a, b| b.latency.p95.total_cmp(&a.latency.p95));
     Some(LatencyReport {
         column: column.to_owned(),

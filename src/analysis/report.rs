@@ -297,18 +297,30 @@ pub fn run_drift_report_parts(
     state: &JobState,
     on_part: Option<&dyn Fn(DriftReport)>,
 ) -> Option<(DriftReport, Workspace)> {
+    state.plan(&REPORT_SHARES);
     state.part(1, REPORT_PARTS);
     let workspace = Workspace::new(inputs, params, state);
-    if state.is_cancelled() {
-        return None;
+    let report = (!state.is_cancelled())
+        .then(|| report_in_parts(&workspace, inputs, params, state, on_part))
+        .flatten();
+    match report {
+        Some(report) => Some((report, workspace)),
+        // Cancelled: returns now, the workspace's memory given back meanwhile.
+        None => {
+            crate::jobs::drop_in_background(workspace);
+            None
+        }
     }
-    let report = report_in_parts(&workspace, inputs, params, state, on_part)?;
-    Some((report, workspace))
 }
 
 /// The parts a report's progress is told in: the workspace, the overall entries, the segments,
 /// the time windows, performance and latency, data quality.
 const REPORT_PARTS: u64 = 6;
+
+/// The parts' usual shares of a report's time (for the time left on the status bar), measured
+/// with `--timings` at 10,000,000 log rows with daily windows (BENCHMARKS.md): the workspace
+/// (reading the columns, profiling the cells) takes half, performance and latency a quarter.
+const REPORT_SHARES: [f64; REPORT_PARTS as usize] = [0.55, 0.15, 0.04, 0.02, 0.235, 0.005];
 
 /// A segment value, its log rows (when at hand) and its baseline rows (when the baseline has it).
 type SliceRows<'a> = (&'a String, Option<&'a [usize]>, Option<&'a Vec<usize>>);
@@ -439,20 +451,17 @@ pub fn report_in_parts(
             let Ok(cur_groups) = workspace.groups.get(inputs, Side::Log, seg) else {
                 continue;
             };
-            segment_rows.extend(
-                cur_groups
-                    .values
-                    .iter()
-                    .zip(cur_groups.rows_by_group())
-                    .map(|(value, rows)| SegmentSlice {
-                        segment: SegmentRef {
-                            column: (*seg).to_owned(),
-                            value: value.clone(),
-                        },
-                        role: *role,
-                        rows,
-                    }),
-            );
+            let by_group = cur_groups.rows_by_group_until(&|| state.is_cancelled())?;
+            segment_rows.extend(cur_groups.values.iter().zip(by_group).map(|(value, rows)| {
+                SegmentSlice {
+                    segment: SegmentRef {
+                        column: (*seg).to_owned(),
+                        value: value.clone(),
+                    },
+                    role: *role,
+                    rows,
+                }
+            }));
             segment_rows[first..]
                 .iter()
                 .map(|s| (s.segment.value.clone(), s.rows.len()))
@@ -590,7 +599,12 @@ pub fn report_in_parts(
             return None;
         }
         state.stage("latency", 0);
-        (performance, latency::run_latency(inputs, &segment_rows))
+        let latency = latency::run_latency(inputs, &segment_rows, state);
+        // A cancelled latency is `None` as a log without latency is: not a finished report.
+        if state.is_cancelled() {
+            return None;
+        }
+        (performance, latency)
     } else {
         performance::from_profile(
             workspace,
@@ -746,6 +760,7 @@ fn entries_from_profiles(ws: &Workspace, state: &JobState) -> Vec<ColumnEntries>
                 &requests,
                 log_values,
                 &ws.settings,
+                &|| state.is_cancelled(),
             );
             let mut out = ColumnEntries::default();
             for ((key, vs_segment, _), d) in mine.into_iter().zip(results) {
@@ -900,6 +915,38 @@ fn segment_mix(
 #[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
+
+    /// Cancelled at any of its looks at the flag — between the stages and inside every long
+    /// pass (the unit tests look every 64 rows) — a report returns nothing (the app keeps what
+    /// it showed) and never panics on the half-built state it leaves.
+    #[test]
+    fn a_report_cancelled_at_any_look_at_the_flag_returns_nothing() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let inputs = crate::data::load_inputs(
+            &dir.join("baseline.parquet"),
+            &dir.join("predictions.jsonl"),
+            &crate::data::OverrideLayers::default(),
+        )
+        .unwrap();
+        let params = super::DriftParams::default();
+        let whole = crate::jobs::JobState::default();
+        assert!(super::run_drift_report_parts(&inputs, &params, &whole, None).is_some());
+        let looks = whole.looks();
+        assert!(looks > 100, "{looks} looks");
+        // Every one of the first looks, then a spread over the rest up to the last.
+        let mut at: Vec<u64> = (1..=40).collect();
+        at.extend((1..=40).map(|k| 40 + k * (looks - 40) / 40));
+        for n in at {
+            let state = crate::jobs::JobState::default();
+            state.cancel_at_look(n);
+            let report = super::run_drift_report_parts(&inputs, &params, &state, None);
+            assert!(
+                report.is_none(),
+                "cancelled at look {n} of {looks}, during '{}': a report came back",
+                state.stage_text()
+            );
+        }
+    }
 
     use super::*;
     use crate::data::{OverrideLayers, load_inputs};

@@ -17,7 +17,7 @@ use super::profiles::drift_score_from_profiles;
 use super::workspace::{Workspace, unmeasured};
 use crate::data::timestamps::format_micros;
 use crate::data::{Inputs, Role};
-use crate::jobs::JobState;
+use crate::jobs::{CANCEL_EVERY, JobState};
 use crate::stats::summary;
 
 /// How the log is cut into windows.
@@ -162,37 +162,49 @@ pub fn period_buckets(
     let WindowSpec::Period { seconds, label } = spec else {
         return None;
     };
-    Some(buckets_of(inputs, *seconds, label).map(|(_, _, b)| b))
+    buckets_of(inputs, *seconds, label, &|| false).map(|r| r.map(|(_, b)| b))
 }
 
-/// The timestamp column, its values in µs and their period buckets.
-#[allow(clippy::type_complexity)]
+/// The timestamp column and the period bucket (`floor(µs / period)`) of every row.
+type Buckets = (String, Vec<Option<i64>>);
+
+/// [`Buckets`] of the log; `None` once `stop()` says so (asked every [`CANCEL_EVERY`] rows).
 fn buckets_of(
     inputs: &Inputs,
     seconds: i64,
     label: &str,
-) -> Result<(String, Vec<Option<f64>>, Vec<Option<i64>>), String> {
-    let ts = inputs
+    stop: &dyn Fn() -> bool,
+) -> Option<Result<Buckets, String>> {
+    let Some(ts) = inputs
         .roles
         .with_role(Role::Timestamp)
         .first()
         .map(|s| (*s).to_owned())
-        .ok_or_else(|| {
-            format!(
-                "windows of {label} need a timestamp, and the log has no column with the timestamp role: give one that role, or use windows of rows (e.g. 10000rows)"
-            )
-        })?;
-    let micros = columns::numeric_values(&inputs.current.frame, &ts)
-        .map_err(|e| format!("the timestamp column `{ts}` cannot be read: {e}"))?;
+    else {
+        return Some(Err(format!(
+            "windows of {label} need a timestamp, and the log has no column with the timestamp role: give one that role, or use windows of rows (e.g. 10000rows)"
+        )));
+    };
+    let micros = match columns::as_floats(&inputs.current.frame, &ts) {
+        Ok(m) => m,
+        Err(e) => {
+            return Some(Err(format!(
+                "the timestamp column `{ts}` cannot be read: {e}"
+            )));
+        }
+    };
     let period = seconds.max(1) as f64 * 1e6;
-    let buckets = micros
-        .iter()
-        .map(|m| {
+    let mut buckets = Vec::with_capacity(micros.len());
+    for (k, m) in micros.iter().enumerate() {
+        if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+            return None;
+        }
+        buckets.push(
             m.filter(|m| m.is_finite())
-                .map(|m| (m / period).floor() as i64)
-        })
-        .collect();
-    Ok((ts, micros, buckets))
+                .map(|m| (m / period).floor() as i64),
+        );
+    }
+    Some(Ok((ts, buckets)))
 }
 
 /// [`assign_windows`] with the windows' bucket range fixed (`range`: first and last bucket, as
@@ -203,6 +215,19 @@ pub fn assign_windows_in(
     spec: &WindowSpec,
     range: Option<(i64, i64)>,
 ) -> Result<WindowAssignment, String> {
+    assign_windows_until(inputs, spec, range, &|| false).unwrap_or_else(|| Err("cancelled".into()))
+}
+
+/// [`assign_windows_in`], given up (`None`) once `stop()` says so: it is asked between its
+/// passes over the rows, so that a cancelled report does not first place ten million rows.
+pub(crate) fn assign_windows_until(
+    inputs: &Inputs,
+    spec: &WindowSpec,
+    range: Option<(i64, i64)>,
+    stop: &dyn Fn() -> bool,
+) -> Option<Result<WindowAssignment, String>> {
+    // Each pass below is a few tens of milliseconds on ten million rows.
+    let go_on = || (!stop()).then_some(());
     let n = inputs.current.rows();
     match spec {
         WindowSpec::Rows(size) => {
@@ -226,17 +251,20 @@ pub fn assign_windows_in(
                     rows: size.min(n - i * size),
                 })
                 .collect();
-            Ok(WindowAssignment {
+            Some(Ok(WindowAssignment {
                 assigned: (0..n).map(|r| Some(r / size)).collect(),
                 windows,
                 timestamp: None,
                 rows_without_time: 0,
                 rows_outside: 0,
                 notes,
-            })
+            }))
         }
         WindowSpec::Period { seconds, label } => {
-            let (ts, micros, buckets) = buckets_of(inputs, *seconds, label)?;
+            let (ts, buckets) = match buckets_of(inputs, *seconds, label, stop)? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(e)),
+            };
             let period = (*seconds).max(1) as f64 * 1e6;
             let rows_without_time = buckets.iter().filter(|b| b.is_none()).count();
             let (first, last, rows_outside) = match range {
@@ -248,30 +276,40 @@ pub fn assign_windows_in(
                         .count();
                     (first, last, outside)
                 }
-                None => window_range(&buckets).ok_or_else(|| {
-                    format!("the timestamp column `{ts}` has no value: the log cannot be cut into windows of {label}")
-                })?,
+                None => match window_range(&buckets) {
+                    Some(r) => r,
+                    None => {
+                        return Some(Err(format!(
+                            "the timestamp column `{ts}` has no value: the log cannot be cut into windows of {label}"
+                        )));
+                    }
+                },
             };
+            go_on()?;
             let count = (last - first + 1) as usize;
             let mut rows = vec![0usize; count];
-            let assigned: Vec<Option<usize>> = buckets
-                .iter()
-                .map(|b| {
-                    let b = (*b)?;
-                    if b < first || b > last {
-                        return None;
-                    }
+            let mut assigned: Vec<Option<usize>> = Vec::with_capacity(buckets.len());
+            for (k, b) in buckets.iter().enumerate() {
+                if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+                    return None;
+                }
+                assigned.push(b.filter(|b| (first..=last).contains(b)).map(|b| {
                     let i = (b - first) as usize;
                     rows[i] += 1;
-                    Some(i)
-                })
-                .collect();
+                    i
+                }));
+            }
             let mut notes = Vec::new();
             if rows_outside > 0 {
+                // The time of the first row left out, read again (a rare case).
                 let first_out = buckets
                     .iter()
-                    .zip(&micros)
-                    .find_map(|(b, m)| b.filter(|b| *b < first || *b > last).and(*m));
+                    .position(|b| b.is_some_and(|b| b < first || b > last))
+                    .and_then(|row| {
+                        columns::as_floats(&inputs.current.frame, &ts)
+                            .ok()?
+                            .get(row)
+                    });
                 notes.push(format!(
                     "{rows_outside} rows have a timestamp far from the rest of the log (the first: {}) and are left out of the windows",
                     first_out.map_or_else(String::new, |m| format_micros(m as i64))
@@ -296,14 +334,15 @@ pub fn assign_windows_in(
                     }
                 })
                 .collect();
-            Ok(WindowAssignment {
+            go_on()?;
+            Some(Ok(WindowAssignment {
                 assigned,
                 windows,
                 timestamp: Some(ts),
                 rows_without_time,
                 rows_outside,
                 notes,
-            })
+            }))
         }
     }
 }
@@ -314,11 +353,13 @@ pub fn assign_windows_in(
 /// timestamp in 1970 or 9999 does not stretch the grid), cut to [`MAX_WINDOWS`] around its
 /// middle.
 fn window_range(buckets: &[Option<i64>]) -> Option<(i64, i64, usize)> {
-    let mut counts: std::collections::BTreeMap<i64, usize> = Default::default();
+    // Counted in a hash map (a year of days is a few hundred keys), then ordered once: a tree
+    // walked for every one of ten million rows costs ten times as much.
+    let mut counts: polars::prelude::PlHashMap<i64, usize> = Default::default();
     for b in buckets.iter().flatten() {
         *counts.entry(*b).or_default() += 1;
     }
-    window_range_of(&counts)
+    window_range_of(&counts.into_iter().collect())
 }
 
 /// The windows' first and last bucket from how many rows each bucket holds, and the rows left
@@ -366,15 +407,23 @@ pub fn window_range_of(
     Some((a, b, outside))
 }
 
-/// The rows of every window, in one pass.
-pub(crate) fn rows_by_window(assigned: &[Option<usize>], count: usize) -> Vec<Vec<usize>> {
+/// The rows of every window, in one pass; `None` once `stop()` says so (asked every
+/// [`CANCEL_EVERY`] rows).
+pub(crate) fn rows_by_window(
+    assigned: &[Option<usize>],
+    count: usize,
+    stop: &dyn Fn() -> bool,
+) -> Option<Vec<Vec<usize>>> {
     let mut out = vec![Vec::new(); count];
     for (row, w) in assigned.iter().enumerate() {
+        if row % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+            return None;
+        }
         if let Some(w) = w {
             out[*w].push(row);
         }
     }
-    out
+    Some(out)
 }
 
 /// Each column's drift per window from the workspace's cell profiles, against the whole
@@ -390,7 +439,9 @@ pub(crate) fn run_windows(
     let spec = ws.window.as_ref()?;
     let settings = &ws.settings;
     let windows = &assignment.windows;
-    let per_window = rows_by_window(&assignment.assigned, windows.len());
+    let per_window = rows_by_window(&assignment.assigned, windows.len(), &|| {
+        state.is_cancelled()
+    })?;
     let all_tuples = vec![true; cells.log.index.tuples.len()];
     state.stage("time windows", ws.prepared.len() as u64);
     let series = ws

@@ -465,13 +465,14 @@ impl Cells {
     ) -> Option<Self> {
         // Each step below is a pass over the rows: a cancelled build stops between them.
         let go_on = || (!state.is_cancelled()).then_some(());
-        let (windows, window_error) = match params
-            .window
-            .as_ref()
-            .map(|spec| windows::assign_windows_in(inputs, spec, sizing.window_range))
-        {
-            Some(Ok(a)) => (Some(a), None),
-            Some(Err(e)) => (None, Some(e)),
+        let stop = || state.is_cancelled();
+        let (windows, window_error) = match &params.window {
+            Some(spec) => {
+                match windows::assign_windows_until(inputs, spec, sizing.window_range, &stop)? {
+                    Ok(a) => (Some(a), None),
+                    Err(e) => (None, Some(e)),
+                }
+            }
             None => (None, None),
         };
         let (n_log, n_base) = (inputs.current.rows(), inputs.baseline.rows());
@@ -495,10 +496,9 @@ impl Cells {
         let (chunks, base_slot) = baseline_chunks(n_base, chunk_rows);
         let groups_of = |side: Side| segment_groups(inputs, groups, side, state);
         go_on()?;
-        let log_index = CellIndex::build(groups_of(Side::Log), &log_slot, log_slots);
-        go_on()?;
-        let base_index = CellIndex::build(groups_of(Side::Baseline), &base_slot, chunks + 1);
-        go_on()?;
+        let log_index = CellIndex::build_until(groups_of(Side::Log), &log_slot, log_slots, &stop)?;
+        let base_index =
+            CellIndex::build_until(groups_of(Side::Baseline), &base_slot, chunks + 1, &stop)?;
         let numeric = prepared
             .iter()
             .filter(|p| p.kind() == ColumnKind::Numeric)

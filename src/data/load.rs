@@ -84,6 +84,43 @@ pub fn load_table(path: &Path) -> Result<Table, DataError> {
     load_part(path, None)
 }
 
+/// About how long [`load_table`] takes on `path`, for a progress estimate: its size over a
+/// reading pace per format measured on a 2-core machine (BENCHMARKS.md, "Opening a log":
+/// Parquet ~100 MB/s of file, CSV ~110 MB/s, JSON lines ~90 MB/s, flattening and timestamps
+/// included), scaled by how this machine's last reads compared ([`learn_read_pace`]).
+pub fn expected_read_time(path: &Path) -> std::time::Duration {
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len()) as f64;
+    let per_second = match detect_format(path) {
+        Ok(Format::Parquet) => 100e6,
+        Ok(Format::Csv { .. }) => 110e6,
+        Ok(Format::JsonLines) | Err(_) => 90e6,
+    };
+    std::time::Duration::from_secs_f64(bytes / per_second * read_pace())
+}
+
+/// This machine's reading time over the expected one, learnt from the reads of this run
+/// (1 before any): kept as `f64` bits.
+static READ_PACE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn read_pace() -> f64 {
+    match READ_PACE.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => 1.0,
+        bits => f64::from_bits(bits),
+    }
+}
+
+/// Learns from a read that was expected to take `expected` (at today's pace) and took `took`:
+/// the next estimates move halfway towards this machine's pace. Reads too short to time
+/// (under 50 ms) teach nothing.
+pub fn learn_read_pace(expected: std::time::Duration, took: std::time::Duration) {
+    if expected.as_secs_f64() < 0.05 || took.as_secs_f64() < 0.05 {
+        return;
+    }
+    let seen = read_pace() * took.as_secs_f64() / expected.as_secs_f64();
+    let pace = ((read_pace() + seen) / 2.0).clamp(0.05, 20.0);
+    READ_PACE.store(pace.to_bits(), std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Rows `offset..offset + len` of a file, read and prepared as [`load_table`] prepares the
 /// whole (flattened, timestamps parsed), holding only those rows in memory: how a log larger
 /// than memory is read batch by batch. The file's lines are checked with the first batch. A

@@ -11,6 +11,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::jobs::JobState;
+
 pub use error::DataError;
 pub use load::{Format, Table, load_table, load_table_slice};
 pub use roles::{ColumnRole, Role, RoleOverrides, RoleSet, RoleSource, ValueKind};
@@ -45,8 +47,39 @@ pub fn load_inputs(
     current: &Path,
     overrides: &OverrideLayers,
 ) -> Result<Inputs, DataError> {
+    load_inputs_with(baseline, current, overrides, &JobState::default())
+}
+
+/// [`load_inputs`], telling `state` how far it is: part 1 of 2 reads the files (a file is read
+/// in one call, so its progress is estimated from its size and this machine's reading pace,
+/// see [`load::expected_read_time`]), part 2 profiles the columns for their roles (counted
+/// column by column).
+pub fn load_inputs_with(
+    baseline: &Path,
+    current: &Path,
+    overrides: &OverrideLayers,
+    state: &JobState,
+) -> Result<Inputs, DataError> {
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
+    // Read side by side: the slower of the two sets the time.
+    let expected = load::expected_read_time(baseline).max(load::expected_read_time(current));
+    state.plan(&[0.5, 0.5]);
+    state.part(1, 2);
+    state.stage_expected(
+        format!("reading {} and {}", name(baseline), name(current)),
+        expected,
+    );
+    let started = std::time::Instant::now();
     let (b, c) = rayon::join(|| load_table(baseline), || load_table(current));
-    resolve(b?, c?, overrides)
+    let (b, c) = (b?, c?);
+    load::learn_read_pace(expected, started.elapsed());
+    state.part(2, 2);
+    resolve_with(b, c, overrides, state)
 }
 
 /// Schema diff and roles for two loaded tables.
@@ -55,10 +88,24 @@ pub fn resolve(
     current: Table,
     overrides: &OverrideLayers,
 ) -> Result<Inputs, DataError> {
+    resolve_with(baseline, current, overrides, &JobState::default())
+}
+
+/// [`resolve`], counting the columns profiled on `state`.
+pub fn resolve_with(
+    baseline: Table,
+    current: Table,
+    overrides: &OverrideLayers,
+    state: &JobState,
+) -> Result<Inputs, DataError> {
     let schema = schema::diff_schemas(&baseline, &current)?;
+    state.stage(
+        "profiling the columns for their roles",
+        (current.frame.width() + baseline.frame.width()) as u64,
+    );
     let (c_prof, b_prof) = rayon::join(
-        || roles::profile_frame(&current.frame),
-        || roles::profile_frame(&baseline.frame),
+        || roles::profile_frame_with(&current.frame, &|| state.advance(1)),
+        || roles::profile_frame_with(&baseline.frame, &|| state.advance(1)),
     );
     let mut roles = roles::infer_roles(&c_prof, &b_prof);
     roles::apply_overrides(&mut roles, &overrides.file, "in the investigation file")?;

@@ -669,7 +669,20 @@ impl RoleSet {
 
 /// Profiles every column of a frame, in parallel.
 pub fn profile_frame(frame: &DataFrame) -> Vec<ColumnProfile> {
-    frame.columns().par_iter().map(ColumnProfile::of).collect()
+    profile_frame_with(frame, &|| {})
+}
+
+/// [`profile_frame`], calling `done()` after each column.
+pub fn profile_frame_with(frame: &DataFrame, done: &(dyn Fn() + Sync)) -> Vec<ColumnProfile> {
+    frame
+        .columns()
+        .par_iter()
+        .map(|c| {
+            let p = ColumnProfile::of(c);
+            done();
+            p
+        })
+        .collect()
 }
 
 /// Infers roles for the columns of a log and a baseline. A column present in both is judged on the

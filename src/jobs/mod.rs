@@ -13,7 +13,19 @@ pub use derived::{Answer, Derived};
 
 /// How many rows a long pass over the rows takes between looks at its cancel flag: a cancelled
 /// job stops within a few milliseconds of such a pass, and the check costs nothing measurable.
-pub const CANCEL_EVERY: usize = 1 << 16;
+/// The crate's own unit tests look every 64 rows, so that a cancel at every look of a report
+/// on the small sample reaches the inside of every pass.
+pub const CANCEL_EVERY: usize = if cfg!(test) { 64 } else { 1 << 16 };
+
+/// Drops `value` on a thread of its own. A large result (the workspace of a ten-million-row
+/// log holds millions of allocations) takes a second or more to give back: a cancelled job
+/// returns at once instead, and a frame that replaces an old result is not held up.
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    // Without a thread to be had, the value comes back inside the error and is dropped here.
+    let _ = std::thread::Builder::new()
+        .name("drop".into())
+        .spawn(move || drop(value));
+}
 
 /// Shared between a job and its owner: how far along it is and whether to stop.
 #[derive(Debug, Default)]
@@ -29,6 +41,16 @@ pub struct JobState {
     /// Which of a known number of parts is running (1-based), for work that knows its plan.
     part: AtomicU64,
     parts: AtomicU64,
+    /// Each part's usual share of the whole work's time (see [`JobState::plan`]).
+    shares: Mutex<Vec<f64>>,
+    /// For a stage that cannot count what it has done (a file read in one call): how long it
+    /// is expected to take, from its start.
+    expected: Mutex<Option<(Instant, Duration)>>,
+    /// Unit tests: how often the flag was looked at, and at which look to cancel (0: never).
+    #[cfg(test)]
+    looks: AtomicU64,
+    #[cfg(test)]
+    cancel_at_look: AtomicU64,
 }
 
 impl JobState {
@@ -41,6 +63,9 @@ impl JobState {
         if let Ok(mut s) = self.stage.lock() {
             *s = text;
         }
+        if let Ok(mut e) = self.expected.lock() {
+            *e = None;
+        }
         self.done.store(0, Ordering::Relaxed);
         self.total.store(total, Ordering::Relaxed);
     }
@@ -49,6 +74,59 @@ impl JobState {
     pub fn part(&self, k: u64, n: u64) {
         self.parts.store(n, Ordering::Relaxed);
         self.part.store(k.min(n), Ordering::Relaxed);
+    }
+
+    /// [`JobState::stage`] for a stage that cannot count its progress but is expected to take
+    /// about `expected`: its fraction done is estimated from the time it has run (at most
+    /// 95 % until it ends).
+    pub fn stage_expected(&self, text: impl Into<String>, expected: Duration) {
+        self.stage(text, 0);
+        if let Ok(mut e) = self.expected.lock() {
+            *e = Some((Instant::now(), expected));
+        }
+    }
+
+    /// The work's plan: its parts' usual shares of its time (measured, see BENCHMARKS.md), so
+    /// that the time left can be estimated for the whole work and not only for a stage.
+    pub fn plan(&self, shares: &[f64]) {
+        let sum: f64 = shares.iter().sum();
+        if let Ok(mut s) = self.shares.lock() {
+            *s = shares
+                .iter()
+                .map(|x| x / sum.max(f64::MIN_POSITIVE))
+                .collect();
+        }
+        self.parts.store(shares.len() as u64, Ordering::Relaxed);
+    }
+
+    /// The share of the whole work done: the parts before the running one, and the running
+    /// part's share times its stage's fraction. `None` for work with no plan and no fraction.
+    pub fn fraction_of_whole(&self) -> Option<f64> {
+        let stage = self.fraction().map(f64::from);
+        let Some((k, n)) = self.part_of().filter(|&(k, _)| k > 0) else {
+            return stage;
+        };
+        let shares = self.shares.lock().ok()?.clone();
+        let share = |i: u64| {
+            shares
+                .get(i as usize)
+                .copied()
+                .unwrap_or(1.0 / n.max(1) as f64)
+        };
+        let before: f64 = (0..k - 1).map(share).sum();
+        Some((before + share(k - 1) * stage.unwrap_or(0.0)).min(1.0))
+    }
+
+    /// An estimate of the time the whole work still needs, `elapsed` into it: from its plan
+    /// and pace when it has one, else from the running stage's pace.
+    pub fn time_left(&self, elapsed: Duration) -> Option<Duration> {
+        if self.part_of().is_none() {
+            return self.stage_time_left();
+        }
+        let f = self.fraction_of_whole()?;
+        (0.02..1.0)
+            .contains(&f)
+            .then(|| elapsed.mul_f64((1.0 - f) / f))
     }
 
     /// `(k, n)`: part k of n is running, when the work said so.
@@ -72,10 +150,15 @@ impl JobState {
         self.done.fetch_add(by, Ordering::Relaxed);
     }
 
-    /// Fraction done, if the stage has a known size.
+    /// Fraction done, if the stage has a known size (or an expected time, see
+    /// [`JobState::stage_expected`]).
     pub fn fraction(&self) -> Option<f32> {
         let total = self.total.load(Ordering::Relaxed);
-        (total > 0).then(|| (self.done.load(Ordering::Relaxed) as f32 / total as f32).min(1.0))
+        if total > 0 {
+            return Some((self.done.load(Ordering::Relaxed) as f32 / total as f32).min(1.0));
+        }
+        let (start, expected) = (*self.expected.lock().ok()?)?;
+        Some((start.elapsed().as_secs_f32() / expected.as_secs_f32().max(1e-3)).min(0.95))
     }
 
     pub fn stage_text(&self) -> String {
@@ -102,7 +185,28 @@ impl JobState {
     }
 
     pub fn is_cancelled(&self) -> bool {
+        #[cfg(test)]
+        {
+            let look = self.looks.fetch_add(1, Ordering::Relaxed) + 1;
+            let at = self.cancel_at_look.load(Ordering::Relaxed);
+            if at > 0 && look >= at {
+                self.cancel();
+            }
+        }
         self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Unit tests: the work is cancelled at its `n`-th look at the flag (as if the user had
+    /// pressed Cancel just then).
+    #[cfg(test)]
+    pub(crate) fn cancel_at_look(&self, n: u64) {
+        self.cancel_at_look.store(n, Ordering::Relaxed);
+    }
+
+    /// Unit tests: how often the work has looked at the flag.
+    #[cfg(test)]
+    pub(crate) fn looks(&self) -> u64 {
+        self.looks.load(Ordering::Relaxed)
     }
 
     fn fail(&self, why: String) {

@@ -219,11 +219,8 @@ impl DriftscopeApp {
                     );
                 }
                 ui.label(format!("{:.1} s", elapsed.as_secs_f32()));
-                if let Some(left) = state.stage_time_left() {
-                    ui.label(format!(
-                        "about {:.0} s left in this part",
-                        left.as_secs_f32().ceil()
-                    ));
+                if let Some(left) = state.time_left(elapsed) {
+                    ui.label(format!("about {:.0} s left", left.as_secs_f32().ceil()));
                 }
                 if ui.button("Cancel").on_hover_text("Esc").clicked() {
                     commands.push(AppCommand::CancelJob);

@@ -19,6 +19,7 @@ use crate::analysis::report::DriftParams;
 use crate::analysis::windows::WindowsReport;
 use crate::analysis::workspace::{LogSource, Prepared, SegmentRef, Workspace};
 use crate::data::{Inputs, Role};
+use crate::jobs::JobState;
 
 /// A regression slice's sums: errors (absolute, squared, relative) and the labels' count, mean
 /// and sum of squared deviations (Chan's merge).
@@ -171,7 +172,8 @@ pub(crate) fn perf_profile(
         latency_complete: true,
     };
     if let Some((label, prediction, score, task)) = roles
-        && let Some(cur) = side(frame, (label, prediction, score), task)
+        // Profiling a batch is not cancelled part way (its caller stops between batches).
+        && let Some(cur) = side(frame, (label, prediction, score), task, &JobState::default())
     {
         let positive = cur.positive_class();
         // Classes as codes: one lookup per row, strings once per cell at the end.
@@ -376,6 +378,7 @@ pub(crate) fn run_performance_from(
         (&spec.label, &spec.prediction, spec.score.as_deref()),
         spec.task,
         spec.positive_class.as_deref(),
+        &JobState::default(),
     );
     let mut slices: Vec<SliceMetrics> = segments
         .iter()
@@ -441,6 +444,8 @@ pub(crate) fn run_latency_from(
             .iter()
             .map(|(s, role, cells)| (s.clone(), *role, values(cells)))
             .collect(),
+        // A profile stores a bounded number of latency values: quick, so never stopped.
+        &JobState::default(),
     )
 }
 

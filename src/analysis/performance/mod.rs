@@ -204,25 +204,39 @@ impl Outcomes {
     }
 }
 
+/// One file's outcomes read from its frame; `None` when a column cannot be read, or once `state`
+/// is cancelled (looked at every [`CANCEL_EVERY`] rows and between the columns).
 fn side(
     frame: &polars::prelude::DataFrame,
     (label, pred, score): (&str, &str, Option<&str>),
     task: Task,
+    state: &JobState,
 ) -> Option<Outcomes> {
     let mut dict = Dictionary::default();
-    let label_codes = columns::label_codes(frame, label, &mut dict).ok()?;
-    let pred_codes = columns::label_codes(frame, pred, &mut dict).ok()?;
+    let stop = || state.is_cancelled();
+    let go_on = || (!stop()).then_some(());
+    let label_codes = columns::label_codes_until(frame, label, &mut dict, &stop).ok()??;
+    let pred_codes = columns::label_codes_until(frame, pred, &mut dict, &stop).ok()??;
     let numbers = |col: &str| match task {
         Task::Regression => columns::numeric_values(frame, col).unwrap_or_default(),
         Task::Classification => Vec::new(),
+    };
+    go_on()?;
+    let label_num = numbers(label);
+    go_on()?;
+    let pred_num = numbers(pred);
+    go_on()?;
+    let score = match score.map(|s| columns::numeric_values_until(frame, s, &stop)) {
+        Some(Ok(values)) => Some(values?),
+        _ => None,
     };
     Some(Outcomes {
         label: label_codes,
         pred: pred_codes,
         classes: dict.labels,
-        label_num: numbers(label),
-        pred_num: numbers(pred),
-        score: score.and_then(|s| columns::numeric_values(frame, s).ok()),
+        label_num,
+        pred_num,
+        score,
     })
 }
 
@@ -231,10 +245,9 @@ fn side(
 /// the labels, then in the predictions — so that every metric is summed in the same order.
 fn outcomes_coded(
     prepared: &[Prepared],
-    label: &str,
-    prediction: &str,
-    score: Option<&str>,
+    (label, prediction, score): (&str, &str, Option<&str>),
     frame: &polars::prelude::DataFrame,
+    state: &JobState,
 ) -> Option<Outcomes> {
     use super::workspace::ColumnData;
     let coded = |name: &str| {
@@ -248,27 +261,52 @@ fn outcomes_coded(
                 ColumnData::Numeric { .. } => None,
             })
     };
-    let (l, p) = (coded(label)?, coded(prediction)?);
     let mut dict = Dictionary::default();
-    let mut renumber = |(labels, codes): (&Vec<String>, &Vec<Option<u32>>)| {
+    // Cancelled: `None` (the report is thrown away), looked at every [`CANCEL_EVERY`] rows.
+    let renumber = |dict: &mut Dictionary, (labels, codes): (&Vec<String>, &Vec<Option<u32>>)| {
         let mut table: Vec<Option<u32>> = vec![None; labels.len()];
-        codes
-            .iter()
-            .map(|c| {
-                let c = (*c)? as usize;
-                let merged = table.get_mut(c)?;
-                Some(*merged.get_or_insert_with(|| dict.code(&labels[c])))
-            })
-            .collect::<Vec<Option<u32>>>()
+        let mut out = Vec::with_capacity(codes.len());
+        for (k, c) in codes.iter().enumerate() {
+            if k % CANCEL_EVERY == CANCEL_EVERY - 1 && state.is_cancelled() {
+                return None;
+            }
+            out.push(c.and_then(|c| {
+                let merged = table.get_mut(c as usize)?;
+                Some(*merged.get_or_insert_with(|| dict.code(&labels[c as usize])))
+            }));
+        }
+        Some(out)
     };
-    let (label, pred) = (renumber(l), renumber(p));
+    // A column the workspace did not code (a prediction only in the log is not analysed) is
+    // coded from the frame into the same dictionary, in the same row order.
+    let mut codes_of = |name: &str| match coded(name) {
+        Some(c) => renumber(&mut dict, c),
+        None => columns::label_codes_until(frame, name, &mut dict, &|| state.is_cancelled())
+            .ok()
+            .flatten(),
+    };
+    let label = codes_of(label)?;
+    let pred = codes_of(prediction)?;
+    // The score is an analysed column as a rule: its values are already read.
+    let score = score.and_then(
+        |s| match prepared.iter().find(|p| p.name == s).map(|p| &p.data) {
+            Some(ColumnData::Numeric { current, .. }) => Some(Some(current.iter().collect())),
+            _ => columns::numeric_values_until(frame, s, &|| state.is_cancelled()).ok(),
+        },
+    );
+    // Cancelled while reading the score.
+    let score = match score {
+        Some(None) => return None,
+        Some(Some(values)) => Some(values),
+        None => None,
+    };
     Some(Outcomes {
         label,
         pred,
         classes: dict.labels,
         label_num: Vec::new(),
         pred_num: Vec::new(),
-        score: score.and_then(|s| columns::numeric_values(frame, s).ok()),
+        score,
     })
 }
 
@@ -302,6 +340,7 @@ fn baseline_metrics(
     (label, prediction, score): (&str, &str, Option<&str>),
     task: Task,
     positive: Option<&str>,
+    state: &JobState,
 ) -> Option<Metrics> {
     let frame = &inputs.baseline.frame;
     if frame.column(label).is_err() || frame.column(prediction).is_err() {
@@ -311,9 +350,12 @@ fn baseline_metrics(
         frame,
         (label, prediction, score.filter(|s| frame.column(s).is_ok())),
         task,
+        state,
     )?;
     let rows: Vec<usize> = (0..b.rows()).collect();
-    Some(metrics(&b, &rows, task, positive, None, &|| false))
+    Some(metrics(&b, &rows, task, positive, None, &|| {
+        state.is_cancelled()
+    }))
 }
 
 pub(crate) fn run_performance(
@@ -327,15 +369,26 @@ pub(crate) fn run_performance(
     let (label, prediction, score, task) = roles_of(inputs, prepared)?;
     let frame = &inputs.current.frame;
     let cur = match task {
-        Task::Classification => outcomes_coded(prepared, label, prediction, score, frame),
+        Task::Classification => outcomes_coded(prepared, (label, prediction, score), frame, state),
         Task::Regression => None,
+    };
+    if state.is_cancelled() {
+        return None;
     }
-    .or_else(|| side(frame, (label, prediction, score), task))?;
+    let cur = cur.or_else(|| side(frame, (label, prediction, score), task, state))?;
     if state.is_cancelled() {
         return None;
     }
     let positive = cur.positive_class();
-    let all: Vec<usize> = (0..cur.rows()).collect();
+    // Ten million rows' worth of fresh memory takes a while to fault in: filled with a look at
+    // the flag every [`CANCEL_EVERY`] rows, as the passes below.
+    let mut all: Vec<usize> = Vec::with_capacity(cur.rows());
+    for r in 0..cur.rows() {
+        if r % CANCEL_EVERY == CANCEL_EVERY - 1 && state.is_cancelled() {
+            return None;
+        }
+        all.push(r);
+    }
     state.stage("performance: scores in order", 0);
     let binary = match (task, positive.as_deref()) {
         (Task::Classification, Some(pos)) => Some(BinaryRows::of(&cur, pos, state)?),
@@ -355,6 +408,7 @@ pub(crate) fn run_performance(
         (label, prediction, score),
         task,
         positive.as_deref(),
+        state,
     );
 
     // Cancelled: the slices left are not measured (the report is thrown away).
@@ -627,12 +681,14 @@ impl BinaryRows {
             .iter()
             .position(|c| c == positive)
             .map(|c| c as u32);
+        // Filled row by row (not allocated filled), so that faulting in the memory is also
+        // done between looks at the flag.
         let mut out = Self {
-            both: vec![false; n],
-            correct: vec![false; n],
-            pos_label: vec![false; n],
-            pos_pred: vec![false; n],
-            loss: vec![f64::NAN; n],
+            both: Vec::with_capacity(n),
+            correct: Vec::with_capacity(n),
+            pos_label: Vec::with_capacity(n),
+            pos_pred: Vec::with_capacity(n),
+            loss: Vec::with_capacity(n),
             by_score: Vec::new(),
         };
         let mut scored: Vec<(f64, u32)> = Vec::new();
@@ -640,18 +696,30 @@ impl BinaryRows {
             if r % CANCEL_EVERY == 0 && state.is_cancelled() {
                 return None;
             }
+            let (mut both, mut correct, mut pos_label, mut pos_pred) = (false, false, false, false);
+            let mut row_loss = f64::NAN;
             if let (Some(&Some(l)), Some(&Some(p))) = (s.label.get(r), s.pred.get(r)) {
-                out.both[r] = true;
-                out.correct[r] = l == p;
-                out.pos_label[r] = Some(l) == positive;
-                out.pos_pred[r] = Some(p) == positive;
+                both = true;
+                correct = l == p;
+                pos_label = Some(l) == positive;
+                pos_pred = Some(p) == positive;
                 if let Some(sc) = score_of(s, r) {
-                    out.loss[r] = loss(out.pos_label[r], sc);
+                    row_loss = loss(pos_label, sc);
                     scored.push((sc, r as u32));
                 }
             }
+            out.both.push(both);
+            out.correct.push(correct);
+            out.pos_label.push(pos_label);
+            out.pos_pred.push(pos_pred);
+            out.loss.push(row_loss);
         }
-        scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        if state.is_cancelled() {
+            return None;
+        }
+        // Tied scores need no order among themselves: ROC AUC takes a run of equal scores as
+        // one group (their average rank), and the losses are summed in row order.
+        scored.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         out.by_score = scored.into_iter().map(|(_, r)| r).collect();
         Some(out)
     }
@@ -691,24 +759,32 @@ fn binary_classification(
     // A slice with many scored rows takes them in score order from the whole log's (a pass)
     // rather than sorting them (n log n); small slices sort.
     let k = scored.len() as f64;
-    let in_order = (k * k.log2().max(1.0) > 4.0 * b.by_score.len() as f64).then(|| {
+    let in_order = if k * k.log2().max(1.0) > 4.0 * b.by_score.len() as f64 {
         let mut inside = vec![false; b.both.len()];
-        for &r in rows {
+        for (k, &r) in rows.iter().enumerate() {
+            if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+                return Metrics::default();
+            }
             if let Some(x) = inside.get_mut(r) {
                 *x = true;
             }
         }
-        b.by_score
-            .iter()
-            .filter(|&&r| inside[r as usize])
-            .map(|&r| {
-                (
+        let mut sorted = Vec::with_capacity(scored.len());
+        for (k, &r) in b.by_score.iter().enumerate() {
+            if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+                return Metrics::default();
+            }
+            if inside[r as usize] {
+                sorted.push((
                     b.pos_label[r as usize],
                     score_of(s, r as usize).unwrap_or(f64::NAN),
-                )
-            })
-            .collect::<Vec<_>>()
-    });
+                ));
+            }
+        }
+        Some(sorted)
+    } else {
+        None
+    };
     let mut m = Metrics {
         rows: n,
         accuracy: ratio(correct, n),
@@ -917,13 +993,35 @@ mod tests {
         let (label, prediction, score, task) = roles_of(&inputs, &prepared).unwrap();
         assert_eq!(task, Task::Classification);
         let frame = &inputs.current.frame;
-        let coded = outcomes_coded(&prepared, label, prediction, score, frame).unwrap();
-        let read = side(frame, (label, prediction, score), task).unwrap();
-        assert_eq!(coded.classes, read.classes);
-        assert_eq!(coded.label, read.label);
-        assert_eq!(coded.pred, read.pred);
-        assert_eq!(coded.score, read.score);
-        assert!(coded.label.iter().flatten().count() > 1000);
+        let read = side(
+            frame,
+            (label, prediction, score),
+            task,
+            &JobState::default(),
+        )
+        .unwrap();
+        assert!(read.label.iter().flatten().count() > 1000);
+        // With every column coded by the workspace, and with the prediction (or the label) not
+        // analysed — coded from the frame into the same dictionary.
+        for leave_out in [None, Some(prediction), Some(label)] {
+            let kept: Vec<Prepared> =
+                super::super::workspace::prepare(&inputs, &JobState::default())
+                    .into_iter()
+                    .filter(|p| Some(p.name.as_str()) != leave_out)
+                    .collect();
+            assert!(kept.iter().any(|p| Some(p.name.as_str()) == score));
+            let coded = outcomes_coded(
+                &kept,
+                (label, prediction, score),
+                frame,
+                &JobState::default(),
+            )
+            .unwrap();
+            assert_eq!(coded.classes, read.classes, "{leave_out:?}");
+            assert_eq!(coded.label, read.label, "{leave_out:?}");
+            assert_eq!(coded.pred, read.pred, "{leave_out:?}");
+            assert_eq!(coded.score, read.score, "{leave_out:?}");
+        }
     }
 
     /// The JSON keeps the names the reference always had.

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use super::ColumnProfile;
+use crate::jobs::CANCEL_EVERY;
 use crate::stats::profile::NumericProfile;
 
 /// One column's profiles, cell by cell (equal when every cell's profile is, whatever the form).
@@ -262,9 +263,16 @@ impl SparseCells {
 
 /// The rows of one side listed cell by cell (a counting sort of `cell_of_row`): the order and
 /// each cell's bounds in it.
-pub fn rows_by_cell(cell_of_row: &[u32], cells: usize) -> (Vec<u32>, Vec<usize>) {
+pub fn rows_by_cell(
+    cell_of_row: &[u32],
+    cells: usize,
+    stop: &dyn Fn() -> bool,
+) -> Option<(Vec<u32>, Vec<usize>)> {
     let mut bounds = vec![0usize; cells + 1];
-    for &c in cell_of_row {
+    for (row, &c) in cell_of_row.iter().enumerate() {
+        if row % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+            return None;
+        }
         if let Some(b) = bounds.get_mut(c as usize + 1) {
             *b += 1;
         }
@@ -275,12 +283,15 @@ pub fn rows_by_cell(cell_of_row: &[u32], cells: usize) -> (Vec<u32>, Vec<usize>)
     let mut next = bounds.clone();
     let mut order = vec![0u32; bounds[cells]];
     for (row, &c) in cell_of_row.iter().enumerate() {
+        if row % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+            return None;
+        }
         if let Some(at) = next.get_mut(c as usize) {
             order[*at] = row as u32;
             *at += 1;
         }
     }
-    (order, bounds)
+    Some((order, bounds))
 }
 
 #[cfg(test)]
@@ -303,7 +314,7 @@ mod tests {
         ];
         let cell_of_row = [1u32, 0, 1, 2, 2, 1, 0, 2];
         let shift = 2.0;
-        let (order, bounds) = rows_by_cell(&cell_of_row, 3);
+        let (order, bounds) = rows_by_cell(&cell_of_row, 3, &|| false).unwrap();
         let sparse = CellColumn::Sparse(SparseCells::build(
             grid.slots(),
             (&order, &bounds),

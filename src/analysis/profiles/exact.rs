@@ -231,6 +231,7 @@ pub(crate) fn exact_entries(
     requests: &[&EntryRequest],
     log_values: LogValues,
     settings: &DriftSettings,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Vec<Option<ColumnDrift>> {
     let plan = Plan::new(level, column, requests);
     let grid = plan.grid;
@@ -259,6 +260,7 @@ pub(crate) fn exact_entries(
             level.log.index.slots,
             &plan.current_sets,
             &want_current,
+            stop,
         ),
         LogValues::Stored(stored) => {
             stored_sets(level.log, column, stored, &plan.current_sets, &want_current)
@@ -271,6 +273,7 @@ pub(crate) fn exact_entries(
         level.baseline.index.slots,
         &plan.reference_sets,
         &want_reference,
+        stop,
     );
     // The whole baseline's values are already sorted in its reference: no pass needed.
     let whole_values = match whole_sorted {
@@ -279,8 +282,13 @@ pub(crate) fn exact_entries(
     };
     gathered_base.push(whole_values);
     let whole_index = gathered_base.len() - 1;
+    // Cancelled: what was gathered is partial, and the entries left are not measured (the
+    // report is thrown away).
     (0..requests.len())
         .map(|k| {
+            if stop() {
+                return None;
+            }
             let (reference, current, bins) = plan.resolved(k)?;
             let (c, b) = plan.sides[k];
             let gathered = Gathered {
@@ -365,6 +373,7 @@ fn gather_sets(
     slots_per_tuple: usize,
     sets: &[&[bool]],
     wanted: &[Vec<bool>],
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Vec<SlotValues> {
     let tuples = sets.first().map_or(0, |s| s.len());
     let slots = wanted.first().map_or(0, Vec::len);
@@ -400,7 +409,10 @@ fn gather_sets(
     if wanted_slots == 0 {
         // Nothing to gather.
     } else if let Some(row_slots) = row_slots.filter(|s| s.len() == values.len()) {
-        for ((v, &slot), &cell) in values.iter().zip(row_slots).zip(cell_of_row) {
+        for (k, ((v, &slot), &cell)) in values.iter().zip(row_slots).zip(cell_of_row).enumerate() {
+            if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+                break;
+            }
             if slot == NO_SLOT || number[slot as usize] == u32::MAX {
                 continue;
             }
@@ -409,7 +421,10 @@ fn gather_sets(
             }
         }
     } else {
-        for (v, &cell) in values.iter().zip(cell_of_row) {
+        for (k, (v, &cell)) in values.iter().zip(cell_of_row).enumerate() {
+            if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+                break;
+            }
             let Some(x) = v.filter(|x| x.is_finite()) else {
                 continue;
             };
@@ -419,12 +434,18 @@ fn gather_sets(
             }
         }
     }
-    buckets
-        .par_iter_mut()
-        .for_each(|b| b.sort_unstable_by(f64::total_cmp));
+    // Cancelled: the buckets left unsorted and the sets left empty (the report is thrown away).
+    buckets.par_iter_mut().for_each(|b| {
+        if !stop() {
+            b.sort_unstable_by(f64::total_cmp);
+        }
+    });
     sets.iter()
         .zip(wanted)
         .map(|(set, want)| {
+            if stop() {
+                return SlotValues::default();
+            }
             let members: Vec<usize> = (0..tuples)
                 .filter(|&t| set.get(t).copied().unwrap_or(false))
                 .collect();

@@ -156,15 +156,29 @@ impl CellIndex {
         slot_of_row: &[usize],
         slots: usize,
     ) -> Self {
+        let Some(index) = Self::build_until(segments, slot_of_row, slots, &|| false) else {
+            unreachable!("an index that is never stopped is always built")
+        };
+        index
+    }
+
+    /// [`CellIndex::build`], given up (`None`) once `stop()` says so (asked every
+    /// [`CANCEL_EVERY`] rows).
+    pub fn build_until(
+        segments: Vec<(String, Arc<Groups>)>,
+        slot_of_row: &[usize],
+        slots: usize,
+        stop: &dyn Fn() -> bool,
+    ) -> Option<Self> {
         let rows = slot_of_row.len();
         let mut segments = segments;
         let mut folded = Vec::new();
         loop {
-            let index = Self::try_build(&segments, slot_of_row, slots, rows);
+            let index = Self::try_build(&segments, slot_of_row, slots, rows, stop)?;
             if index.cells() <= MAX_CELLS || segments.is_empty() {
                 let mut index = index;
                 index.folded = folded;
-                return index;
+                return Some(index);
             }
             // Fold the segment column with the most values.
             if let Some((i, _)) = segments
@@ -182,13 +196,17 @@ impl CellIndex {
         slot_of_row: &[usize],
         slots: usize,
         rows: usize,
-    ) -> Self {
+        stop: &dyn Fn() -> bool,
+    ) -> Option<Self> {
         let mut key_to_tuple: polars::prelude::PlHashMap<Vec<u32>, u32> = Default::default();
         let mut tuples: Vec<Vec<Option<String>>> = Vec::new();
         let mut cell_of_row = Vec::with_capacity(rows);
         let mut key = vec![0u32; segments.len()];
         let mut last: Option<(Vec<u32>, u32)> = None;
         for (row, &slot) in slot_of_row.iter().enumerate() {
+            if row % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
+                return None;
+            }
             for (k, (_, g)) in segments.iter().enumerate() {
                 key[k] = g.row_group.get(row).copied().flatten().map_or(0, |c| c + 1);
             }
@@ -221,13 +239,13 @@ impl CellIndex {
         if tuples.is_empty() {
             tuples.push(vec![None; segments.len()]);
         }
-        Self {
+        Some(Self {
             segments: segments.iter().map(|(s, _)| s.clone()).collect(),
             tuples,
             slots,
             folded: Vec::new(),
             cell_of_row,
-        }
+        })
     }
 }
 
@@ -244,7 +262,11 @@ pub(crate) fn build_levels(
 ) -> (CellProfiles, CellProfiles) {
     let (fine_cells, coarse_cells) = (fine_index.cells(), coarse_index.cells());
     // The coarse (timed) level is sparse: its rows listed cell by cell, once for every column.
-    let by_cell = cells::rows_by_cell(&coarse_index.cell_of_row, coarse_cells);
+    // Cancelled: no rows listed, and every column below returns at once.
+    let by_cell = cells::rows_by_cell(&coarse_index.cell_of_row, coarse_cells, &|| {
+        state.is_cancelled()
+    })
+    .unwrap_or_default();
     let by_cell = (&by_cell.0[..], &by_cell.1[..]);
     let columns: Vec<(CellColumn, CellColumn, Vec<u16>)> = prepared
         .par_iter()

@@ -13,7 +13,7 @@ use crate::analysis::slice::{self, Heatmap, SliceComparison};
 use crate::analysis::{
     DriftParams, DriftReport, Reference, Side, SliceDef, run_drift_report_parts,
 };
-use crate::data::{Inputs, OverrideLayers, Role, RoleOverrides, load_inputs, resolve};
+use crate::data::{Inputs, OverrideLayers, Role, RoleOverrides, load_inputs_with, resolve_with};
 use crate::jobs::{Job, JobPoll, JobState};
 use crate::session::Investigation;
 use crate::session::local::{Autosave, RecentItem};
@@ -193,15 +193,7 @@ impl DriftscopeApp {
                 let (Some(b), Some(c)) = (inv.baseline.clone(), inv.current.clone()) else {
                     return Err("the investigation names no baseline and log; open files with File, Open baseline and log…".to_owned());
                 };
-                state.stage(
-                    format!(
-                        "loading {} and {}",
-                        b.file_name().unwrap_or_default().to_string_lossy(),
-                        c.file_name().unwrap_or_default().to_string_lossy()
-                    ),
-                    0,
-                );
-                let inputs = load_inputs(&b, &c, &layers).map_err(|e| e.to_string())?;
+                let inputs = load_inputs_with(&b, &c, &layers, state).map_err(|e| e.to_string())?;
                 Ok((inv, inputs))
             },
         ));
@@ -244,8 +236,8 @@ impl DriftscopeApp {
             "resolve roles",
             move || wake_ctx.request_repaint(),
             move |state| {
-                state.stage("resolving roles", 0);
-                let inputs = resolve(baseline, current, &layers).map_err(|e| e.to_string())?;
+                let inputs =
+                    resolve_with(baseline, current, &layers, state).map_err(|e| e.to_string())?;
                 Ok((inv, inputs))
             },
         ));
@@ -405,7 +397,9 @@ impl DriftscopeApp {
         self.app_roles = pending.app_roles;
         let params = inv.drift.clone();
         self.investigation = inv;
-        self.inputs = Some(Arc::new(inputs));
+        if let Some(old) = self.inputs.replace(Arc::new(inputs)) {
+            crate::jobs::drop_in_background(old);
+        }
         self.inputs_generation += 1;
         self.error = None;
         self.drafts.settings = None;
@@ -420,7 +414,10 @@ impl DriftscopeApp {
             self.saved = self.investigation.clone();
         }
         self.report = Some(Arc::new(report));
-        self.workspace = Some(Arc::new(workspace));
+        // The old workspace may be gigabytes in millions of pieces: given back off this frame.
+        if let Some(old) = self.workspace.replace(Arc::new(workspace)) {
+            crate::jobs::drop_in_background(old);
+        }
         self.generation += 1;
     }
 

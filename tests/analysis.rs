@@ -330,7 +330,7 @@ fn the_report_is_handed_out_part_by_part_and_each_part_is_final() {
             .all(|p| p.performance.is_none() && p.latency.is_none())
     );
     // The progress said which of the report's parts ran last.
-    assert_eq!(state.part_of(), Some((6, 6)));
+    assert_eq!(state.part_of(), Some((7, 7)));
 }
 
 /// A cancelled report gives nothing (the app keeps what it showed), whenever the cancel came.

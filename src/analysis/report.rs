@@ -313,14 +313,16 @@ pub fn run_drift_report_parts(
     }
 }
 
-/// The parts a report's progress is told in: the workspace, the overall entries, the segments,
-/// the time windows, performance and latency, data quality.
-const REPORT_PARTS: u64 = 6;
+/// The parts a report's progress is told in: the workspace's columns read (part 1) and its cells
+/// profiled (part 2, begun by [`Workspace::new`]), the overall entries, the segments, the time
+/// windows, performance and latency, data quality.
+const REPORT_PARTS: u64 = 7;
 
 /// The parts' usual shares of a report's time (for the time left on the status bar), measured
-/// with `--timings` at 10,000,000 log rows with daily windows (BENCHMARKS.md): the workspace
-/// (reading the columns, profiling the cells) takes half, performance and latency a quarter.
-const REPORT_SHARES: [f64; REPORT_PARTS as usize] = [0.55, 0.15, 0.04, 0.02, 0.235, 0.005];
+/// with `--timings` at 10,000,000 log rows with daily windows (BENCHMARKS.md, 2026-12-07):
+/// reading 4.2 s, profiling 8.2 s, entries 4.0 s, segments 0.9 s, windows 0.4 s, performance
+/// and latency 4.6 s, the rest 0.2 s.
+const REPORT_SHARES: [f64; REPORT_PARTS as usize] = [4.2, 8.2, 4.0, 0.9, 0.4, 4.6, 0.2];
 
 /// A segment value, its log rows (when at hand) and its baseline rows (when the baseline has it).
 type SliceRows<'a> = (&'a String, Option<&'a [usize]>, Option<&'a Vec<usize>>);
@@ -355,7 +357,7 @@ pub fn report_in_parts(
     let (prepared, whole) = (&workspace.prepared, &workspace.whole);
     let mut notes = Vec::new();
 
-    state.part(2, REPORT_PARTS);
+    state.part(3, REPORT_PARTS);
     state.stage("overall and segment entries", prepared.len() as u64);
     let entries = entries_from_profiles(workspace, state);
     // Cancelled entries are empty: the rows would be asked for every one of them.
@@ -431,7 +433,7 @@ pub fn report_in_parts(
         .filter(|c| inputs.current.frame.column(&c.column).is_ok())
         .map(|c| (c.column.as_str(), c.role))
         .collect();
-    state.part(3, REPORT_PARTS);
+    state.part(4, REPORT_PARTS);
     let mut mixes = Vec::new();
     // Every segment value's rows, grouped once and shared with performance and latency.
     let mut segment_rows: Vec<SegmentSlice> = Vec::new();
@@ -566,7 +568,7 @@ pub fn report_in_parts(
         &notes,
         &[Windows, Performance, Latency],
     );
-    state.part(4, REPORT_PARTS);
+    state.part(5, REPORT_PARTS);
     state.stage("time windows", 0);
     let windows = windows::run_windows(workspace, state);
     if let Some(e) = workspace
@@ -579,7 +581,7 @@ pub fn report_in_parts(
     if state.is_cancelled() {
         return None;
     }
-    state.part(5, REPORT_PARTS);
+    state.part(6, REPORT_PARTS);
     let (performance, latency) = if rows {
         if let Some((w, _)) = &windows {
             part(&features, &mixes, Some(w), &notes, &[Performance, Latency]);
@@ -616,7 +618,7 @@ pub fn report_in_parts(
         )
     };
     let windows = windows.map(|(report, _)| report);
-    state.part(6, REPORT_PARTS);
+    state.part(7, REPORT_PARTS);
     state.stage("data quality", 0);
     let data_quality = quality::alerts(inputs, &features, &mixes, windows.as_ref(), settings);
     state.stage("done", 0);

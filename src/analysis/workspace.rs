@@ -17,7 +17,7 @@ use super::profiles::{self, CellIndex, CellProfiles, ColumnGrid, ColumnProfile};
 use super::report::DriftParams;
 use super::windows;
 use crate::data::roles::closest;
-use crate::data::{Inputs, Role, Table, ValueKind};
+use crate::data::{ColumnRole, Inputs, Role, Table, ValueKind};
 use crate::jobs::JobState;
 
 /// Which file a slice takes its rows from.
@@ -283,21 +283,37 @@ fn looks_like_classes(values: &columns::Values) -> bool {
     true
 }
 
+/// Advances a job's count when dropped: one unit of work done, however it ended.
+pub(crate) struct Counted<'a>(pub &'a JobState);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.advance(1);
+    }
+}
+
 /// Every analysed column's values read out of both frames (none more once `state` is
 /// cancelled: the caller throws them away).
 pub(crate) fn prepare(inputs: &Inputs, state: &JobState) -> Vec<Prepared> {
     let (b, c) = (&inputs.baseline.frame, &inputs.current.frame);
+    let wanted = |col: &&ColumnRole| {
+        analysed(col.role) && b.column(&col.column).is_ok() && c.column(&col.column).is_ok()
+    };
+    state.stage(
+        "reading columns",
+        inputs.roles.columns.iter().filter(wanted).count() as u64,
+    );
     inputs
         .roles
         .columns
         .par_iter()
-        .filter(|col| {
-            analysed(col.role) && b.column(&col.column).is_ok() && c.column(&col.column).is_ok()
-        })
+        .filter(wanted)
         .filter_map(|col| {
             if state.is_cancelled() {
                 return None;
             }
+            // Counted when it ends, whichever way.
+            let _counted = Counted(state);
             let categorical = |b: &DataFrame, c: &DataFrame| {
                 let mut dict = Dictionary::default();
                 let stop = || state.is_cancelled();
@@ -702,7 +718,6 @@ impl Workspace {
         state: &JobState,
         sizing: &Sizing,
     ) -> Self {
-        state.stage("reading columns", 0);
         let prepared = prepare(inputs, state);
         state.stage("baseline references", 0);
         let whole: Vec<PreparedRef> = prepared
@@ -710,7 +725,9 @@ impl Workspace {
             .map(|p| p.reference(None, &params.settings))
             .collect();
         let groups = GroupCache::default();
-        state.stage("profiling cells", 0);
+        // Each column is profiled once per side: the next part of a job that has a plan.
+        state.next_part();
+        state.stage("profiling cells", 2 * prepared.len() as u64);
         // A cancelled workspace is thrown away: no cells for it.
         let cells = (!state.is_cancelled())
             .then(|| Cells::build(inputs, &prepared, &whole, params, &groups, sizing, state))

@@ -102,7 +102,7 @@ pub fn expected_read_time(path: &Path) -> std::time::Duration {
 /// (1 before any): kept as `f64` bits.
 static READ_PACE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-fn read_pace() -> f64 {
+pub(crate) fn read_pace() -> f64 {
     match READ_PACE.load(std::sync::atomic::Ordering::Relaxed) {
         0 => 1.0,
         bits => f64::from_bits(bits),

@@ -77,7 +77,15 @@ pub fn load_inputs_with(
     let started = std::time::Instant::now();
     let (b, c) = rayon::join(|| load_table(baseline), || load_table(current));
     let (b, c) = (b?, c?);
-    load::learn_read_pace(expected, started.elapsed());
+    let took = started.elapsed();
+    load::learn_read_pace(expected, took);
+    // Now that the sizes are known, the parts' shares: the read as it went, the roles at about
+    // 17 ns a cell on two cores (10 M rows × 24 columns: 4.4 s; BENCHMARKS.md).
+    let cells = |t: &Table| (t.frame.height() * t.frame.width()) as f64;
+    state.plan(&[
+        took.as_secs_f64(),
+        (cells(&b) + cells(&c)) * 17e-9 * load::read_pace(),
+    ]);
     state.part(2, 2);
     resolve_with(b, c, overrides, state)
 }

@@ -76,6 +76,16 @@ impl JobState {
         self.part.store(k.min(n), Ordering::Relaxed);
     }
 
+    /// The next part begins, in work that said how many parts it has (else nothing): how a
+    /// step shared by several kinds of work (a workspace) marks its own parts.
+    pub fn next_part(&self) {
+        let n = self.parts.load(Ordering::Relaxed);
+        if n > 0 {
+            let k = self.part.load(Ordering::Relaxed);
+            self.part.store((k + 1).min(n), Ordering::Relaxed);
+        }
+    }
+
     /// [`JobState::stage`] for a stage that cannot count its progress but is expected to take
     /// about `expected`: its fraction done is estimated from the time it has run (at most
     /// 95 % until it ends).
@@ -350,6 +360,30 @@ pub enum JobPoll<T> {
 mod tests {
     use super::*;
     use std::sync::mpsc::channel;
+
+    /// The time left is the whole job's: the parts done by their planned shares, the running
+    /// part by its stage's fraction, the pace so far.
+    #[test]
+    fn time_left_counts_the_parts_done_and_the_running_stage() {
+        let state = JobState::default();
+        state.plan(&[2.0, 1.0, 1.0]);
+        state.part(2, 3);
+        state.stage("segments", 4);
+        state.advance(2);
+        let f = state.fraction_of_whole().unwrap();
+        assert!((f - 0.625).abs() < 1e-9, "{f}");
+        let left = state.time_left(Duration::from_secs(10)).unwrap();
+        assert!((left.as_secs_f64() - 6.0).abs() < 1e-6, "{left:?}");
+        // A stage that cannot count is estimated from its expected time, never past 95 %.
+        state.part(3, 3);
+        state.stage_expected("reading", Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(state.fraction(), Some(0.95));
+        // Without a plan, the stage's own pace.
+        let alone = JobState::default();
+        alone.stage("one pass", 10);
+        assert_eq!(alone.time_left(Duration::from_secs(1)), None);
+    }
 
     #[test]
     fn inline_jobs_are_done_at_once_and_threaded_ones_later() {

@@ -272,6 +272,7 @@ pub(crate) fn build_levels(
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
+            let _counted = crate::analysis::workspace::Counted(state);
             // Cancelled: the cells are thrown away, so the rest is not profiled.
             if state.is_cancelled() {
                 return Default::default();
@@ -414,6 +415,7 @@ impl CellProfiles {
             .par_iter()
             .zip(grids)
             .map(|(p, grid)| {
+                let _counted = crate::analysis::workspace::Counted(state);
                 if state.is_cancelled() {
                     return Default::default();
                 }

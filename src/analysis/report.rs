@@ -923,13 +923,7 @@ mod tests {
     /// it showed) and never panics on the half-built state it leaves.
     #[test]
     fn a_report_cancelled_at_any_look_at_the_flag_returns_nothing() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-        let inputs = crate::data::load_inputs(
-            &dir.join("baseline.parquet"),
-            &dir.join("predictions.jsonl"),
-            &crate::data::OverrideLayers::default(),
-        )
-        .unwrap();
+        let inputs = crate::data::sample_inputs();
         let params = super::DriftParams::default();
         let whole = crate::jobs::JobState::default();
         assert!(super::run_drift_report_parts(&inputs, &params, &whole, None).is_some());

@@ -41,6 +41,19 @@ pub struct OverrideLayers {
     pub app: RoleOverrides,
 }
 
+/// Unit tests: the sample investigation's baseline and log (`sample-data/`), loaded.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn sample_inputs() -> Inputs {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    load_inputs(
+        &dir.join("baseline.parquet"),
+        &dir.join("predictions.jsonl"),
+        &OverrideLayers::default(),
+    )
+    .unwrap()
+}
+
 /// Loads both files (in parallel), diffs their schemas and resolves roles.
 pub fn load_inputs(
     baseline: &Path,

@@ -299,7 +299,7 @@ mod tests {
     use std::sync::Mutex;
 
     use crate::analysis::{DriftParams, DriftReport, run_drift_report_parts};
-    use crate::data::{Inputs, OverrideLayers, load_inputs};
+    use crate::data::Inputs;
     use crate::jobs::JobState;
     use crate::session::ViewState;
 
@@ -328,13 +328,7 @@ mod tests {
     /// says so where it will appear; the finished report says nothing of the kind.
     #[test]
     fn the_overview_shows_the_first_part_and_says_what_is_still_measured() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-        let inputs = load_inputs(
-            &dir.join("baseline.parquet"),
-            &dir.join("predictions.jsonl"),
-            &OverrideLayers::default(),
-        )
-        .unwrap();
+        let inputs = crate::data::sample_inputs();
         let parts: Mutex<Vec<DriftReport>> = Mutex::default();
         let keep = |r: DriftReport| parts.lock().unwrap().push(r);
         let (done, _) = run_drift_report_parts(

@@ -427,13 +427,7 @@ mod tests {
     /// same classes in the same order, the same code on every row.
     #[test]
     fn outcomes_from_the_workspace_codes_equal_those_read_from_the_frame() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-        let inputs = crate::data::load_inputs(
-            &dir.join("baseline.parquet"),
-            &dir.join("predictions.jsonl"),
-            &crate::data::OverrideLayers::default(),
-        )
-        .unwrap();
+        let inputs = crate::data::sample_inputs();
         let prepared = super::super::workspace::prepare(&inputs, &JobState::default());
         let (label, prediction, score, task) = roles_of(&inputs, &prepared).unwrap();
         assert_eq!(task, Task::Classification);

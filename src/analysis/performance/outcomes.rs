@@ -66,10 +66,20 @@ impl Outcomes {
                 .collect()
         };
         let (label, pred) = (codes(labels), codes(predictions));
-        Outcomes {
+        Self::classes(label, pred, dict.labels, score)
+    }
+
+    /// A classification's outcomes: coded labels and predictions, no numbers.
+    fn classes(
+        label: Vec<Option<u32>>,
+        pred: Vec<Option<u32>>,
+        classes: Vec<String>,
+        score: Option<Vec<Option<f64>>>,
+    ) -> Self {
+        Self {
             label,
             pred,
-            classes: dict.labels,
+            classes,
             label_num: Vec::new(),
             pred_num: Vec::new(),
             score,
@@ -173,14 +183,7 @@ pub(super) fn outcomes_coded(
         Some(Some(values)) => Some(values),
         None => None,
     };
-    Some(Outcomes {
-        label,
-        pred,
-        classes: dict.labels,
-        label_num: Vec::new(),
-        pred_num: Vec::new(),
-        score,
-    })
+    Some(Outcomes::classes(label, pred, dict.labels, score))
 }
 
 /// For two classes: `1`, `True` or `yes` if present, else the last label in sort order.

@@ -69,7 +69,8 @@ pub fn timeline(
         Some(rows) => rows.iter().copied().for_each(&mut push),
         None => (0..assigned.len()).for_each(&mut push),
     }
-    state.stage(format!("{column} over time"), 0);
+    // Counted line by line: the whole log's, then each segment value's.
+    state.stage(format!("{column} over time"), 1);
     let settings = &ws.settings;
     // From the cell profiles when the windows are the workspace's and the slice is a union of
     // cells; from the rows otherwise.
@@ -137,6 +138,7 @@ pub fn timeline(
             .unwrap_or_else(|| from_rows("all rows".to_owned(), &per_window)),
         None => from_rows("all rows".to_owned(), &per_window),
     }];
+    state.advance(1);
     let (method, _) = settings.verdict_rule(column, p.kind());
     if let Some(seg) = segment.filter(|s| *s != column) {
         let log = &inputs.current.frame;
@@ -163,6 +165,10 @@ pub fn timeline(
                 })
                 .collect();
             let mut built: Vec<TimelineLine> = Vec::new();
+            state.stage(
+                format!("{column} over time by {seg}"),
+                per_value.len() as u64,
+            );
             for (g, keep_v) in per_value.iter().enumerate() {
                 if state.is_cancelled() {
                     return Ok(None);
@@ -170,6 +176,7 @@ pub fn timeline(
                 if let Some(l) = from_profiles(format!("{seg} = {}", groups.values[g]), keep_v) {
                     built.push(l);
                 }
+                state.advance(1);
             }
             built.sort_by_key(|l| std::cmp::Reverse(l.rows.iter().sum::<usize>()));
             lines.extend(built.into_iter().take(TIMELINE_SEGMENTS));
@@ -186,7 +193,9 @@ pub fn timeline(
             let mut order: Vec<usize> = (0..groups.values.len()).collect();
             let size = |g: usize| split[g].iter().map(Vec::len).sum::<usize>();
             order.sort_by_key(|&g| std::cmp::Reverse(size(g)));
-            for g in order.into_iter().take(TIMELINE_SEGMENTS) {
+            order.truncate(TIMELINE_SEGMENTS);
+            state.stage(format!("{column} over time by {seg}"), order.len() as u64);
+            for g in order {
                 if state.is_cancelled() {
                     return Ok(None);
                 }
@@ -194,6 +203,7 @@ pub fn timeline(
                     format!("{seg} = {}", groups.values[g]),
                     &split[g],
                 ));
+                state.advance(1);
             }
         }
     }

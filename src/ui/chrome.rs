@@ -204,7 +204,7 @@ impl DriftscopeApp {
     pub(super) fn status_ui(&self, ui: &mut egui::Ui, commands: &mut Vec<AppCommand>) {
         ui.horizontal(|ui| match self.running() {
             Some((state, elapsed)) => {
-                ui.spinner();
+                crate::ui::theme::spinner(ui);
                 let mut text = state.stage_text();
                 if let Some((k, n)) = state.part_of() {
                     text = format!("part {k} of {n}: {text}");
@@ -357,7 +357,7 @@ impl DriftscopeApp {
         }
         if self.report_is_stale() {
             ui.horizontal_wrapped(|ui| {
-                ui.spinner();
+                crate::ui::theme::spinner(ui);
                 ui.colored_label(
                     palette.warning,
                     "These results are of the files and settings before your change: the new \
@@ -415,7 +415,7 @@ impl DriftscopeApp {
             if !matches!(tab, Panel::Data | Panel::Settings) {
                 ui.add_space(40.0);
                 ui.vertical_centered(|ui| {
-                    ui.spinner();
+                    crate::ui::theme::spinner(ui);
                     ui.label("Measuring drift…");
                 });
                 return;

@@ -140,7 +140,7 @@ pub fn compare_ui(
             && !(p.view.compare_a.is_whole() && p.view.compare_b.is_whole())
         {
             ui.horizontal(|ui| {
-                ui.spinner();
+                crate::ui::theme::spinner(ui);
                 ui.label("Comparing…");
             });
         }
@@ -148,7 +148,7 @@ pub fn compare_ui(
     };
     if c.a != p.view.compare_a || c.b != p.view.compare_b {
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::ui::theme::spinner(ui);
             ui.label("Comparing the new slices; the previous result is shown meanwhile");
         });
     }

@@ -54,7 +54,7 @@ pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand
     };
     if source == DetailSource::Slice && cmp.a != p.view.slice {
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::ui::theme::spinner(ui);
             ui.label("Updating to the new slice; the previous one is shown meanwhile");
         });
     }

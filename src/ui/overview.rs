@@ -24,7 +24,7 @@ pub(super) fn measuring(
     let pending = report.pending.contains(&part);
     if pending {
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::ui::theme::spinner(ui);
             ui.label(format!("Measuring {}…", part.as_str()));
         });
     }
@@ -52,7 +52,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
     if !report.pending.is_empty() {
         let parts: Vec<&str> = report.pending.iter().map(|p| p.as_str()).collect();
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::ui::theme::spinner(ui);
             ui.label(format!(
                 "Still measuring {}; what is shown is final",
                 parts.join(", ")
@@ -88,7 +88,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                     }
                     None => {
                         ui.horizontal(|ui| {
-                            ui.spinner();
+                            crate::ui::theme::spinner(ui);
                             ui.label("Measuring the slice…");
                         });
                     }

@@ -384,7 +384,7 @@ pub(crate) fn replay_ui(
     let Some(s) = jobs.study_shared() else {
         if jobs.is_replaying() {
             ui.horizontal(|ui| {
-                ui.spinner();
+                crate::ui::theme::spinner(ui);
                 ui.label("Replaying…");
             });
         }
@@ -392,7 +392,7 @@ pub(crate) fn replay_ui(
     };
     if jobs.is_replaying() {
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::ui::theme::spinner(ui);
             ui.label("Replaying again; the previous result is shown meanwhile");
         });
     }

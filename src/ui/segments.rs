@@ -19,7 +19,7 @@ pub fn segments_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
     if segment_columns.is_empty() && p.report.pending.contains(&ReportPart::Segments) {
         ui.add_space(20.0);
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::ui::theme::spinner(ui);
             ui.label("Measuring segments…");
         });
         return;
@@ -62,7 +62,7 @@ pub fn segments_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
         ui.colored_label(palette.error, e);
     } else if stale {
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::ui::theme::spinner(ui);
             ui.label("Updating; the previous heatmap is shown meanwhile");
         });
     }
@@ -167,7 +167,7 @@ fn waiting(ui: &mut egui::Ui, error: Option<&str>, palette: &super::theme::Palet
         }
         None => {
             ui.horizontal(|ui| {
-                ui.spinner();
+                crate::ui::theme::spinner(ui);
                 ui.label("Measuring every segment value…");
             });
         }

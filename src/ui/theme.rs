@@ -133,3 +133,32 @@ pub fn apply(ctx: &egui::Context, dark: bool) {
     visuals.striped = true;
     ctx.set_visuals(visuals);
 }
+
+/// How often a busy indicator moves: ten frames a second.
+const BUSY_FRAME: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The busy indicator: an arc turning at ten frames a second. egui's own spinner asks for a new
+/// frame at once every frame — sixty a second of layout and painting for as long as a job runs,
+/// which on a machine that renders in software (a VM, a remote desktop) takes a core from the
+/// job being waited for.
+pub fn spinner(ui: &mut egui::Ui) -> egui::Response {
+    let size = ui.style().spacing.interact_size.y;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    if ui.is_rect_visible(rect) {
+        ui.ctx().request_repaint_after(BUSY_FRAME);
+        let turn = ui.input(|i| i.time).fract() * std::f64::consts::TAU;
+        let radius = size * 0.5 - 2.0;
+        let steps = 24;
+        let points: Vec<egui::Pos2> = (0..=steps)
+            .map(|k| {
+                // Three quarters of a circle, starting where the turn has got to.
+                let a = turn + 1.5 * std::f64::consts::PI * f64::from(k) / f64::from(steps);
+                rect.center() + radius * egui::vec2(a.cos() as f32, a.sin() as f32)
+            })
+            .collect();
+        let color = ui.visuals().strong_text_color();
+        ui.painter()
+            .add(egui::Shape::line(points, egui::Stroke::new(2.5, color)));
+    }
+    response
+}

@@ -178,7 +178,7 @@ pub fn time_ui(
         ui.colored_label(palette.error, e);
     } else if t.column != column || t.within != p.view.slice.without_time() {
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::ui::theme::spinner(ui);
             ui.label("Updating; the previous charts are shown meanwhile");
         });
     }

@@ -15,6 +15,17 @@ pub fn score(x: Option<f64>, digits: usize) -> String {
     }
 }
 
+/// A score that may be known only within an interval (measured from profiles): the score, or
+/// "0.1210–0.1240" when the interval is not a point.
+pub fn score_within(x: Option<f64>, interval: Option<[f64; 2]>, digits: usize) -> String {
+    match interval {
+        Some([lo, hi]) if lo < hi => {
+            format!("{}–{}", score(Some(lo), digits), score(Some(hi), digits))
+        }
+        _ => score(x, digits),
+    }
+}
+
 /// 1234567 → "1,234,567".
 pub fn group_thousands(n: usize) -> String {
     let digits = n.to_string();

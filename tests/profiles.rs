@@ -452,6 +452,99 @@ fn entries_equal_the_rows_on_continuous_values_past_the_grid() {
     entries_equal_the_rows(&inputs, &report, &ws);
 }
 
+/// Slices that are unions of log cells, as the app's Slices panel asks for them: `compare`
+/// (the cell profiles, gathered cell by cell to be exact) equals the rows' comparison, counts and
+/// every statistic; `compare_preview` (profiles only) is exact where it says so, holds the rows'
+/// score inside its interval where not, and never contradicts a verdict it gives.
+/// Returns how many preview columns were exact and how many intervals.
+fn slices_of_cells_equal_the_rows(
+    inputs: &Inputs,
+    ws: &Workspace,
+    column: &str,
+    values: &[&str],
+) -> (usize, usize) {
+    let one = |side, values: &[&str]| {
+        SliceDef::whole(side).with(Predicate::OneOf {
+            column: column.into(),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        })
+    };
+    let mut previews_exact = 0;
+    let mut previews_open = 0;
+    for (a, b) in [
+        (
+            one(Side::Log, &values[..1]),
+            SliceDef::whole(Side::Baseline),
+        ),
+        (
+            one(Side::Log, &values[..1]),
+            one(Side::Baseline, &values[..1]),
+        ),
+        (one(Side::Log, values), SliceDef::whole(Side::Baseline)),
+    ] {
+        let what = format!("{} vs {}", a.describe(), b.describe());
+        let state = JobState::default();
+        let cells = slice::compare(ws, inputs, &a, &b, &state).unwrap().unwrap();
+        let rows = slice::compare_rows(ws, inputs, &a, &b, &state)
+            .unwrap()
+            .unwrap();
+        let preview = slice::compare_preview(ws, inputs, &a, &b, &state)
+            .unwrap_or_else(|| panic!("{what}: no preview"));
+        for c in [&cells, &preview] {
+            assert_eq!((c.a_rows, c.b_rows), (rows.a_rows, rows.b_rows), "{what}");
+            assert_eq!(c.columns.len(), rows.columns.len(), "{what}");
+        }
+        for r in &rows.columns {
+            let name = format!("{what}: {}", r.drift.column);
+            let c = cells.column(&r.drift.column).unwrap();
+            assert_same(&name, &c.drift, &r.drift);
+            let p = &preview.column(&r.drift.column).unwrap().drift;
+            if p.exact {
+                previews_exact += 1;
+                assert_same(&format!("{name} (preview)"), p, &r.drift);
+                continue;
+            }
+            previews_open += 1;
+            let score = r.drift.score.unwrap();
+            let interval = p.method.method().zip(p.stats.intervals.as_ref());
+            if let Some([lo, hi]) = interval.and_then(|(m, i)| i.of_method(m)) {
+                let slack = 1e-9 * score.abs().max(1e-300);
+                assert!(
+                    lo - slack <= score && score <= hi + slack,
+                    "{name}: rows {score} outside the preview's [{lo}, {hi}]"
+                );
+            }
+            if !p.undecided() {
+                assert_eq!(p.drifted, r.drift.drifted, "{name}: preview verdict");
+            }
+        }
+    }
+    (previews_exact, previews_open)
+}
+
+#[test]
+fn slices_of_cells_from_profiles_equal_the_rows_on_the_sample() {
+    let s = sample();
+    let (exact, _) =
+        slices_of_cells_equal_the_rows(&s.inputs, &s.ws, "region", &["us-west", "eu-central"]);
+    assert!(exact > 0, "the sample's grid resolves some previews");
+}
+
+/// On continuous values the grid cannot hold every baseline value: the exact answers need the
+/// values gathered from the slice's cells, and the previews are intervals.
+#[test]
+fn slices_of_cells_equal_the_rows_on_continuous_values_past_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = continuous_pair(dir.path(), 0..9_000);
+    let inputs = load_inputs(&b, &l, &OverrideLayers::default()).unwrap();
+    let (_, ws) =
+        run_drift_report_with_workspace(&inputs, &DriftParams::default(), &JobState::default())
+            .unwrap();
+    let (_, open) =
+        slices_of_cells_equal_the_rows(&inputs, &ws, "region", &["east", "north", "south"]);
+    assert!(open > 0, "past the grid some previews are intervals");
+}
+
 fn sample_profile() -> driftscope::analysis::profile_file::LogProfile {
     use driftscope::analysis::profile_file::{InputFile, LogProfile};
     let s = sample();

@@ -4,9 +4,27 @@
 //! the shown result stays until its successor lands, and [`Derived::is_current`] says whether it
 //! still answers what is asked.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::{Executor, Job, JobPoll, JobState};
+
+/// What a running job can put on screen before its answer: a quicker, rougher value (a slice's
+/// drift from the cell profiles, with intervals, before the rows make it exact) that stands for
+/// the question until the answer replaces it.
+pub struct Preview<T> {
+    slot: Arc<Mutex<Option<T>>>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl<T> Preview<T> {
+    /// Shows `value` for the job's question (the latest shown wins) and wakes the owner.
+    pub fn show(&self, value: T) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some(value);
+        }
+        (self.wake)();
+    }
+}
 
 /// What a derived job gives: a value, `None` when it was cancelled, or why it failed.
 pub type Answer<T> = Result<Option<T>, String>;
@@ -15,6 +33,10 @@ pub type Answer<T> = Result<Option<T>, String>;
 pub struct Derived<K, T> {
     shown: Option<(K, Arc<T>)>,
     job: Option<(K, Job<Answer<T>>)>,
+    /// Where the running job puts its preview, when it gives one.
+    preview: Option<Arc<Mutex<Option<T>>>>,
+    /// The shown value is its job's preview, not its answer.
+    shown_preview: bool,
     error: Option<(K, String)>,
 }
 
@@ -23,6 +45,8 @@ impl<K, T> Default for Derived<K, T> {
         Self {
             shown: None,
             job: None,
+            preview: None,
+            shown_preview: false,
             error: None,
         }
     }
@@ -71,12 +95,54 @@ impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
         self.job = Some((key, Job::spawn(executor, name, wake, work)));
     }
 
+    /// [`Self::start`] for work that can show a [`Preview`] before its answer: the preview is
+    /// shown as the answer to `key` (so the question is not asked again) until the answer lands;
+    /// [`Self::is_preview`] says which is on screen. A cancelled job leaves its preview.
+    pub fn start_previewed(
+        &mut self,
+        key: K,
+        executor: Executor,
+        name: &str,
+        wake: impl Fn() + Send + Sync + 'static,
+        work: impl FnOnce(&JobState, &Preview<T>) -> Answer<T> + Send + 'static,
+    ) {
+        self.cancel();
+        self.error = None;
+        let slot = Arc::new(Mutex::new(None));
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(wake);
+        let preview = Preview {
+            slot: Arc::clone(&slot),
+            wake: Arc::clone(&wake),
+        };
+        self.preview = Some(slot);
+        let job = Job::spawn(
+            executor,
+            name,
+            move || wake(),
+            move |state| work(state, &preview),
+        );
+        self.job = Some((key, job));
+    }
+
+    /// The value shown is a running (or cancelled) job's preview, not its answer.
+    pub fn is_preview(&self) -> bool {
+        self.shown_preview
+    }
+
     /// Takes the job's answer when it is ready: a value replaces the shown one, an error is kept
     /// with its question, a cancelled job leaves what is shown.
     pub fn poll(&mut self) {
-        let Some((_, job)) = &mut self.job else {
+        let Some((key, job)) = &mut self.job else {
             return;
         };
+        let previewed = self
+            .preview
+            .as_ref()
+            .and_then(|p| p.lock().ok().and_then(|mut p| p.take()));
+        if let Some(value) = previewed {
+            self.shown = Some((key.clone(), Arc::new(value)));
+            self.shown_preview = true;
+        }
         let done = match job.poll() {
             JobPoll::Running => return,
             JobPoll::Done(result) => result,
@@ -85,8 +151,12 @@ impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
         let Some((key, _)) = self.job.take() else {
             return;
         };
+        self.preview = None;
         match done {
-            Ok(Some(value)) => self.shown = Some((key, Arc::new(value))),
+            Ok(Some(value)) => {
+                self.shown = Some((key, Arc::new(value)));
+                self.shown_preview = false;
+            }
             Ok(None) => {}
             Err(e) => self.error = Some((key, e)),
         }
@@ -104,12 +174,14 @@ impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
         if let Some((_, job)) = self.job.take() {
             job.cancel();
         }
+        self.preview = None;
     }
 
     /// Forgets everything (the files it was derived from are gone).
     pub fn clear(&mut self) {
         self.cancel();
         self.shown = None;
+        self.shown_preview = false;
         self.error = None;
     }
 }
@@ -171,6 +243,64 @@ mod tests {
         });
         assert_eq!(d.value(), Some(&20));
         assert!(d.is_current(&2) && !d.is_current(&1));
+    }
+
+    /// A job's preview is on screen for its question while the job runs, and its answer replaces
+    /// it; a cancelled job leaves its preview, still marked as one.
+    #[test]
+    fn a_preview_stands_for_the_question_until_the_answer_lands() {
+        let mut d: Derived<u32, &'static str> = Derived::default();
+        let (release, wait) = channel::<()>();
+        d.start_previewed(
+            1,
+            Executor::Threads,
+            "a",
+            || {},
+            move |_, preview| {
+                preview.show("rough");
+                let _released = wait.recv();
+                Ok(Some("exact"))
+            },
+        );
+        wait_until(|| {
+            d.poll();
+            d.value().is_some()
+        });
+        assert_eq!(d.value(), Some(&"rough"));
+        assert!(d.is_preview() && d.is_current(&1) && d.is_running());
+        assert!(
+            !d.wanted(&1),
+            "a question with its preview and its job is not asked again"
+        );
+        release.send(()).unwrap();
+        wait_until(|| {
+            d.poll();
+            !d.is_running()
+        });
+        assert_eq!(d.value(), Some(&"exact"));
+        assert!(!d.is_preview());
+
+        d.start_previewed(
+            2,
+            Executor::Threads,
+            "b",
+            || {},
+            |state, preview| {
+                preview.show("rough two");
+                while !state.is_cancelled() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Ok(None)
+            },
+        );
+        wait_until(|| {
+            d.poll();
+            d.is_current(&2)
+        });
+        d.cancel();
+        d.poll();
+        assert_eq!(d.value(), Some(&"rough two"));
+        assert!(d.is_preview() && !d.is_running());
     }
 
     /// A failed or cancelled successor leaves the last answer on screen, marked as older.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod derived;
 
-pub use derived::{Answer, Derived};
+pub use derived::{Answer, Derived, Preview};
 
 /// How many rows a long pass over the rows takes between looks at its cancel flag: a cancelled
 /// job stops within a few milliseconds of such a pass, and the check costs nothing measurable.

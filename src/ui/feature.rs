@@ -10,7 +10,7 @@ use super::{AppCommand, PanelCtx};
 use crate::analysis::ColumnKind;
 use crate::analysis::slice::{SliceColumn, SliceComparison};
 use crate::export::findings::shares;
-use crate::format::{group_thousands, human_count, pct, score};
+use crate::format::{group_thousands, human_count, pct, score, score_within};
 use crate::session::DetailSource;
 
 pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand>) {
@@ -57,6 +57,11 @@ pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand
             crate::ui::theme::spinner(ui);
             ui.label("Updating to the new slice; the previous one is shown meanwhile");
         });
+    } else if source == DetailSource::Slice && p.focus_preview {
+        ui.horizontal(|ui| {
+            crate::ui::theme::spinner(ui);
+            ui.label("From the cell profiles (a score between two values is not resolved yet); the exact numbers are being measured from the rows");
+        });
     }
     let Some(col) = cmp.column(&column) else {
         if cmp.left_out.contains(&column) {
@@ -85,7 +90,7 @@ pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand
         RichText::new(format!(
             "{column}: {} {} (threshold {}), {verdict}",
             d.method,
-            score(d.score, 4),
+            score_within(d.score, d.score_interval.filter(|_| !d.exact), 4),
             score(Some(d.threshold), 3)
         ))
         .heading()

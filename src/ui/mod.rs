@@ -261,6 +261,17 @@ impl DriftscopeApp {
         self.timeline.value()
     }
 
+    /// Whether the focus on screen is the quick answer from the cell profiles, still being made
+    /// exact.
+    pub fn focus_is_preview(&self) -> bool {
+        self.focus.is_preview()
+    }
+
+    /// Whether the timeline on screen is the quick answer from the cell profiles.
+    pub fn timeline_is_preview(&self) -> bool {
+        self.timeline.is_preview()
+    }
+
     /// The last A-vs-B comparison.
     pub fn compared(&self) -> Option<&SliceComparison> {
         self.compared.value()
@@ -297,8 +308,12 @@ pub(crate) struct PanelCtx<'a> {
     pub view: &'a crate::session::ViewState,
     pub focus: Option<&'a Focus>,
     pub focus_error: Option<&'a str>,
+    /// The focus shown is the cells' quick answer; the exact one is being measured.
+    pub focus_preview: bool,
     pub timeline: Option<&'a Timeline>,
     pub timeline_error: Option<&'a str>,
+    /// The timeline shown has its drift lines only; the score and latency bands are coming.
+    pub timeline_preview: bool,
     pub compared: Option<&'a SliceComparison>,
     pub compared_error: Option<&'a str>,
     pub palette: &'a theme::Palette,

@@ -69,6 +69,12 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
             match p.focus.filter(|f| f.comparison.a == p.view.slice) {
                 Some(f) => {
                     ui.label(f.comparison.describe());
+                    if p.focus_preview {
+                        ui.horizontal(|ui| {
+                            crate::ui::theme::spinner(ui);
+                            ui.label("From the cell profiles; the exact numbers are being measured from the rows");
+                        });
+                    }
                     let rows: Vec<TableRow> = f
                         .comparison
                         .columns
@@ -314,8 +320,10 @@ mod tests {
                 view: &view,
                 focus: None,
                 focus_error: None,
+                focus_preview: false,
                 timeline: None,
                 timeline_error: None,
+                timeline_preview: false,
                 compared: None,
                 compared_error: None,
                 palette: &palette,

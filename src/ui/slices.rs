@@ -8,7 +8,7 @@ use super::{AppCommand, Focus};
 use crate::analysis::slice::severity;
 use crate::analysis::{ColumnDrift, Predicate, Side, SliceDef};
 use crate::data::Role;
-use crate::format::{human_count, pct, score};
+use crate::format::{human_count, pct, score, score_within};
 
 /// "Slice: whole log" or the predicates of the current slice, each removable.
 pub fn slice_bar(
@@ -145,9 +145,15 @@ pub fn drift_table(
                 mini_hist(ui, d, palette);
                 ui.label(d.method.to_string())
                     .on_hover_text(d.method.definition());
-                let s = ui.label(score(d.score, 3));
+                let s = ui.label(score_within(
+                    d.score,
+                    d.score_interval.filter(|_| !d.exact),
+                    3,
+                ));
                 if let Some(note) = &d.note {
                     s.on_hover_text(note);
+                } else if !d.exact {
+                    s.on_hover_text("From the cell profiles: the score lies in this interval, which is on one side of the threshold");
                 } else {
                     s.on_hover_text(format!(
                         "{:.2} times the threshold",

@@ -181,6 +181,11 @@ pub fn time_ui(
             crate::ui::theme::spinner(ui);
             ui.label("Updating; the previous charts are shown meanwhile");
         });
+    } else if p.timeline_preview {
+        ui.horizontal(|ui| {
+            crate::ui::theme::spinner(ui);
+            ui.label("Drift per window from the cell profiles; the score and latency bands are being measured from the rows");
+        });
     }
     // The report's windows bring the thresholds and "since when"; its performance the metrics
     // per window. Until they land the charts show what the slice's timeline has.

@@ -42,14 +42,42 @@ pub(crate) fn drift_score_from_profiles(
 /// Which rows of a side a comparison covers (`None`: all of them).
 pub(crate) type RowsOf<'a> = Option<&'a [usize]>;
 
-/// Where the reference side's values come from for the gathering pass.
+/// Where one side's values come from for the gathering pass.
 #[derive(Clone, Copy)]
-pub(crate) enum ReferenceValues<'a> {
-    /// These baseline rows (`None`: all).
+pub(crate) enum SideValues<'a> {
+    /// These rows of the side (`None`: all).
     Rows(RowsOf<'a>),
+    /// The rows of the cells whose tuple `keep` marks: gathered by the slots kept while
+    /// profiling, with neither a list of rows nor a grid lookup per value (a slice that is a
+    /// union of cells).
+    Cells {
+        cells: &'a CellProfiles,
+        column: usize,
+        keep: &'a [bool],
+    },
     /// The whole baseline, already sorted (its prepared reference): no pass needed.
     Sorted(&'a [f64]),
 }
+
+impl SideValues<'_> {
+    fn gather(self, grid: &Grid, values: &Values, wanted: &[bool], stop: &Stop) -> SlotValues {
+        match self {
+            Self::Rows(Some(rows)) => {
+                SlotValues::gather(grid, wanted, rows.iter().filter_map(|&i| values.get(i)))
+            }
+            Self::Rows(None) => SlotValues::gather(grid, wanted, values.iter().flatten()),
+            Self::Cells {
+                cells,
+                column,
+                keep,
+            } => super::exact::gather_cells(grid, values, cells, column, keep, wanted, stop),
+            Self::Sorted(sorted) => SlotValues::from_sorted(grid, wanted, sorted),
+        }
+    }
+}
+
+/// A cancellation check for the passes over rows.
+pub(crate) type Stop<'a> = dyn Fn() -> bool + Sync + 'a;
 
 /// [`drift_from_profiles`] made exact from the rows at hand: the profiles say which few slots an
 /// exact KS D, Wasserstein distance and quartiles need, one extra pass over the rows of each side
@@ -61,9 +89,9 @@ pub(crate) fn drift_exact(
     bins: Option<&Bins>,
     reference: &ColumnProfile,
     current: &ColumnProfile,
-    reference_values: ReferenceValues,
-    current_rows: RowsOf,
+    (reference_values, current_values): (SideValues, SideValues),
     settings: &DriftSettings,
+    stop: &Stop,
 ) -> ColumnDrift {
     let gathered = match (&p.data, reference, current, grid) {
         (
@@ -73,22 +101,9 @@ pub(crate) fn drift_exact(
             ColumnProfile::Numeric(r),
             ColumnProfile::Numeric(c),
             Some(g),
-        ) => exact_needs(&g.grid, r, c).map(|(wb, wc)| {
-            let gather = |values: &Values, wanted: &[bool], rows: RowsOf| match rows {
-                Some(rows) => {
-                    SlotValues::gather(&g.grid, wanted, rows.iter().filter_map(|&i| values.get(i)))
-                }
-                None => SlotValues::gather(&g.grid, wanted, values.iter().flatten()),
-            };
-            Gathered {
-                baseline: match reference_values {
-                    ReferenceValues::Rows(rows) => gather(baseline, &wb, rows),
-                    ReferenceValues::Sorted(sorted) => {
-                        SlotValues::from_sorted(&g.grid, &wb, sorted)
-                    }
-                },
-                current: gather(current, &wc, current_rows),
-            }
+        ) => exact_needs(&g.grid, r, c).map(|(wb, wc)| Gathered {
+            baseline: reference_values.gather(&g.grid, baseline, &wb, stop),
+            current: current_values.gather(&g.grid, current, &wc, stop),
         }),
         _ => None,
     };

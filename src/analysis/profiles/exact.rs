@@ -362,6 +362,31 @@ fn or_into(into: &mut [bool], from: &[bool]) {
     }
 }
 
+/// The values in the slots `wanted` marks among the rows of the cells whose tuple `keep` marks
+/// (one set of [`gather_sets`]): a slice that is a union of cells, gathered without a list of its
+/// rows and, where the slots were kept while profiling, without a grid lookup per value.
+pub(super) fn gather_cells(
+    grid: &Grid,
+    values: &Values,
+    cells: &CellProfiles,
+    column: usize,
+    keep: &[bool],
+    wanted: &[bool],
+    stop: &(dyn Fn() -> bool + Sync),
+) -> SlotValues {
+    gather_sets(
+        grid,
+        (values, cells.row_slots.get(column)),
+        &cells.index.cell_of_row,
+        cells.index.slots,
+        &[keep],
+        &[wanted.to_vec()],
+        stop,
+    )
+    .pop()
+    .unwrap_or_default()
+}
+
 /// One pass over a side's rows: each row's value, looked up on the grid once, goes to its
 /// tuple's bucket for that slot when any set holding the tuple wants the slot; each set's slot
 /// is then its tuples' buckets, sorted once and merged (a value is pushed once, not once per

@@ -21,7 +21,7 @@ pub use cells::{CellColumn, SparseCells};
 use evaluate::drift_gathered;
 pub use evaluate::quantiles;
 pub(crate) use evaluate::{
-    ReferenceValues, drift_exact, drift_from_profiles, drift_score_from_profiles,
+    SideValues, drift_exact, drift_from_profiles, drift_score_from_profiles,
 };
 pub use exact::StoredValues;
 pub(crate) use exact::{EntryRequest, LogValues, Needs, exact_entries, log_needs};

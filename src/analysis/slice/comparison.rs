@@ -130,82 +130,87 @@ fn compare_on(
     profiles: bool,
     state: &JobState,
 ) -> Result<Option<SliceComparison>, String> {
-    let a_rows = slice_rows_cached(inputs, a, &ws.groups)?;
-    let b_rows = slice_rows_cached(inputs, b, &ws.groups)?;
-    let count = |side: Side, rows: &Option<Vec<usize>>| {
-        rows.as_ref()
-            .map_or_else(|| table(inputs, side).rows(), Vec::len)
-    };
-    let constrained: BTreeSet<&str> = a
-        .predicates
-        .iter()
-        .chain(&b.predicates)
-        .filter_map(Predicate::column)
-        .collect();
+    let constrained = constrained_by(a, b);
     state.stage("comparing slices", ws.prepared.len() as u64);
-    let settings = &ws.settings;
     let from_cells = profiles
-        .then(|| {
-            compare_from_profiles(
+        .then(|| compare_from_profiles(ws, inputs, (a, b), &constrained, true, state))
+        .flatten();
+    let (columns, a_rows, b_rows) = match from_cells {
+        Some(answer) => answer,
+        None => {
+            let a_rows = slice_rows_cached(inputs, a, &ws.groups)?;
+            let b_rows = slice_rows_cached(inputs, b, &ws.groups)?;
+            let columns = compare_rows_of(
                 ws,
                 (a, a_rows.as_deref()),
                 (b, b_rows.as_deref()),
                 &constrained,
                 state,
-            )
-        })
-        .flatten();
-    let mut columns: Vec<SliceColumn> = match from_cells {
-        Some(columns) => columns,
-        None => ws
-            .prepared
-            .par_iter()
-            .zip(&ws.whole)
-            .filter(|(p, _)| !constrained.contains(p.name.as_str()))
-            .filter_map(|(p, whole)| {
-                if state.is_cancelled() {
-                    return None;
-                }
-                let own;
-                let reference = if b.side == Side::Baseline && b_rows.is_none() {
-                    whole
-                } else {
-                    own = p.reference_on(b.side, b_rows.as_deref(), settings);
-                    &own
-                };
-                let out = match reference {
-                    PreparedRef::Numeric(r) => {
-                        let values = p.values_on(a.side, a_rows.as_deref());
-                        let sample = drift::NumericSample::new(&values);
-                        let d = drift::numeric_drift_sample(&p.name, r, &sample, settings);
-                        SliceColumn {
-                            role: p.role,
-                            drift: d,
-                            ecdf: Some((
-                                Ecdf::of_sorted(&r.sorted),
-                                Ecdf::of_sorted(&sample.sorted),
-                            )),
-                        }
-                    }
-                    PreparedRef::Categorical(_) => SliceColumn {
-                        role: p.role,
-                        drift: p.drift_on(reference, a.side, a_rows.as_deref(), settings),
-                        ecdf: None,
-                    },
-                };
-                state.advance(1);
-                Some(out)
-            })
-            .collect(),
+            );
+            let count = |side: Side, rows: &Option<Vec<usize>>| {
+                rows.as_ref()
+                    .map_or_else(|| table(inputs, side).rows(), Vec::len)
+            };
+            (columns, count(a.side, &a_rows), count(b.side, &b_rows))
+        }
     };
     if state.is_cancelled() {
         return Ok(None);
     }
+    Ok(Some(assemble(
+        ws,
+        (a, b),
+        &constrained,
+        columns,
+        (a_rows, b_rows),
+    )))
+}
+
+/// A quick first answer to [`compare`], from the cell profiles alone (no pass over rows): every
+/// statistic exact where the grid resolves it and an interval where not (`exact: false`, the
+/// verdict left open when the interval straddles the threshold) — what a slice shows within
+/// milliseconds while [`compare`] makes it exact. `None` when the cells cannot answer.
+pub fn compare_preview(
+    ws: &Workspace,
+    inputs: &Inputs,
+    a: &SliceDef,
+    b: &SliceDef,
+    state: &JobState,
+) -> Option<SliceComparison> {
+    let constrained = constrained_by(a, b);
+    let (columns, a_rows, b_rows) =
+        compare_from_profiles(ws, inputs, (a, b), &constrained, false, state)?;
+    Some(assemble(
+        ws,
+        (a, b),
+        &constrained,
+        columns,
+        (a_rows, b_rows),
+    ))
+}
+
+/// The columns a predicate constrains (their drift is the slice's definition: left out).
+fn constrained_by<'a>(a: &'a SliceDef, b: &'a SliceDef) -> BTreeSet<&'a str> {
+    a.predicates
+        .iter()
+        .chain(&b.predicates)
+        .filter_map(Predicate::column)
+        .collect()
+}
+
+/// The comparison of measured columns, ranked, with its counts.
+fn assemble(
+    ws: &Workspace,
+    (a, b): (&SliceDef, &SliceDef),
+    constrained: &BTreeSet<&str>,
+    mut columns: Vec<SliceColumn>,
+    (a_rows, b_rows): (usize, usize),
+) -> SliceComparison {
     rank(&mut columns);
     let features: Vec<&SliceColumn> = columns.iter().filter(|c| c.role == Role::Feature).collect();
-    Ok(Some(SliceComparison {
-        a_rows: count(a.side, &a_rows),
-        b_rows: count(b.side, &b_rows),
+    SliceComparison {
+        a_rows,
+        b_rows,
         a: a.clone(),
         b: b.clone(),
         drifted_features: features.iter().filter(|c| c.drift.drifted).count(),
@@ -217,20 +222,71 @@ fn compare_on(
             .map(|p| p.name.clone())
             .collect(),
         columns,
-    }))
+    }
 }
 
-/// Every column of [`compare`] from the cell profiles, when slice A is a union of log cells and
-/// B is the whole baseline or one baseline segment value (whose bins the grid holds): the merged
-/// profiles, made exact by one gathering pass over the slices' rows — the numbers the report
-/// gives for the same rows. `None` when the cells cannot answer.
-fn compare_from_profiles(
+/// Every column of [`compare`] from the rows of both slices.
+fn compare_rows_of(
     ws: &Workspace,
     (a, a_rows): (&SliceDef, Option<&[usize]>),
     (b, b_rows): (&SliceDef, Option<&[usize]>),
     constrained: &BTreeSet<&str>,
     state: &JobState,
-) -> Option<Vec<SliceColumn>> {
+) -> Vec<SliceColumn> {
+    let settings = &ws.settings;
+    ws.prepared
+        .par_iter()
+        .zip(&ws.whole)
+        .filter(|(p, _)| !constrained.contains(p.name.as_str()))
+        .filter_map(|(p, whole)| {
+            if state.is_cancelled() {
+                return None;
+            }
+            let own;
+            let reference = if b.side == Side::Baseline && b_rows.is_none() {
+                whole
+            } else {
+                own = p.reference_on(b.side, b_rows, settings);
+                &own
+            };
+            let out = match reference {
+                PreparedRef::Numeric(r) => {
+                    let values = p.values_on(a.side, a_rows);
+                    let sample = drift::NumericSample::new(&values);
+                    let d = drift::numeric_drift_sample(&p.name, r, &sample, settings);
+                    SliceColumn {
+                        role: p.role,
+                        drift: d,
+                        ecdf: Some((Ecdf::of_sorted(&r.sorted), Ecdf::of_sorted(&sample.sorted))),
+                    }
+                }
+                PreparedRef::Categorical(_) => SliceColumn {
+                    role: p.role,
+                    drift: p.drift_on(reference, a.side, a_rows, settings),
+                    ecdf: None,
+                },
+            };
+            state.advance(1);
+            Some(out)
+        })
+        .collect()
+}
+
+/// Every column of [`compare`] from the cell profiles, when slice A is a union of log cells and
+/// B is the whole baseline or one baseline segment value (whose bins the grid holds): the merged
+/// profiles, made exact by one gathering pass over the slices' rows — the numbers the report
+/// gives for the same rows — with both sides' row counts. Over the whole time range the rows are
+/// those of the cells (no list of rows is made); a time range lists A's rows. Without `exact`,
+/// the profiles alone answer (intervals where the grid does not resolve a statistic, verdicts
+/// left open), with no pass over rows. `None` when the cells cannot answer.
+fn compare_from_profiles(
+    ws: &Workspace,
+    inputs: &Inputs,
+    (a, b): (&SliceDef, &SliceDef),
+    constrained: &BTreeSet<&str>,
+    exact: bool,
+    state: &JobState,
+) -> Option<(Vec<SliceColumn>, usize, usize)> {
     let all = ws.cells.as_ref()?;
     let settings = &ws.settings;
     if settings.preset == drift::Preset::Evidently
@@ -271,7 +327,18 @@ fn compare_from_profiles(
                 .tuples_where(column, std::slice::from_ref(value))?,
         ),
     };
-    let columns: Option<Vec<SliceColumn>> = ws
+    // A time range cuts A's cells by slot, which the kept slots do not say: its rows are listed.
+    // B's baseline segment is a union of the untimed baseline cells whenever `base` is them.
+    let a_rows = match a.time() {
+        Some(_) if exact => slice_rows_cached(inputs, a, &ws.groups).ok()?,
+        _ => None,
+    };
+    let b_rows = match (&base_tuples, remap) {
+        (Some(_), Some(_)) if exact => slice_rows_cached(inputs, b, &ws.groups).ok()?,
+        _ => None,
+    };
+    let stop = || state.is_cancelled();
+    let columns: Option<Vec<(SliceColumn, u64, u64)>> = ws
         .prepared
         .par_iter()
         .enumerate()
@@ -301,22 +368,39 @@ fn compare_from_profiles(
                 ),
                 _ => (cells.whole_baseline[i].clone()?, None),
             };
-            // The whole baseline's values are sorted in its reference already.
-            let reference_values = match (&segment, &ws.whole[i]) {
-                (None, PreparedRef::Numeric(r)) => profiles::ReferenceValues::Sorted(&r.sorted),
-                _ => profiles::ReferenceValues::Rows(b_rows),
+            let reference_values = match (&base_tuples, &ws.whole[i]) {
+                // The whole baseline's values are sorted in its reference already.
+                (None, PreparedRef::Numeric(r)) => profiles::SideValues::Sorted(&r.sorted),
+                (Some(keep), _) if remap.is_none() => profiles::SideValues::Cells {
+                    cells: base,
+                    column: i,
+                    keep,
+                },
+                _ => profiles::SideValues::Rows(b_rows.as_deref()),
             };
-            let drift = profiles::drift_exact(
-                p,
-                grid,
-                bins,
-                &reference,
-                &current,
-                reference_values,
-                a_rows,
-                settings,
-            );
-            if drift.undecided() {
+            let current_values = match a.time() {
+                None => profiles::SideValues::Cells {
+                    cells: log,
+                    column: i,
+                    keep: &keep_tuples,
+                },
+                Some(_) => profiles::SideValues::Rows(a_rows.as_deref()),
+            };
+            let drift = if exact {
+                profiles::drift_exact(
+                    p,
+                    grid,
+                    bins,
+                    &reference,
+                    &current,
+                    (reference_values, current_values),
+                    settings,
+                    &stop,
+                )
+            } else {
+                profiles::drift_from_profiles(p, grid, bins, &reference, &current, settings)
+            };
+            if exact && drift.undecided() {
                 return None;
             }
             let ecdf = match (&reference, &current, grid) {
@@ -328,14 +412,28 @@ fn compare_from_profiles(
                 _ => None,
             };
             state.advance(1);
-            Some(SliceColumn {
-                role: p.role,
-                drift,
-                ecdf,
-            })
+            Some((
+                SliceColumn {
+                    role: p.role,
+                    drift,
+                    ecdf,
+                },
+                current.rows(),
+                reference.rows(),
+            ))
         })
         .collect();
-    columns
+    let columns = columns?;
+    // Every profile of a side counts all of its rows (missing values included).
+    let (a_count, b_count) = match columns.first() {
+        Some(&(_, a, b)) => (a as usize, b as usize),
+        None => return None,
+    };
+    Some((
+        columns.into_iter().map(|(c, _, _)| c).collect(),
+        a_count,
+        b_count,
+    ))
 }
 
 fn rank(columns: &mut [SliceColumn]) {
@@ -396,14 +494,13 @@ mod tests {
             column: "region".into(),
             values: vec![value],
         });
-        let a_rows = slice_rows_cached(&inputs, &a, &ws.groups).unwrap();
-        let b_rows = slice_rows_cached(&inputs, &b, &ws.groups).unwrap();
         let constrained = BTreeSet::from(["region"]);
-        let from_cells = compare_from_profiles(
+        let (from_cells, a_rows, b_rows) = compare_from_profiles(
             &ws,
-            (&a, a_rows.as_deref()),
-            (&b, b_rows.as_deref()),
+            &inputs,
+            (&a, &b),
             &constrained,
+            true,
             &JobState::default(),
         )
         .expect("the cells answer a time slice against a baseline segment");
@@ -414,6 +511,7 @@ mod tests {
             (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
             (x, y) => x == y,
         };
+        assert_eq!((a_rows, b_rows), (rows.a_rows, rows.b_rows), "row counts");
         assert_eq!(from_cells.len(), rows.columns.len());
         for c in &from_cells {
             let r = &rows.column(&c.drift.column).unwrap().drift;

@@ -18,7 +18,6 @@ use crate::data::timestamps::format_micros;
 use crate::data::{Inputs, Role};
 use crate::jobs::JobState;
 use crate::stats::profile::{Grid, NumericProfile};
-use crate::stats::{sorted, summary::quantile_sorted};
 
 mod comparison;
 mod heat;

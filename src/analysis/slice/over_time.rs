@@ -1,6 +1,9 @@
 //! One column over the windows within a slice, overall and per segment value.
 
 use super::*;
+use crate::analysis::workspace::ColumnData;
+use crate::jobs::CANCEL_EVERY;
+use crate::stats::summary::quantiles_unsorted;
 
 /// One line of a timeline: a column's drift score and missing share per window, for some rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,6 +47,32 @@ pub fn timeline(
     segment: Option<&str>,
     state: &JobState,
 ) -> Result<Option<Timeline>, String> {
+    timeline_with(ws, inputs, (spec, column, within, segment), true, state)
+}
+
+/// A quick first [`timeline`] from the cell profiles alone: the drift lines, without the score
+/// and latency bands (which read values). `Ok(None)` when the cells cannot answer it (or it was
+/// cancelled).
+pub fn timeline_preview(
+    ws: &Workspace,
+    inputs: &Inputs,
+    spec: &WindowSpec,
+    column: &str,
+    within: &SliceDef,
+    segment: Option<&str>,
+    state: &JobState,
+) -> Result<Option<Timeline>, String> {
+    timeline_with(ws, inputs, (spec, column, within, segment), false, state)
+}
+
+/// [`timeline`], with the score and latency bands (`bands`) or from the cells alone.
+fn timeline_with(
+    ws: &Workspace,
+    inputs: &Inputs,
+    (spec, column, within, segment): (&WindowSpec, &str, &SliceDef, Option<&str>),
+    bands: bool,
+    state: &JobState,
+) -> Result<Option<Timeline>, String> {
     let Some(i) = ws.prepared.iter().position(|p| p.name == column) else {
         return Err(format!("`{column}` is not an analysed column"));
     };
@@ -58,17 +87,29 @@ pub fn timeline(
     };
     let (assigned, windows) = (&assignment.assigned, assignment.windows.clone());
     let within = within.without_time();
-    let inside = slice_rows_cached(inputs, &within, &ws.groups)?;
-    let mut per_window = vec![Vec::new(); windows.len()];
-    let mut push = |row: usize| {
-        if let Some(w) = assigned[row] {
-            per_window[w].push(row);
-        }
+    // The slice's rows per window, listed only when something reads rows (the cells answer the
+    // drift lines of a slice that is a union of cells; the score and latency lines read values
+    // cell by cell).
+    let listed = std::cell::OnceCell::new();
+    let per_window = || -> Result<&Vec<Vec<usize>>, String> {
+        listed
+            .get_or_init(|| {
+                let inside = slice_rows_cached(inputs, &within, &ws.groups)?;
+                let mut per_window = vec![Vec::new(); windows.len()];
+                let mut push = |row: usize| {
+                    if let Some(w) = assigned[row] {
+                        per_window[w].push(row);
+                    }
+                };
+                match &inside {
+                    Some(rows) => rows.iter().copied().for_each(&mut push),
+                    None => (0..assigned.len()).for_each(&mut push),
+                }
+                Ok(per_window)
+            })
+            .as_ref()
+            .map_err(String::clone)
     };
-    match &inside {
-        Some(rows) => rows.iter().copied().for_each(&mut push),
-        None => (0..assigned.len()).for_each(&mut push),
-    }
     // Counted line by line: the whole log's, then each segment value's.
     state.stage(format!("{column} over time"), 1);
     let settings = &ws.settings;
@@ -133,10 +174,13 @@ pub fn timeline(
             rows: results.iter().map(|(_, r)| *r as usize).collect(),
         })
     };
-    let mut lines = vec![match &profiled {
-        Some((_, keep)) => from_profiles("all rows".to_owned(), keep)
-            .unwrap_or_else(|| from_rows("all rows".to_owned(), &per_window)),
-        None => from_rows("all rows".to_owned(), &per_window),
+    let all_rows = profiled
+        .as_ref()
+        .and_then(|(_, keep)| from_profiles("all rows".to_owned(), keep));
+    let mut lines = vec![match all_rows {
+        Some(line) => line,
+        None if !bands => return Ok(None),
+        None => from_rows("all rows".to_owned(), per_window()?),
     }];
     state.advance(1);
     let (method, _) = settings.verdict_rule(column, p.kind());
@@ -180,10 +224,12 @@ pub fn timeline(
             }
             built.sort_by_key(|l| std::cmp::Reverse(l.rows.iter().sum::<usize>()));
             lines.extend(built.into_iter().take(TIMELINE_SEGMENTS));
+        } else if !bands {
+            return Ok(None);
         } else {
             let mut split: Vec<Vec<Vec<usize>>> =
                 vec![vec![Vec::new(); windows.len()]; groups.values.len()];
-            for (w, rows) in per_window.iter().enumerate() {
+            for (w, rows) in per_window()?.iter().enumerate() {
                 for &r in rows {
                     if let Some(g) = groups.row_group[r] {
                         split[g as usize][w].push(r);
@@ -207,49 +253,78 @@ pub fn timeline(
             }
         }
     }
-    let numeric_per_window = |col: &str| -> Option<Vec<Vec<f64>>> {
-        let values = columns::numeric_values(&inputs.current.frame, col).ok()?;
-        Some(
-            per_window
-                .iter()
-                .map(|rows| sorted(&rows.iter().filter_map(|&r| values[r]).collect::<Vec<_>>()))
-                .collect(),
-        )
+    // A column's values per window within the slice: by the timed cells' tuples when the slice
+    // is a union of them (one pass, no list of rows), else from the listed rows.
+    let numeric_per_window = |col: &str| -> Result<Option<Vec<Vec<f64>>>, String> {
+        let own;
+        let values = match ws.prepared.iter().find(|p| p.name == col).map(|p| &p.data) {
+            Some(ColumnData::Numeric { current, .. }) => current,
+            _ => match columns::numeric_column(&inputs.current.frame, col) {
+                Ok(v) => {
+                    own = v;
+                    &own
+                }
+                Err(_) => return Ok(None),
+            },
+        };
+        let mut out = vec![Vec::new(); windows.len()];
+        match &profiled {
+            Some((c, keep)) if c.log.index.cell_of_row.len() == assigned.len() => {
+                let slots = c.log.index.slots.max(1);
+                let rows = c.log.index.cell_of_row.iter().zip(assigned);
+                for (r, (&cell, w)) in rows.enumerate() {
+                    if r % CANCEL_EVERY == 0 && state.is_cancelled() {
+                        return Ok(None);
+                    }
+                    if let (Some(w), true) = (w, keep[cell as usize / slots])
+                        && let Some(x) = values.get(r)
+                    {
+                        out[*w].push(x);
+                    }
+                }
+            }
+            _ => {
+                for (w, rows) in per_window()?.iter().enumerate() {
+                    out[w].extend(rows.iter().filter_map(|&r| values.get(r)));
+                }
+            }
+        }
+        Ok(Some(out))
+    };
+    // Quantiles of each window's values by selection (the values are reordered, not sorted).
+    let quantiles_per_window = |col: &str, qs: &[f64]| -> Result<Vec<Option<Vec<f64>>>, String> {
+        Ok(numeric_per_window(col)?
+            .map(|mut w| {
+                w.par_iter_mut()
+                    .map(|v| quantiles_unsorted(v, qs))
+                    .collect()
+            })
+            .unwrap_or_default())
     };
     let score_column = inputs
         .roles
         .with_role(Role::Score)
         .first()
         .map(|s| (*s).to_owned());
-    let score_quantiles = score_column
-        .as_deref()
-        .and_then(numeric_per_window)
-        .map(|w| {
-            w.iter()
-                .map(|s| {
-                    Some([
-                        quantile_sorted(s, 0.1)?,
-                        quantile_sorted(s, 0.5)?,
-                        quantile_sorted(s, 0.9)?,
-                    ])
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let score_quantiles = match score_column.as_deref().filter(|_| bands) {
+        Some(col) => quantiles_per_window(col, &[0.1, 0.5, 0.9])?
+            .into_iter()
+            .map(|q| q.and_then(|q| Some([*q.first()?, *q.get(1)?, *q.get(2)?])))
+            .collect(),
+        None => Vec::new(),
+    };
     let latency_column = inputs
         .roles
         .with_role(Role::Latency)
         .first()
         .map(|s| (*s).to_owned());
-    let latency = latency_column
-        .as_deref()
-        .and_then(numeric_per_window)
-        .map(|w| {
-            w.iter()
-                .map(|s| Some([quantile_sorted(s, 0.5)?, quantile_sorted(s, 0.95)?]))
-                .collect()
-        })
-        .unwrap_or_default();
+    let latency = match latency_column.as_deref().filter(|_| bands) {
+        Some(col) => quantiles_per_window(col, &[0.5, 0.95])?
+            .into_iter()
+            .map(|q| q.and_then(|q| Some([*q.first()?, *q.get(1)?])))
+            .collect(),
+        None => Vec::new(),
+    };
     if state.is_cancelled() {
         return Ok(None);
     }

@@ -504,14 +504,16 @@ impl DriftscopeApp {
         };
         if self.focus.wanted(&key) {
             let (inputs, ws, k) = (inputs.clone(), ws.clone(), key.clone());
-            self.focus
-                .start(key, self.executor, "slice", repaint(ctx), move |state| {
+            self.focus.start_previewed(
+                key,
+                self.executor,
+                "slice",
+                repaint(ctx),
+                move |state, preview| {
                     let baseline = SliceDef::whole(Side::Baseline);
-                    let Some(comparison) =
-                        slice::compare(&ws, &inputs, &k.slice, &baseline, state)?
-                    else {
-                        return Ok(None);
-                    };
+                    // The cells' answer first (milliseconds), then the exact one from the rows;
+                    // the heatmap is the same in both.
+                    let quick = slice::compare_preview(&ws, &inputs, &k.slice, &baseline, state);
                     let heatmap = match &k.segment {
                         Some(seg) => {
                             match slice::heatmap(&ws, &inputs, &k.slice, seg, k.reference, state)? {
@@ -521,11 +523,23 @@ impl DriftscopeApp {
                         }
                         None => None,
                     };
+                    if let Some(comparison) = quick {
+                        preview.show(Focus {
+                            comparison,
+                            heatmap: heatmap.clone(),
+                        });
+                    }
+                    let Some(comparison) =
+                        slice::compare(&ws, &inputs, &k.slice, &baseline, state)?
+                    else {
+                        return Ok(None);
+                    };
                     Ok(Some(Focus {
                         comparison,
                         heatmap,
                     }))
-                });
+                },
+            );
         }
         if let (Some(column), Some(spec)) = (view.feature.clone(), ws.window.clone()) {
             let key = TimelineKey {
@@ -536,18 +550,22 @@ impl DriftscopeApp {
             };
             if self.timeline.wanted(&key) {
                 let (inputs, ws, k) = (inputs.clone(), ws.clone(), key.clone());
-                self.timeline
-                    .start(key, self.executor, "timeline", repaint(ctx), move |state| {
-                        slice::timeline(
-                            &ws,
-                            &inputs,
-                            &spec,
-                            &k.column,
-                            &k.within,
-                            k.segment.as_deref(),
-                            state,
-                        )
-                    });
+                self.timeline.start_previewed(
+                    key,
+                    self.executor,
+                    "timeline",
+                    repaint(ctx),
+                    move |state, preview| {
+                        let ask = (&spec, k.column.as_str(), &k.within, k.segment.as_deref());
+                        // The drift lines from the cells first, then the score and latency bands.
+                        if let Ok(Some(t)) =
+                            slice::timeline_preview(&ws, &inputs, ask.0, ask.1, ask.2, ask.3, state)
+                        {
+                            preview.show(t);
+                        }
+                        slice::timeline(&ws, &inputs, ask.0, ask.1, ask.2, ask.3, state)
+                    },
+                );
             }
         }
         let (a, b) = (&view.compare_a, &view.compare_b);

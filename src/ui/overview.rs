@@ -310,17 +310,26 @@ mod tests {
     use crate::session::ViewState;
 
     fn draw(inputs: &Inputs, report: &DriftReport) -> Harness<'static> {
+        draw_with(inputs, report, ViewState::default(), None)
+    }
+
+    /// The overview with a slice in view and its focus (`preview`: the cells' quick answer).
+    fn draw_with(
+        inputs: &Inputs,
+        report: &DriftReport,
+        view: ViewState,
+        focus: Option<(crate::ui::analyses::Focus, bool)>,
+    ) -> Harness<'static> {
         let (inputs, report) = (inputs.clone(), report.clone());
         let palette = crate::ui::theme::palette(false);
-        let view = ViewState::default();
         Harness::new_ui(move |ui| {
             let p = PanelCtx {
                 inputs: &inputs,
                 report: &report,
                 view: &view,
-                focus: None,
+                focus: focus.as_ref().map(|(f, _)| f),
                 focus_error: None,
-                focus_preview: false,
+                focus_preview: focus.as_ref().is_some_and(|(_, preview)| *preview),
                 timeline: None,
                 timeline_error: None,
                 timeline_preview: false,
@@ -367,5 +376,48 @@ mod tests {
             let text = format!("Measuring {}…", part.as_str());
             assert!(harness.query_by_label(&text).is_none(), "{text}");
         }
+    }
+
+    /// A slice's quick answer from the cell profiles is shown at once and says that the exact
+    /// figures are on their way; the exact answer that replaces it says nothing of the kind.
+    #[test]
+    fn a_slice_from_the_cell_profiles_says_it_is_being_made_exact() {
+        use crate::analysis::slice::{self, Predicate, SliceDef};
+        use crate::analysis::{Side, run_drift_report_with_workspace};
+        use crate::ui::analyses::Focus;
+        let inputs = crate::data::sample_inputs();
+        let state = JobState::default();
+        let (report, ws) =
+            run_drift_report_with_workspace(&inputs, &DriftParams::default(), &state).unwrap();
+        let a = SliceDef::whole(Side::Log).with(Predicate::OneOf {
+            column: "region".into(),
+            values: vec!["us-west".into()],
+        });
+        let b = SliceDef::whole(Side::Baseline);
+        let view = ViewState {
+            slice: a.clone(),
+            ..ViewState::default()
+        };
+        let note = "From the cell profiles; the exact numbers are being measured from the rows";
+        let preview = slice::compare_preview(&ws, &inputs, &a, &b, &state).unwrap();
+        let described = preview.describe();
+        let focus = Focus {
+            comparison: preview,
+            heatmap: None,
+        };
+        let harness = draw_with(&inputs, &report, view.clone(), Some((focus, true)));
+        harness.get_by_label(&described);
+        harness.get_by_label(note);
+        let exact = slice::compare(&ws, &inputs, &a, &b, &state)
+            .unwrap()
+            .unwrap();
+        assert_eq!(exact.describe(), described, "the same rows either way");
+        let focus = Focus {
+            comparison: exact,
+            heatmap: None,
+        };
+        let harness = draw_with(&inputs, &report, view, Some((focus, false)));
+        harness.get_by_label(&described);
+        assert!(harness.query_by_label(note).is_none());
     }
 }

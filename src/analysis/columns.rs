@@ -4,6 +4,7 @@
 
 use crate::jobs::CANCEL_EVERY;
 use polars::prelude::*;
+use polars_buffer::Buffer;
 
 /// A column as 64-bit floats: times as their physical integers, booleans as 0/1.
 pub(crate) fn as_floats(frame: &DataFrame, column: &str) -> PolarsResult<Float64Chunked> {
@@ -42,13 +43,20 @@ pub fn numeric_values_until(
 }
 
 /// A numeric column's values, one per row, a missing value (null or NaN) stored as NaN: half the
-/// memory of `Vec<Option<f64>>`, which is what the row paths read (`get`, `iter`, `take`).
+/// memory of `Vec<Option<f64>>`, which is what the row paths read (`get`, `iter`, `take`). A
+/// float column without nulls in one chunk is already that form: its values are shared with the
+/// frame (an Arrow buffer, reference-counted), not copied.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Values(Vec<f64>);
+pub struct Values(Buffer<f64>);
 
 impl Values {
     pub fn from_options(values: &[Option<f64>]) -> Self {
-        Self(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        Self(Buffer::from(
+            values
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect::<Vec<_>>(),
+        ))
     }
 
     pub fn len(&self) -> usize {
@@ -80,13 +88,21 @@ impl Values {
 }
 
 /// A numeric column as [`Values`], read straight into the NaN-for-missing form.
+/// A float column with no nulls in one chunk is shared with the frame, not copied.
 pub fn numeric_column(frame: &DataFrame, column: &str) -> PolarsResult<Values> {
-    Ok(Values(
-        as_floats(frame, column)?
+    let floats = as_floats(frame, column)?;
+    if floats.null_count() == 0
+        && floats.chunks().len() == 1
+        && let Some(array) = floats.downcast_iter().next()
+    {
+        return Ok(Values(array.values().clone()));
+    }
+    Ok(Values(Buffer::from(
+        floats
             .iter()
             .map(|v| v.unwrap_or(f64::NAN))
-            .collect(),
-    ))
+            .collect::<Vec<_>>(),
+    )))
 }
 
 /// The text label of one value: integers as `1` (not `1.0`), booleans as `True`/`False`, text as
@@ -295,4 +311,41 @@ impl Groups {
 /// Picks rows out of a column.
 pub fn take<T: Clone>(values: &[T], rows: &[usize]) -> Vec<T> {
     rows.iter().map(|&r| values[r].clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A float column without nulls is the frame's own buffer (no copy of a 10 M-row column);
+    /// with nulls, or integers, it is read into a buffer of its own — NaN for missing either way.
+    #[test]
+    fn float_columns_without_nulls_are_shared_with_the_frame() {
+        let df = df!(
+            "x" => [1.0, f64::NAN, 3.0],
+            "y" => [Some(1.0), None, Some(2.0)],
+            "n" => [1i64, 2, 3],
+        )
+        .unwrap();
+        let first = |name: &str| {
+            let s = df.column(name).unwrap().as_materialized_series().clone();
+            s.cast(&DataType::Float64)
+                .unwrap()
+                .f64()
+                .unwrap()
+                .downcast_iter()
+                .next()
+                .unwrap()
+                .values()
+                .as_ptr()
+        };
+        let x = numeric_column(&df, "x").unwrap();
+        assert!(std::ptr::eq(x.0.as_ptr(), first("x")), "shared");
+        assert_eq!(x.to_options(), [Some(1.0), None, Some(3.0)]);
+        let y = numeric_column(&df, "y").unwrap();
+        assert_eq!(y.to_options(), [Some(1.0), None, Some(2.0)]);
+        let n = numeric_column(&df, "n").unwrap();
+        assert_eq!(n.to_options(), [Some(1.0), Some(2.0), Some(3.0)]);
+        assert_eq!(n.get(3), None, "past the end");
+    }
 }

@@ -161,6 +161,7 @@ fn load_part(path: &Path, slice: Option<(usize, usize)>) -> Result<Table, DataEr
     let mut warnings = Vec::new();
     let time_columns = timestamps::parse_time_columns(&mut frame, &mut warnings)
         .map_err(|e| polars_error(path, &e))?;
+    contiguous_floats(&mut frame).map_err(|e| polars_error(path, &e))?;
     let time_ranges = time_columns
         .keys()
         .filter_map(|name| {
@@ -179,6 +180,24 @@ fn load_part(path: &Path, slice: Option<(usize, usize)>) -> Result<Table, DataEr
         time_ranges,
         warnings,
     })
+}
+
+/// Every float column in one chunk (a Parquet file's row groups and the streaming engine's
+/// morsels arrive as many), one column at a time so that only one column is ever held twice:
+/// the analysis then reads a float column without nulls straight from the frame's buffer instead
+/// of copying it (`analysis::columns::numeric_column`), and row lookups need no chunk search.
+fn contiguous_floats(frame: &mut DataFrame) -> PolarsResult<()> {
+    let chunked: Vec<PlSmallStr> = frame
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::Float64 && c.n_chunks() > 1)
+        .map(|c| c.name().clone())
+        .collect();
+    for name in chunked {
+        let whole = frame.column(&name)?.rechunk();
+        frame.with_column(whole)?;
+    }
+    Ok(())
 }
 
 /// Decides the format from the extension, checked against the first bytes of the file.

@@ -195,7 +195,7 @@ pub(crate) fn perf_profile(
                         .or_default() += 1;
                     let (Some(pos), Some(sc)) = (
                         positive.as_deref(),
-                        cur.score.as_ref().and_then(|v| v.get(r).copied().flatten()),
+                        cur.score.as_ref().and_then(|v| v.get(r)),
                     ) else {
                         continue;
                     };
@@ -439,7 +439,7 @@ pub(crate) fn run_latency_from(
         .collect();
     crate::analysis::latency::latency_report(
         column,
-        &everything,
+        everything,
         segments
             .iter()
             .map(|(s, role, cells)| (s.clone(), *role, values(cells)))

@@ -150,7 +150,7 @@ pub(super) fn classification(s: &Outcomes, rows: &[usize], positive: Option<&str
         .filter_map(|&r| {
             let l = s.label_of(r)?;
             let p = s.pred_of(r)?;
-            let score = s.score.as_ref().and_then(|v| v.get(r).copied().flatten());
+            let score = s.score.as_ref().and_then(|v| v.get(r));
             Some((l, p, score))
         })
         .collect();

@@ -15,7 +15,8 @@ pub(super) struct Outcomes {
     /// As numbers, for regression only (empty for classification).
     pub(super) label_num: Vec<Option<f64>>,
     pub(super) pred_num: Vec<Option<f64>>,
-    pub(super) score: Option<Vec<Option<f64>>>,
+    /// Shared with the frame or the workspace when the score column is floats without nulls.
+    pub(super) score: Option<columns::Values>,
 }
 
 impl Outcomes {
@@ -66,6 +67,7 @@ impl Outcomes {
                 .collect()
         };
         let (label, pred) = (codes(labels), codes(predictions));
+        let score = score.map(|s| columns::Values::from_options(&s));
         Self::classes(label, pred, dict.labels, score)
     }
 
@@ -74,7 +76,7 @@ impl Outcomes {
         label: Vec<Option<u32>>,
         pred: Vec<Option<u32>>,
         classes: Vec<String>,
-        score: Option<Vec<Option<f64>>>,
+        score: Option<columns::Values>,
     ) -> Self {
         Self {
             label,
@@ -109,10 +111,8 @@ pub(super) fn side(
     go_on()?;
     let pred_num = numbers(pred);
     go_on()?;
-    let score = match score.map(|s| columns::numeric_values_until(frame, s, &stop)) {
-        Some(Ok(values)) => Some(values?),
-        _ => None,
-    };
+    let score = score.and_then(|s| columns::numeric_column(frame, s).ok());
+    go_on()?;
     Some(Outcomes {
         label: label_codes,
         pred: pred_codes,
@@ -173,16 +173,13 @@ pub(super) fn outcomes_coded(
     // The score is an analysed column as a rule: its values are already read.
     let score = score.and_then(
         |s| match prepared.iter().find(|p| p.name == s).map(|p| &p.data) {
-            Some(ColumnData::Numeric { current, .. }) => Some(Some(current.iter().collect())),
-            _ => columns::numeric_values_until(frame, s, &|| state.is_cancelled()).ok(),
+            Some(ColumnData::Numeric { current, .. }) => Some(current.clone()),
+            _ => columns::numeric_column(frame, s).ok(),
         },
     );
-    // Cancelled while reading the score.
-    let score = match score {
-        Some(None) => return None,
-        Some(Some(values)) => Some(values),
-        None => None,
-    };
+    if state.is_cancelled() {
+        return None;
+    }
     Some(Outcomes::classes(label, pred, dict.labels, score))
 }
 
@@ -277,5 +274,5 @@ impl BinaryRows {
 
 /// Row `r`'s score, when it has one.
 pub(super) fn score_of(s: &Outcomes, r: usize) -> Option<f64> {
-    s.score.as_ref().and_then(|v| v.get(r).copied().flatten())
+    s.score.as_ref().and_then(|v| v.get(r))
 }

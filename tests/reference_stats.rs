@@ -306,8 +306,14 @@ fn categorical_statistics_equal_scipy() {
         let mut dict = Dictionary::default();
         let b = label_codes(&fb, "x", &mut dict).unwrap();
         let c = label_codes(&fc, "x", &mut dict).unwrap();
-        let reference = CategoricalReference::new(&b, dict.len());
-        let d = categorical_drift("x", &reference, &c, &dict.labels, &DriftSettings::default());
+        let reference = CategoricalReference::of(b.iter(), dict.len());
+        let d = categorical_drift(
+            "x",
+            &reference,
+            c.iter(),
+            &dict.labels,
+            &DriftSettings::default(),
+        );
         let st = &d.stats;
         assert_eq!(serde_json::json!(st.bin_labels), exp["labels"], "{name}");
         assert_eq!(serde_json::json!(d.n_baseline), exp["n_baseline"], "{name}");

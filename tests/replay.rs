@@ -138,7 +138,7 @@ fn replaying_the_sample_finds_the_cents_transform_skew_where_it_was_planted() {
         let mut d = driftscope::analysis::columns::Dictionary::default();
         let codes = driftscope::analysis::columns::label_codes(&table.frame, c, &mut d).unwrap();
         codes
-            .into_iter()
+            .iter()
             .map(|k| d.labels[k.unwrap() as usize].clone())
             .collect::<Vec<_>>()
     };

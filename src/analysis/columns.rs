@@ -176,12 +176,62 @@ impl Dictionary {
     }
 }
 
+/// Category codes, one per row, a missing value stored as [`Codes::MISSING`]: half the memory of
+/// `Vec<Option<u32>>` (a 10 M-row categorical column is 40 MB, not 80).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Codes(Vec<u32>);
+
+impl Codes {
+    /// The stored form of a missing value (no dictionary reaches this many labels).
+    pub const MISSING: u32 = u32::MAX;
+
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    pub fn push(&mut self, code: Option<u32>) {
+        self.0.push(code.unwrap_or(Self::MISSING));
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Row `i`'s code; `None` when missing (or past the end).
+    pub fn get(&self, i: usize) -> Option<u32> {
+        self.0.get(i).copied().filter(|&c| c != Self::MISSING)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<u32>> + Clone + '_ {
+        self.0.iter().map(|&c| (c != Self::MISSING).then_some(c))
+    }
+
+    /// Every code renumbered through `f` (missing stays missing).
+    pub fn map_in_place(&mut self, mut f: impl FnMut(u32) -> Option<u32>) {
+        for c in &mut self.0 {
+            if *c != Self::MISSING {
+                *c = f(*c).unwrap_or(Self::MISSING);
+            }
+        }
+    }
+}
+
+impl FromIterator<Option<u32>> for Codes {
+    fn from_iter<I: IntoIterator<Item = Option<u32>>>(iter: I) -> Self {
+        Self(
+            iter.into_iter()
+                .map(|c| c.unwrap_or(Self::MISSING))
+                .collect(),
+        )
+    }
+}
+
 /// Codes of a column's values against `dict` (which grows with labels not seen before).
-pub fn label_codes(
-    frame: &DataFrame,
-    column: &str,
-    dict: &mut Dictionary,
-) -> PolarsResult<Vec<Option<u32>>> {
+pub fn label_codes(frame: &DataFrame, column: &str, dict: &mut Dictionary) -> PolarsResult<Codes> {
     Ok(label_codes_until(frame, column, dict, &|| false)?.unwrap_or_default())
 }
 
@@ -192,10 +242,10 @@ pub fn label_codes_until(
     column: &str,
     dict: &mut Dictionary,
     stop: &dyn Fn() -> bool,
-) -> PolarsResult<Option<Vec<Option<u32>>>> {
+) -> PolarsResult<Option<Codes>> {
     let series = frame.column(column)?.as_materialized_series();
     let until = |codes: &mut dyn Iterator<Item = Option<u32>>| {
-        let mut out = Vec::with_capacity(series.len());
+        let mut out = Codes::with_capacity(series.len());
         for (k, c) in codes.enumerate() {
             if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
                 return None;
@@ -240,8 +290,8 @@ pub fn label_codes_until(
 pub struct Groups {
     /// The segment values, sorted by label; `(missing)` is not a group.
     pub values: Vec<String>,
-    /// For each row, its group index (`None` when the segment value is missing).
-    pub row_group: Vec<Option<u32>>,
+    /// For each row, its group index (missing when the segment value is).
+    pub row_group: Codes,
 }
 
 impl Groups {
@@ -264,12 +314,10 @@ impl Groups {
         for (r, &c) in order.iter().enumerate() {
             rank[c as usize] = r as u32;
         }
-        // Renumbered in place, in label order.
-        for (k, c) in codes.iter_mut().enumerate() {
-            if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
-                return Ok(None);
-            }
-            *c = c.map(|c| rank[c as usize]);
+        // Renumbered in place, in label order (quick: no cancel check needed).
+        codes.map_in_place(|c| rank.get(c as usize).copied());
+        if stop() {
+            return Ok(None);
         }
         Ok(Some(Self {
             values: order
@@ -301,7 +349,7 @@ impl Groups {
                 return None;
             }
             if let Some(g) = g {
-                out[*g as usize].push(row);
+                out[g as usize].push(row);
             }
         }
         Some(out)

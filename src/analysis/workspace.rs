@@ -9,7 +9,7 @@ use polars::prelude::DataFrame;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::columns::{self, Dictionary, Groups};
+use super::columns::{self, Codes, Dictionary, Groups};
 use super::drift::{
     self, CategoricalReference, ColumnDrift, ColumnKind, DriftSettings, NumericReference,
 };
@@ -65,8 +65,8 @@ pub(crate) enum ColumnData {
     },
     Categorical {
         labels: Vec<String>,
-        baseline: Vec<Option<u32>>,
-        current: Vec<Option<u32>>,
+        baseline: Codes,
+        current: Codes,
     },
 }
 
@@ -123,8 +123,12 @@ impl Prepared {
                 } else {
                     current
                 };
-                let codes = rows.map_or_else(|| all.clone(), |r| columns::take(all, r));
-                PreparedRef::Categorical(CategoricalReference::new(&codes, labels.len()))
+                PreparedRef::Categorical(match rows {
+                    None => CategoricalReference::of(all.iter(), labels.len()),
+                    Some(r) => {
+                        CategoricalReference::of(r.iter().map(|&i| all.get(i)), labels.len())
+                    }
+                })
             }
         }
     }
@@ -222,8 +226,13 @@ impl Prepared {
                 } else {
                     current
                 };
-                let codes = rows.map_or_else(|| side.clone(), |rows| columns::take(side, rows));
-                drift::categorical_drift(&self.name, r, &codes, labels, settings)
+                match rows {
+                    None => drift::categorical_drift(&self.name, r, side.iter(), labels, settings),
+                    Some(rows) => {
+                        let codes = rows.iter().map(|&i| side.get(i));
+                        drift::categorical_drift(&self.name, r, codes, labels, settings)
+                    }
+                }
             }
             // References are built from the column they are used with, so kinds always agree;
             // should that ever break, the column is reported without a verdict, not a panic.

@@ -159,7 +159,7 @@ pub fn compare(
         };
         let mut idx: Vec<Vec<usize>> = vec![Vec::new(); g.values.len()];
         for (i, &r) in ctx.rows.iter().enumerate() {
-            if let Some(v) = g.row_group[r] {
+            if let Some(v) = g.row_group.get(r) {
                 idx[v as usize].push(i);
             }
         }
@@ -205,7 +205,7 @@ pub fn compare(
         .map(|w| w.group.clone());
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| diffs[b].abs().total_cmp(&diffs[a].abs()));
-    let texts: Vec<(String, Vec<Option<u32>>, Dictionary)> = ctx
+    let texts: Vec<(String, columns::Codes, Dictionary)> = ctx
         .input_columns
         .iter()
         .filter_map(|c| {
@@ -228,7 +228,7 @@ pub fn compare(
                 .map(|(c, codes, d)| {
                     (
                         c.clone(),
-                        codes[ctx.rows[i]].map_or_else(
+                        codes.get(ctx.rows[i]).map_or_else(
                             || "(missing)".to_owned(),
                             |k| d.labels[k as usize].clone(),
                         ),

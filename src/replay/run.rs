@@ -216,7 +216,7 @@ fn column_values(
         let filler: std::sync::Arc<str> = std::sync::Arc::from(fill.map_or("", String::as_str));
         let values: Vec<std::sync::Arc<str>> = rows
             .iter()
-            .map(|&r| match codes[r] {
+            .map(|&r| match codes.get(r) {
                 Some(c) => labels[c as usize].clone(),
                 None => {
                     missing += 1;

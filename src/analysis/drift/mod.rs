@@ -199,17 +199,28 @@ pub struct CategoricalReference {
 
 impl CategoricalReference {
     pub fn new(codes: &[Option<u32>], dict_len: usize) -> Self {
-        Self {
-            counts: count_codes(codes, dict_len),
-            rows: codes.len(),
-        }
+        Self::of(codes.iter().copied(), dict_len)
+    }
+
+    /// The reference of these codes (rows counted, missing ones included).
+    pub fn of(codes: impl IntoIterator<Item = Option<u32>>, dict_len: usize) -> Self {
+        let mut rows = 0;
+        let counts = count_codes_of(codes.into_iter().inspect(|_| rows += 1), dict_len);
+        Self { counts, rows }
     }
 }
 
 pub fn count_codes(codes: &[Option<u32>], dict_len: usize) -> Vec<u64> {
+    count_codes_of(codes.iter().copied(), dict_len)
+}
+
+/// Counts per dictionary code (a code past the dictionary is not counted).
+pub fn count_codes_of(codes: impl IntoIterator<Item = Option<u32>>, dict_len: usize) -> Vec<u64> {
     let mut counts = vec![0u64; dict_len];
-    for c in codes.iter().flatten() {
-        counts[*c as usize] += 1;
+    for c in codes.into_iter().flatten() {
+        if let Some(n) = counts.get_mut(c as usize) {
+            *n += 1;
+        }
     }
     counts
 }
@@ -478,7 +489,7 @@ mod tests {
             .map(|i| Some(if i % 3 == 0 { 2 } else { 0 }))
             .collect();
         let reference = CategoricalReference::new(&base, labels.len());
-        let d = categorical_drift("c", &reference, &cur, &labels, &DriftSettings::default());
+        let d = categorical_drift("c", &reference, cur, &labels, &DriftSettings::default());
         assert_eq!(d.stats.new_categories, ["c"]);
         assert_eq!(d.stats.missing_categories, ["b"]);
         assert!((d.stats.new_category_rate.unwrap() - 1.0 / 3.0).abs() < 1e-12);

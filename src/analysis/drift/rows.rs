@@ -115,17 +115,17 @@ pub(crate) fn fill_binned(stats: &mut DriftStats, pb: &[f64], pc: &[f64]) {
 pub fn categorical_drift(
     column: &str,
     reference: &CategoricalReference,
-    current: &[Option<u32>],
+    current: impl IntoIterator<Item = Option<u32>>,
     labels: &[String],
     settings: &DriftSettings,
 ) -> ColumnDrift {
-    let cur_counts = count_codes(current, labels.len());
+    let current = CategoricalReference::of(current, labels.len());
     categorical_drift_counts(
         column,
         &reference.counts,
         reference.rows,
-        &cur_counts,
-        current.len(),
+        &current.counts,
+        current.rows,
         labels,
         settings,
     )

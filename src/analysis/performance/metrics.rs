@@ -21,8 +21,8 @@ pub fn classification_metrics(
 /// Regression metrics of true values against predicted ones.
 pub fn regression_metrics(truth: &[Option<f64>], predicted: &[Option<f64>]) -> Metrics {
     let side = Outcomes {
-        label: Vec::new(),
-        pred: Vec::new(),
+        label: columns::Codes::default(),
+        pred: columns::Codes::default(),
         classes: Vec::new(),
         label_num: truth.to_vec(),
         pred_num: predicted.to_vec(),

@@ -9,8 +9,8 @@ use super::*;
 pub(super) struct Outcomes {
     /// Per row, the class of the label and of the prediction as a code into `classes` (one
     /// dictionary for both, so equal classes have equal codes): no string per row.
-    pub(super) label: Vec<Option<u32>>,
-    pub(super) pred: Vec<Option<u32>>,
+    pub(super) label: columns::Codes,
+    pub(super) pred: columns::Codes,
     pub(super) classes: Vec<String>,
     /// As numbers, for regression only (empty for classification).
     pub(super) label_num: Vec<Option<f64>>,
@@ -29,18 +29,18 @@ impl Outcomes {
     }
 
     pub(super) fn label_of(&self, r: usize) -> Option<&str> {
-        self.class(self.label.get(r).copied().flatten())
+        self.class(self.label.get(r))
     }
 
     pub(super) fn pred_of(&self, r: usize) -> Option<&str> {
-        self.class(self.pred.get(r).copied().flatten())
+        self.class(self.pred.get(r))
     }
 
     /// The positive class of the labels present ([`positive_class`]).
     pub(super) fn positive_class(&self) -> Option<String> {
         let mut present = vec![false; self.classes.len()];
         for c in self.label.iter().flatten() {
-            if let Some(p) = present.get_mut(*c as usize) {
+            if let Some(p) = present.get_mut(c as usize) {
                 *p = true;
             }
         }
@@ -61,7 +61,7 @@ impl Outcomes {
         score: Option<Vec<Option<f64>>>,
     ) -> Self {
         let mut dict = Dictionary::default();
-        let mut codes = |v: &[Option<String>]| -> Vec<Option<u32>> {
+        let mut codes = |v: &[Option<String>]| -> columns::Codes {
             v.iter()
                 .map(|x| x.as_deref().map(|x| dict.code(x)))
                 .collect()
@@ -73,8 +73,8 @@ impl Outcomes {
 
     /// A classification's outcomes: coded labels and predictions, no numbers.
     fn classes(
-        label: Vec<Option<u32>>,
-        pred: Vec<Option<u32>>,
+        label: columns::Codes,
+        pred: columns::Codes,
         classes: Vec<String>,
         score: Option<columns::Values>,
     ) -> Self {
@@ -146,9 +146,9 @@ pub(super) fn outcomes_coded(
     };
     let mut dict = Dictionary::default();
     // Cancelled: `None` (the report is thrown away), looked at every [`CANCEL_EVERY`] rows.
-    let renumber = |dict: &mut Dictionary, (labels, codes): (&Vec<String>, &Vec<Option<u32>>)| {
+    let renumber = |dict: &mut Dictionary, (labels, codes): (&Vec<String>, &columns::Codes)| {
         let mut table: Vec<Option<u32>> = vec![None; labels.len()];
-        let mut out = Vec::with_capacity(codes.len());
+        let mut out = columns::Codes::with_capacity(codes.len());
         for (k, c) in codes.iter().enumerate() {
             if k % CANCEL_EVERY == CANCEL_EVERY - 1 && state.is_cancelled() {
                 return None;
@@ -245,7 +245,7 @@ impl BinaryRows {
             }
             let (mut both, mut correct, mut pos_label, mut pos_pred) = (false, false, false, false);
             let mut row_loss = f64::NAN;
-            if let (Some(&Some(l)), Some(&Some(p))) = (s.label.get(r), s.pred.get(r)) {
+            if let (Some(l), Some(p)) = (s.label.get(r), s.pred.get(r)) {
                 both = true;
                 correct = l == p;
                 pos_label = Some(l) == positive;

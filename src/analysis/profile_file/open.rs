@@ -8,7 +8,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::{LogProfile, PerfCell, PerfSpec, ProfileHeader, ProfiledLevel, ProfiledWindows};
-use crate::analysis::columns::{self, Dictionary, Values};
+use crate::analysis::columns::{self, Codes, Dictionary, Values};
 use crate::analysis::drift::ColumnKind;
 use crate::analysis::profiles::{
     self, CellColumn, CellIndex, CellProfiles, ColumnGrid, ColumnProfile,
@@ -126,7 +126,7 @@ impl LogProfile {
                             ColumnData::Categorical {
                                 labels: dict.labels,
                                 baseline: codes,
-                                current: Vec::new(),
+                                current: Codes::default(),
                             }
                         }
                     };

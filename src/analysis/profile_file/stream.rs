@@ -265,12 +265,7 @@ fn tuples_of(inputs: &Inputs) -> HashSet<Vec<Option<String>>> {
     );
     let mut keys: HashSet<Vec<Option<u32>>> = HashSet::new();
     for row in 0..inputs.current.rows() {
-        keys.insert(
-            groups
-                .iter()
-                .map(|(_, g)| g.row_group.get(row).copied().flatten())
-                .collect(),
-        );
+        keys.insert(groups.iter().map(|(_, g)| g.row_group.get(row)).collect());
     }
     keys.into_iter()
         .map(|key| {
@@ -407,7 +402,7 @@ fn gather_values(
                 .iter()
                 .map(|s| {
                     let (_, g) = groups.iter().find(|(name, _)| name == s)?;
-                    let code = g.row_group.get(row).copied().flatten()?;
+                    let code = g.row_group.get(row)?;
                     g.values.get(code as usize).cloned()
                 })
                 .collect()
@@ -415,10 +410,8 @@ fn gather_values(
         let mut key_cache: HashMap<Vec<Option<u32>>, Option<usize>> = HashMap::new();
         let tuple_of_row: Vec<Option<usize>> = (0..inputs.current.rows())
             .map(|row| {
-                let key: Vec<Option<u32>> = groups
-                    .iter()
-                    .map(|(_, g)| g.row_group.get(row).copied().flatten())
-                    .collect();
+                let key: Vec<Option<u32>> =
+                    groups.iter().map(|(_, g)| g.row_group.get(row)).collect();
                 *key_cache
                     .entry(key)
                     .or_insert_with(|| level_tuple.get(&values_of(row)).copied())

@@ -208,7 +208,7 @@ impl CellIndex {
                 return None;
             }
             for (k, (_, g)) in segments.iter().enumerate() {
-                key[k] = g.row_group.get(row).copied().flatten().map_or(0, |c| c + 1);
+                key[k] = g.row_group.get(row).map_or(0, |c| c + 1);
             }
             let tuple = match &last {
                 Some((k, t)) if *k == key => *t,
@@ -350,8 +350,8 @@ pub(crate) fn build_levels(
                     let mut fine = vec![CategoricalProfile::empty(labels.len()); fine_cells];
                     let mut coarse = vec![CategoricalProfile::empty(labels.len()); coarse_cells];
                     for ((v, &f), &k) in codes.iter().zip(fine_of).zip(coarse_of) {
-                        fine[f as usize].update(*v);
-                        coarse[k as usize].update(*v);
+                        fine[f as usize].update(v);
+                        coarse[k as usize].update(v);
                     }
                     (
                         CellColumn::Dense(
@@ -472,7 +472,7 @@ impl CellProfiles {
                         let codes = if baseline { b } else { c };
                         let mut out = vec![CategoricalProfile::empty(labels.len()); cells];
                         for (v, &cell) in codes.iter().zip(cell_of_row) {
-                            out[cell as usize].update(*v);
+                            out[cell as usize].update(v);
                         }
                         (
                             CellColumn::Dense(

@@ -544,7 +544,7 @@ fn profiled_segment_rows(ws: &Workspace, column: &str) -> Option<Vec<(String, us
 fn group_counts(g: &Groups) -> Vec<(String, usize)> {
     let mut counts = vec![0usize; g.values.len()];
     for v in g.row_group.iter().flatten() {
-        counts[*v as usize] += 1;
+        counts[v as usize] += 1;
     }
     g.values.iter().cloned().zip(counts).collect()
 }

@@ -169,7 +169,7 @@ pub fn slice_rows_cached(
                 let groups = cache.get(inputs, slice.side, column)?;
                 let wanted: BTreeSet<u32> =
                     values.iter().filter_map(|v| groups.index_of(v)).collect();
-                for (k, g) in keep.iter_mut().zip(&groups.row_group) {
+                for (k, g) in keep.iter_mut().zip(groups.row_group.iter()) {
                     *k = *k && g.is_some_and(|g| wanted.contains(&g));
                 }
             }

@@ -231,7 +231,7 @@ fn timeline_with(
                 vec![vec![Vec::new(); windows.len()]; groups.values.len()];
             for (w, rows) in per_window()?.iter().enumerate() {
                 for &r in rows {
-                    if let Some(g) = groups.row_group[r] {
+                    if let Some(g) = groups.row_group.get(r) {
                         split[g as usize][w].push(r);
                     }
                 }

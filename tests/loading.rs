@@ -182,6 +182,33 @@ fn sample_logs_in_json_lines_and_parquet_are_the_same_data() {
 
 // ---- bad input: one clear message each, naming the file -------------------------------------
 
+/// A Parquet log of several row groups loads with every float column in one chunk — what lets
+/// the analysis read a float column straight from the frame instead of copying it — and with the
+/// values, nulls and NaN where they were.
+#[test]
+fn float_columns_of_a_parquet_file_with_several_row_groups_load_as_one_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 50_000;
+    let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
+    let y: Vec<Option<f64>> = (0..n).map(|i| (i % 7 != 0).then_some(i as f64)).collect();
+    let mut df = df!("x" => &x, "y" => &y, "k" => (0..n as i64).collect::<Vec<_>>()).unwrap();
+    let path = dir.path().join("groups.parquet");
+    let file = std::fs::File::create(&path).unwrap();
+    ParquetWriter::new(file)
+        .with_row_group_size(Some(4_096))
+        .finish(&mut df)
+        .unwrap();
+    let table = load_table(&path).unwrap();
+    for name in ["x", "y"] {
+        let c = table.frame.column(name).unwrap();
+        assert_eq!(c.n_chunks(), 1, "{name}");
+    }
+    assert!(
+        table.frame.equals_missing(&df),
+        "same values after the load"
+    );
+}
+
 fn error_of(path: &Path) -> String {
     match load_table(path) {
         Ok(t) => panic!(

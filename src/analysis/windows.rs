@@ -135,11 +135,66 @@ pub struct WindowsReport {
 /// (with a message) instead of creating millions of windows.
 pub const MAX_WINDOWS: usize = 10_000;
 
+/// Per log row, its window: 4 bytes a row (`u32::MAX` for none) — windows are at most
+/// [`MAX_WINDOWS`] — instead of `Option<usize>`'s 16 (160 MB at ten million rows).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assigned(Vec<u32>);
+
+impl Assigned {
+    const NONE: u32 = u32::MAX;
+
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    /// Appends a row's window (a window index past `u32` range counts as none; windows are
+    /// bounded far below it).
+    pub fn push(&mut self, window: Option<usize>) {
+        let w = window
+            .and_then(|w| u32::try_from(w).ok())
+            .filter(|&w| w != Self::NONE);
+        self.0.push(w.unwrap_or(Self::NONE));
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Row `row`'s window; `None` without one (or past the end).
+    pub fn get(&self, row: usize) -> Option<usize> {
+        self.0
+            .get(row)
+            .filter(|&&w| w != Self::NONE)
+            .map(|&w| w as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<usize>> + '_ {
+        self.0
+            .iter()
+            .map(|&w| (w != Self::NONE).then_some(w as usize))
+    }
+}
+
+impl FromIterator<Option<usize>> for Assigned {
+    fn from_iter<I: IntoIterator<Item = Option<usize>>>(iter: I) -> Self {
+        let iter = iter.into_iter();
+        let mut out = Self::with_capacity(iter.size_hint().0);
+        for w in iter {
+            out.push(w);
+        }
+        out
+    }
+}
+
 /// Which window each log row falls in, and the windows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowAssignment {
     /// Per log row: its window (`None`: no timestamp, or one far from the rest).
-    pub assigned: Vec<Option<usize>>,
+    pub assigned: Assigned,
     pub windows: Vec<Window>,
     /// The timestamp column (period windows).
     pub timestamp: Option<String>,
@@ -288,7 +343,7 @@ pub(crate) fn assign_windows_until(
             go_on()?;
             let count = (last - first + 1) as usize;
             let mut rows = vec![0usize; count];
-            let mut assigned: Vec<Option<usize>> = Vec::with_capacity(buckets.len());
+            let mut assigned = Assigned::with_capacity(buckets.len());
             for (k, b) in buckets.iter().enumerate() {
                 if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
                     return None;
@@ -410,7 +465,7 @@ pub fn window_range_of(
 /// The rows of every window, in one pass; `None` once `stop()` says so (asked every
 /// [`CANCEL_EVERY`] rows).
 pub(crate) fn rows_by_window(
-    assigned: &[Option<usize>],
+    assigned: &Assigned,
     count: usize,
     stop: &dyn Fn() -> bool,
 ) -> Option<Vec<Vec<usize>>> {
@@ -419,8 +474,8 @@ pub(crate) fn rows_by_window(
         if row % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
             return None;
         }
-        if let Some(w) = w {
-            out[*w].push(row);
+        if let Some(w) = w.and_then(|w| out.get_mut(w)) {
+            w.push(row);
         }
     }
     Some(out)

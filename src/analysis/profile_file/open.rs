@@ -143,7 +143,7 @@ impl LogProfile {
             .collect();
         let groups = GroupCache::default();
         let windows = h.windows.as_ref().map(|w| WindowAssignment {
-            assigned: Vec::new(),
+            assigned: Default::default(),
             windows: w.windows.clone(),
             timestamp: w.timestamp.clone(),
             rows_without_time: w.rows_without_time,

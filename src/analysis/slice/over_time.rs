@@ -97,7 +97,7 @@ fn timeline_with(
                 let inside = slice_rows_cached(inputs, &within, &ws.groups)?;
                 let mut per_window = vec![Vec::new(); windows.len()];
                 let mut push = |row: usize| {
-                    if let Some(w) = assigned[row] {
+                    if let Some(w) = assigned.get(row) {
                         per_window[w].push(row);
                     }
                 };
@@ -271,15 +271,15 @@ fn timeline_with(
         match &profiled {
             Some((c, keep)) if c.log.index.cell_of_row.len() == assigned.len() => {
                 let slots = c.log.index.slots.max(1);
-                let rows = c.log.index.cell_of_row.iter().zip(assigned);
+                let rows = c.log.index.cell_of_row.iter().zip(assigned.iter());
                 for (r, (&cell, w)) in rows.enumerate() {
                     if r % CANCEL_EVERY == 0 && state.is_cancelled() {
                         return Ok(None);
                     }
                     if let (Some(w), true) = (w, keep[cell as usize / slots])
-                        && let Some(x) = values.get(r)
+                        && let (Some(x), Some(o)) = (values.get(r), out.get_mut(w))
                     {
-                        out[*w].push(x);
+                        o.push(x);
                     }
                 }
             }

@@ -14,8 +14,7 @@ pub fn classification_metrics(
     positive: Option<&str>,
 ) -> Metrics {
     let side = Outcomes::of_strings(labels, predictions, scores.map(<[Option<f64>]>::to_vec));
-    let rows: Vec<usize> = (0..labels.len()).collect();
-    classification(&side, &rows, positive)
+    classification(&side, Rows::All(labels.len()), positive)
 }
 
 /// Regression metrics of true values against predicted ones.
@@ -28,13 +27,30 @@ pub fn regression_metrics(truth: &[Option<f64>], predicted: &[Option<f64>]) -> M
         pred_num: predicted.to_vec(),
         score: None,
     };
-    let rows: Vec<usize> = (0..truth.len()).collect();
-    regression(&side, &rows)
+    regression(&side, Rows::All(truth.len()))
+}
+
+/// The rows a metric is measured on: all of a side's (no list of ten million indices made for
+/// the whole log), or these.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Rows<'a> {
+    All(usize),
+    Listed(&'a [usize]),
+}
+
+impl<'a> Rows<'a> {
+    pub(super) fn iter(self) -> impl Iterator<Item = usize> + 'a {
+        let (all, listed) = match self {
+            Rows::All(n) => (0..n, &[][..]),
+            Rows::Listed(rows) => (0..0, rows),
+        };
+        all.chain(listed.iter().copied())
+    }
 }
 
 pub(super) fn metrics(
     s: &Outcomes,
-    rows: &[usize],
+    rows: Rows,
     task: Task,
     positive: Option<&str>,
     binary: Option<&BinaryRows>,
@@ -58,13 +74,13 @@ pub(super) fn ratio(a: usize, b: usize) -> Option<f64> {
 pub(super) fn binary_classification(
     s: &Outcomes,
     b: &BinaryRows,
-    rows: &[usize],
+    rows: Rows,
     stop: &dyn Fn() -> bool,
 ) -> Metrics {
     let (mut n, mut correct, mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut scored: Vec<(bool, f64)> = Vec::new();
     let mut losses: Vec<f64> = Vec::new();
-    for (k, &r) in rows.iter().enumerate() {
+    for (k, r) in rows.iter().enumerate() {
         if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
             return Metrics::default();
         }
@@ -87,7 +103,7 @@ pub(super) fn binary_classification(
     let k = scored.len() as f64;
     let in_order = if k * k.log2().max(1.0) > 4.0 * b.by_score.len() as f64 {
         let mut inside = vec![false; b.both.len()];
-        for (k, &r) in rows.iter().enumerate() {
+        for (k, r) in rows.iter().enumerate() {
             if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
                 return Metrics::default();
             }
@@ -144,10 +160,10 @@ pub(super) fn log_loss(scored: &[(bool, f64)]) -> Option<f64> {
     Some(summary::mean(&losses))
 }
 
-pub(super) fn classification(s: &Outcomes, rows: &[usize], positive: Option<&str>) -> Metrics {
+pub(super) fn classification(s: &Outcomes, rows: Rows, positive: Option<&str>) -> Metrics {
     let pairs: Vec<(&str, &str, Option<f64>)> = rows
         .iter()
-        .filter_map(|&r| {
+        .filter_map(|r| {
             let l = s.label_of(r)?;
             let p = s.pred_of(r)?;
             let score = s.score.as_ref().and_then(|v| v.get(r));
@@ -260,10 +276,10 @@ pub(super) fn roc_auc_sorted(sorted: &[(bool, f64)]) -> Option<f64> {
     Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * n))
 }
 
-pub(super) fn regression(s: &Outcomes, rows: &[usize]) -> Metrics {
+pub(super) fn regression(s: &Outcomes, rows: Rows) -> Metrics {
     let pairs: Vec<(f64, f64)> = rows
         .iter()
-        .filter_map(|&r| {
+        .filter_map(|r| {
             Some((
                 s.label_num.get(r).copied().flatten()?,
                 s.pred_num.get(r).copied().flatten()?,

@@ -19,7 +19,7 @@ mod metrics;
 mod outcomes;
 pub use cells::{PerfCell, PerfProfile, PerfSpec, RegressionSums};
 pub(crate) use cells::{from_profile, perf_profile};
-use metrics::{class_counts, loss, metrics, ratio};
+use metrics::{Rows, class_counts, loss, metrics, ratio};
 pub use metrics::{classification_metrics, regression_metrics, roc_auc};
 use outcomes::{BinaryRows, outcomes_coded, side};
 
@@ -179,10 +179,14 @@ fn baseline_metrics(
         task,
         state,
     )?;
-    let rows: Vec<usize> = (0..b.rows()).collect();
-    Some(metrics(&b, &rows, task, positive, None, &|| {
-        state.is_cancelled()
-    }))
+    Some(metrics(
+        &b,
+        Rows::All(b.rows()),
+        task,
+        positive,
+        None,
+        &|| state.is_cancelled(),
+    ))
 }
 
 pub(crate) fn run_performance(
@@ -207,15 +211,6 @@ pub(crate) fn run_performance(
         return None;
     }
     let positive = cur.positive_class();
-    // Ten million rows' worth of fresh memory takes a while to fault in: filled with a look at
-    // the flag every [`CANCEL_EVERY`] rows, as the passes below.
-    let mut all: Vec<usize> = Vec::with_capacity(cur.rows());
-    for r in 0..cur.rows() {
-        if r % CANCEL_EVERY == CANCEL_EVERY - 1 && state.is_cancelled() {
-            return None;
-        }
-        all.push(r);
-    }
     state.stage("performance: scores in order", 0);
     let binary = match (task, positive.as_deref()) {
         (Task::Classification, Some(pos)) => Some(BinaryRows::of(&cur, pos, state)?),
@@ -227,7 +222,14 @@ pub(crate) fn run_performance(
     }
     state.stage("performance: the whole log", 0);
     let stop = || state.is_cancelled();
-    let overall = metrics(&cur, &all, task, positive.as_deref(), binary, &stop);
+    let overall = metrics(
+        &cur,
+        Rows::All(cur.rows()),
+        task,
+        positive.as_deref(),
+        binary,
+        &stop,
+    );
     let labelled = cur.label.iter().filter(|l| l.is_some()).count();
     state.stage("performance: the baseline", 0);
     let baseline = baseline_metrics(
@@ -243,7 +245,14 @@ pub(crate) fn run_performance(
         if state.is_cancelled() {
             Metrics::default()
         } else {
-            metrics(&cur, rows, task, positive.as_deref(), binary, &stop)
+            metrics(
+                &cur,
+                Rows::Listed(rows),
+                task,
+                positive.as_deref(),
+                binary,
+                &stop,
+            )
         }
     };
     state.stage("performance: segments and windows", 0);
@@ -505,8 +514,8 @@ mod tests {
         for step in [1usize, 3, 7, 50] {
             let rows: Vec<usize> = (0..n).step_by(step).collect();
             assert_eq!(
-                binary_classification(&side, &binary, &rows, &|| false),
-                classification(&side, &rows, Some("1")),
+                binary_classification(&side, &binary, Rows::Listed(&rows), &|| false),
+                classification(&side, Rows::Listed(&rows), Some("1")),
                 "every {step}th row"
             );
         }

@@ -62,7 +62,15 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
             .map(|i| i.drift.clone())
             .unwrap_or_default(),
     )?;
-    if let Some(batch_rows) = args.batch_rows {
+    // A log whose report from rows would not fit in memory is read in batches unless something
+    // needs its rows whole (replay, the Evidently preset), which is then said.
+    let batch_rows = args.batch_rows.or_else(|| {
+        let replays = investigation
+            .as_ref()
+            .is_some_and(|i| i.replay.model.is_some());
+        batches_if_too_large(args, (&baseline, &current), &params, replays)
+    });
+    if let Some(batch_rows) = batch_rows {
         return from_batches(
             args,
             (&baseline, &current),
@@ -258,6 +266,36 @@ fn refuse_overwrite(args: &ReportArgs, inputs: &[&Path]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The batch size when a report from the log's rows would not fit in the memory this process may
+/// use (`data::memory`), said on stderr; `None` when it fits or cannot be told. With a model or
+/// the Evidently preset the rows are needed whole: a warning instead.
+fn batches_if_too_large(
+    args: &ReportArgs,
+    (baseline, current): (&Path, &Path),
+    params: &crate::analysis::report::DriftParams,
+    replays: bool,
+) -> Option<usize> {
+    use crate::data::memory;
+    let (log_bytes, rows) = memory::estimated_size(current)?;
+    let (base_bytes, _) = memory::estimated_size(baseline)?;
+    let (batch, why) =
+        memory::batches_needed(log_bytes, rows, base_bytes, memory::available_bytes()?)?;
+    let whole = replays
+        || args.model.is_some()
+        || args.candidate.is_some()
+        || params.settings.preset == crate::analysis::Preset::Evidently;
+    if whole {
+        eprintln!(
+            "warning: {}: {}; replay and the Evidently preset need the rows whole, so it is              loaded whole and may not fit",
+            current.display(),
+            why.split(':').next().unwrap_or(&why)
+        );
+        return None;
+    }
+    eprintln!("{}: {why}", current.display());
+    Some(batch)
 }
 
 /// `report --current LOG --batch-rows N`: the log profiled batch by batch (memory of one batch),

@@ -3,6 +3,7 @@
 
 mod error;
 pub mod load;
+pub mod memory;
 pub mod roles;
 pub mod schema;
 pub mod timestamps;

@@ -176,8 +176,9 @@ impl Dictionary {
     }
 }
 
-/// Category codes, one per row, a missing value stored as [`Codes::MISSING`]: half the memory of
-/// `Vec<Option<u32>>` (a 10 M-row categorical column is 40 MB, not 80).
+/// Small indices, one per row — category codes, a row's window — a missing one stored as
+/// [`Codes::MISSING`]: half the memory of `Vec<Option<u32>>` (40 MB for ten million rows, not
+/// 80; a `Vec<Option<usize>>` would be 160).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Codes(Vec<u32>);
 

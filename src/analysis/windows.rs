@@ -11,7 +11,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::columns;
+use super::columns::{self, Codes};
 use super::drift::{ColumnDrift, ColumnKind, Method};
 use super::profiles::drift_score_from_profiles;
 use super::workspace::{Workspace, unmeasured};
@@ -135,66 +135,12 @@ pub struct WindowsReport {
 /// (with a message) instead of creating millions of windows.
 pub const MAX_WINDOWS: usize = 10_000;
 
-/// Per log row, its window: 4 bytes a row (`u32::MAX` for none) — windows are at most
-/// [`MAX_WINDOWS`] — instead of `Option<usize>`'s 16 (160 MB at ten million rows).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Assigned(Vec<u32>);
-
-impl Assigned {
-    const NONE: u32 = u32::MAX;
-
-    pub fn with_capacity(n: usize) -> Self {
-        Self(Vec::with_capacity(n))
-    }
-
-    /// Appends a row's window (a window index past `u32` range counts as none; windows are
-    /// bounded far below it).
-    pub fn push(&mut self, window: Option<usize>) {
-        let w = window
-            .and_then(|w| u32::try_from(w).ok())
-            .filter(|&w| w != Self::NONE);
-        self.0.push(w.unwrap_or(Self::NONE));
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Row `row`'s window; `None` without one (or past the end).
-    pub fn get(&self, row: usize) -> Option<usize> {
-        self.0
-            .get(row)
-            .filter(|&&w| w != Self::NONE)
-            .map(|&w| w as usize)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = Option<usize>> + '_ {
-        self.0
-            .iter()
-            .map(|&w| (w != Self::NONE).then_some(w as usize))
-    }
-}
-
-impl FromIterator<Option<usize>> for Assigned {
-    fn from_iter<I: IntoIterator<Item = Option<usize>>>(iter: I) -> Self {
-        let iter = iter.into_iter();
-        let mut out = Self::with_capacity(iter.size_hint().0);
-        for w in iter {
-            out.push(w);
-        }
-        out
-    }
-}
-
 /// Which window each log row falls in, and the windows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowAssignment {
-    /// Per log row: its window (`None`: no timestamp, or one far from the rest).
-    pub assigned: Assigned,
+    /// Per log row: its window (missing: no timestamp, or one far from the rest), 4 bytes a row
+    /// — windows are at most [`MAX_WINDOWS`].
+    pub assigned: Codes,
     pub windows: Vec<Window>,
     /// The timestamp column (period windows).
     pub timestamp: Option<String>,
@@ -307,7 +253,7 @@ pub(crate) fn assign_windows_until(
                 })
                 .collect();
             Some(Ok(WindowAssignment {
-                assigned: (0..n).map(|r| Some(r / size)).collect(),
+                assigned: (0..n).map(|r| u32::try_from(r / size).ok()).collect(),
                 windows,
                 timestamp: None,
                 rows_without_time: 0,
@@ -343,15 +289,15 @@ pub(crate) fn assign_windows_until(
             go_on()?;
             let count = (last - first + 1) as usize;
             let mut rows = vec![0usize; count];
-            let mut assigned = Assigned::with_capacity(buckets.len());
+            let mut assigned = Codes::with_capacity(buckets.len());
             for (k, b) in buckets.iter().enumerate() {
                 if k % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
                     return None;
                 }
-                assigned.push(b.filter(|b| (first..=last).contains(b)).map(|b| {
+                assigned.push(b.filter(|b| (first..=last).contains(b)).and_then(|b| {
                     let i = (b - first) as usize;
                     rows[i] += 1;
-                    i
+                    u32::try_from(i).ok()
                 }));
             }
             let mut notes = Vec::new();
@@ -465,7 +411,7 @@ pub fn window_range_of(
 /// The rows of every window, in one pass; `None` once `stop()` says so (asked every
 /// [`CANCEL_EVERY`] rows).
 pub(crate) fn rows_by_window(
-    assigned: &Assigned,
+    assigned: &Codes,
     count: usize,
     stop: &dyn Fn() -> bool,
 ) -> Option<Vec<Vec<usize>>> {
@@ -474,7 +420,7 @@ pub(crate) fn rows_by_window(
         if row % CANCEL_EVERY == CANCEL_EVERY - 1 && stop() {
             return None;
         }
-        if let Some(w) = w.and_then(|w| out.get_mut(w)) {
+        if let Some(w) = w.and_then(|w| out.get_mut(w as usize)) {
             w.push(row);
         }
     }

@@ -505,7 +505,7 @@ impl Cells {
             Some(a) => (
                 a.assigned
                     .iter()
-                    .map(|w| w.unwrap_or(a.windows.len()))
+                    .map(|w| w.map_or(a.windows.len(), |w| w as usize))
                     .collect(),
                 a.windows.len() + 1,
             ),

@@ -280,22 +280,27 @@ fn batches_if_too_large(
     use crate::data::memory;
     let (log_bytes, rows) = memory::estimated_size(current)?;
     let (base_bytes, _) = memory::estimated_size(baseline)?;
-    let (batch, why) =
-        memory::batches_needed(log_bytes, rows, base_bytes, memory::available_bytes()?)?;
+    let too = memory::batches_needed(log_bytes, rows, base_bytes, memory::available_bytes()?)?;
     let whole = replays
         || args.model.is_some()
         || args.candidate.is_some()
         || params.settings.preset == crate::analysis::Preset::Evidently;
     if whole {
         eprintln!(
-            "warning: {}: {}; replay and the Evidently preset need the rows whole, so it is              loaded whole and may not fit",
+            "warning: {}: {}; replay and the Evidently preset need the rows whole, so it is \
+             loaded whole and may not fit",
             current.display(),
-            why.split(':').next().unwrap_or(&why)
+            too.describe()
         );
         return None;
     }
-    eprintln!("{}: {why}", current.display());
-    Some(batch)
+    eprintln!(
+        "{}: {}: reading it in batches of {} rows (--batch-rows sets the size)",
+        current.display(),
+        too.describe(),
+        too.batch_rows
+    );
+    Some(too.batch_rows)
 }
 
 /// `report --current LOG --batch-rows N`: the log profiled batch by batch (memory of one batch),

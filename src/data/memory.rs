@@ -89,15 +89,35 @@ pub fn estimated_size(path: &Path) -> Option<(u64, Option<u64>)> {
     }
 }
 
-/// How a log is best read for a report: `None` whole (it fits), else in batches of this many
-/// rows, with why. `log_bytes` is its in-memory size, `rows` its rows when known, `baseline_bytes`
-/// the baseline's, `available` what the process may use.
+/// A log too large for a report from its rows: what that would need, what is available, and
+/// the batch size to read it in instead.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TooLarge {
+    pub need_bytes: f64,
+    pub available_bytes: u64,
+    pub batch_rows: usize,
+}
+
+impl TooLarge {
+    /// "a report from the log's rows needs about 4.2 GB and 0.9 GB are available".
+    pub fn describe(&self) -> String {
+        format!(
+            "a report from the log's rows needs about {:.1} GB and {:.1} GB are available",
+            self.need_bytes / 1e9,
+            self.available_bytes as f64 / 1e9
+        )
+    }
+}
+
+/// How a log is best read for a report: `None` whole (it fits), else in batches. `log_bytes` is
+/// its in-memory size, `rows` its rows when known, `baseline_bytes` the baseline's, `available`
+/// what the process may use.
 pub fn batches_needed(
     log_bytes: u64,
     rows: Option<u64>,
     baseline_bytes: u64,
     available: u64,
-) -> Option<(usize, String)> {
+) -> Option<TooLarge> {
     let need = (log_bytes.saturating_add(baseline_bytes)) as f64 * ROWS_PEAK_FACTOR;
     if need <= available as f64 {
         return None;
@@ -109,17 +129,11 @@ pub fn batches_needed(
     }
     .max(1.0);
     let batch = (available as f64 / 16.0 / per_row) as usize;
-    let batch = batch.clamp(BATCH_ROWS.0, BATCH_ROWS.1);
-    let gb = |b: f64| b / 1e9;
-    Some((
-        batch,
-        format!(
-            "a report from the log's rows needs about {:.1} GB and {:.1} GB are available: \
-             reading it in batches of {batch} rows (--batch-rows sets the size)",
-            gb(need),
-            gb(available as f64)
-        ),
-    ))
+    Some(TooLarge {
+        need_bytes: need,
+        available_bytes: available,
+        batch_rows: batch.clamp(BATCH_ROWS.0, BATCH_ROWS.1),
+    })
 }
 
 #[cfg(test)]
@@ -173,12 +187,13 @@ mod tests {
     fn a_log_larger_than_memory_is_read_in_batches() {
         let gb = 1_000_000_000u64;
         assert_eq!(batches_needed(gb, Some(5_000_000), gb / 10, 8 * gb), None);
-        let (rows, why) = batches_needed(2 * gb, Some(10_000_000), gb / 5, gb).unwrap();
+        let too = batches_needed(2 * gb, Some(10_000_000), gb / 5, gb).unwrap();
         // 200 bytes a row, a sixteenth of 1 GB: 312,500 rows.
-        assert_eq!(rows, 312_500);
+        assert_eq!(too.batch_rows, 312_500);
+        let why = too.describe();
         assert!(why.contains("6.6 GB") && why.contains("1.0 GB"), "{why}");
-        let (rows, _) = batches_needed(50 * gb, None, 0, gb / 100).unwrap();
-        assert_eq!(rows, 50_000, "at least the lower bound");
+        let too = batches_needed(50 * gb, None, 0, gb / 100).unwrap();
+        assert_eq!(too.batch_rows, 50_000, "at least the lower bound");
     }
 
     /// A Parquet file's footer gives its rows and at least its file size.

@@ -87,12 +87,10 @@ impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
         key: K,
         executor: Executor,
         name: &str,
-        wake: impl Fn() + Send + 'static,
+        wake: impl Fn() + Send + Sync + 'static,
         work: impl FnOnce(&JobState) -> Answer<T> + Send + 'static,
     ) {
-        self.cancel();
-        self.error = None;
-        self.job = Some((key, Job::spawn(executor, name, wake, work)));
+        self.start_previewed(key, executor, name, wake, move |state, _| work(state));
     }
 
     /// [`Self::start`] for work that can show a [`Preview`] before its answer: the preview is

@@ -97,8 +97,11 @@ fn timeline_with(
                 let inside = slice_rows_cached(inputs, &within, &ws.groups)?;
                 let mut per_window = vec![Vec::new(); windows.len()];
                 let mut push = |row: usize| {
-                    if let Some(w) = assigned.get(row) {
-                        per_window[w].push(row);
+                    if let Some(w) = assigned
+                        .get(row)
+                        .and_then(|w| per_window.get_mut(w as usize))
+                    {
+                        w.push(row);
                     }
                 };
                 match &inside {
@@ -277,7 +280,7 @@ fn timeline_with(
                         return Ok(None);
                     }
                     if let (Some(w), true) = (w, keep[cell as usize / slots])
-                        && let (Some(x), Some(o)) = (values.get(r), out.get_mut(w))
+                        && let (Some(x), Some(o)) = (values.get(r), out.get_mut(w as usize))
                     {
                         o.push(x);
                     }

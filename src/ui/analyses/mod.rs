@@ -523,11 +523,19 @@ impl DriftscopeApp {
                         }
                         None => None,
                     };
-                    if let Some(comparison) = quick {
-                        preview.show(Focus {
+                    match quick {
+                        // Every column exact from the cells already: nothing left to measure.
+                        Some(comparison) if comparison.columns.iter().all(|c| c.drift.exact) => {
+                            return Ok(Some(Focus {
+                                comparison,
+                                heatmap,
+                            }));
+                        }
+                        Some(comparison) => preview.show(Focus {
                             comparison,
                             heatmap: heatmap.clone(),
-                        });
+                        }),
+                        None => {}
                     }
                     let Some(comparison) =
                         slice::compare(&ws, &inputs, &k.slice, &baseline, state)?
@@ -556,14 +564,14 @@ impl DriftscopeApp {
                     "timeline",
                     repaint(ctx),
                     move |state, preview| {
-                        let ask = (&spec, k.column.as_str(), &k.within, k.segment.as_deref());
+                        let (column, segment) = (k.column.as_str(), k.segment.as_deref());
                         // The drift lines from the cells first, then the score and latency bands.
-                        if let Ok(Some(t)) =
-                            slice::timeline_preview(&ws, &inputs, ask.0, ask.1, ask.2, ask.3, state)
-                        {
+                        if let Ok(Some(t)) = slice::timeline_preview(
+                            &ws, &inputs, &spec, column, &k.within, segment, state,
+                        ) {
                             preview.show(t);
                         }
-                        slice::timeline(&ws, &inputs, ask.0, ask.1, ask.2, ask.3, state)
+                        slice::timeline(&ws, &inputs, &spec, column, &k.within, segment, state)
                     },
                 );
             }

@@ -1240,7 +1240,7 @@ fn batched_equals_whole(baseline: &std::path::Path, log: &std::path::Path, batch
                 rows,
                 driftscope::analysis::profile_file::DEFAULT_VALUE_BUDGET,
             ),
-            &|_| {},
+            &|_| true,
         )
         .unwrap()
     };
@@ -1325,4 +1325,109 @@ fn a_log_read_in_batches_gives_the_cells_and_report_of_the_whole_nested_json_lin
         &dir.join("predictions.jsonl"),
         3_000,
     );
+}
+
+/// What the app does with a log too large for memory: read in batches and held as a profile
+/// (`open_in_batches`), its report measured from a copy of the profile (`report_from_held`) —
+/// the rows' answers — and the slices its cells answer as from the rows, while one that cuts
+/// inside them (a numeric range) is refused with why; a cancel stops the reading.
+#[test]
+fn a_log_held_as_a_profile_answers_as_its_rows_and_refuses_what_needs_them() {
+    use driftscope::analysis::profile_file::{Held, open_in_batches, report_from_held};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let (baseline, log) = (dir.join("baseline.parquet"), dir.join("predictions.jsonl"));
+    let params = DriftParams::default();
+    let layers = OverrideLayers::default();
+    let state = JobState::default();
+    let (inputs, held) = open_in_batches(
+        (&baseline, &log),
+        &layers,
+        &params,
+        (3_000, "too large (a test)".to_owned()),
+        &state,
+    )
+    .unwrap();
+    assert!(
+        matches!(held.how, Held::Batched { batches: 4, .. }),
+        "{:?}",
+        held.how
+    );
+    assert_eq!(held.profile.header.log.rows, 10_500);
+    assert!(
+        held.describe().contains("10,500 rows"),
+        "{}",
+        held.describe()
+    );
+    let (report, ws) = report_from_held(&held.profile, &inputs, &params, &state, None)
+        .unwrap()
+        .unwrap();
+    assert!(!ws.log_rows());
+    let s = sample();
+    let exact = entries_hold_the_rows_answers(&report, &s.report);
+    assert_eq!(exact, s.report.features.len(), "every entry exact");
+
+    // A region against the baseline, and the heatmap by region: the rows' numbers.
+    let region = SliceDef::whole(Side::Log).with(Predicate::OneOf {
+        column: "region".into(),
+        values: vec!["ap-southeast".into()],
+    });
+    let whole = SliceDef::whole(Side::Baseline);
+    let from_cells = slice::compare(&ws, &inputs, &region, &whole, &state)
+        .unwrap()
+        .unwrap();
+    let from_rows = slice::compare_rows(&s.ws, &s.inputs, &region, &whole, &state)
+        .unwrap()
+        .unwrap();
+    assert_eq!(from_cells.a_rows, from_rows.a_rows);
+    for c in &from_rows.columns {
+        let d = &from_cells.column(&c.drift.column).unwrap().drift;
+        assert_eq!(d.drifted, c.drift.drifted, "{}", c.drift.column);
+        assert!(
+            close(d.score.unwrap(), c.drift.score.unwrap()),
+            "{}",
+            c.drift.column
+        );
+    }
+    let heat = |ws: &Workspace, inputs: &Inputs| {
+        let h = slice::heatmap(
+            ws,
+            inputs,
+            &SliceDef::whole(Side::Log),
+            "region",
+            Reference::Baseline,
+            &state,
+        )
+        .unwrap()
+        .unwrap();
+        (
+            h.values.clone(),
+            h.cells
+                .iter()
+                .map(|r| r.iter().map(|c| c.drifted).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(heat(&ws, &inputs), heat(&s.ws, &s.inputs));
+
+    // A numeric range is not a union of cells: refused, never measured on an empty table.
+    let range = SliceDef::whole(Side::Log).with(Predicate::Range {
+        column: "amount".into(),
+        min: Some(10.0),
+        max: None,
+    });
+    let refused = slice::compare(&ws, &inputs, &range, &whole, &state).unwrap_err();
+    assert!(refused.contains("reads the log's rows"), "{refused}");
+
+    // Cancelled while reading: stops with "cancelled".
+    let cancelled = JobState::default();
+    cancelled.cancel();
+    let err = open_in_batches(
+        (&baseline, &log),
+        &layers,
+        &params,
+        (3_000, "a test".to_owned()),
+        &cancelled,
+    )
+    .unwrap_err();
+    assert_eq!(err, driftscope::analysis::profile_file::CANCELLED);
 }

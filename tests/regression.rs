@@ -476,3 +476,53 @@ fn a_heatmap_cell_of_a_segment_value_the_baseline_never_saw_named_no_method() {
         );
     }
 }
+
+/// A slice that could not be measured (here: a column the log does not have) left the feature
+/// panel showing "Updating to the new slice" with a spinner forever over the previous slice,
+/// never saying why; it now says the error above the previous result.
+#[test]
+fn a_slice_that_fails_says_why_instead_of_updating_forever() {
+    use driftscope::analysis::{Predicate, SliceDef};
+    use driftscope::ui::{AppCommand, AppConfig, DriftscopeApp, Launch, Panel};
+    use egui_kittest::kittest::Queryable;
+    let config = AppConfig {
+        state_dir: None,
+        frame_times: false,
+        autosave_every: Duration::ZERO,
+    };
+    let launch = Launch::Investigation(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/sample.driftscope.ron"),
+    );
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(eframe::egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| {
+            DriftscopeApp::new(
+                &cc.egui_ctx,
+                launch,
+                driftscope::jobs::Executor::Inline,
+                config,
+            )
+        });
+    harness.run();
+    let mut run = |command: AppCommand| {
+        let ctx = harness.ctx.clone();
+        harness.state_mut().apply(&ctx, command);
+        harness.run();
+    };
+    let one = |column: &str, value: &str| {
+        SliceDef::default().with(Predicate::OneOf {
+            column: column.into(),
+            values: vec![value.into()],
+        })
+    };
+    run(AppCommand::SetSlice(one("region", "ap-southeast")));
+    run(AppCommand::SelectFeature("hour".into()));
+    run(AppCommand::ShowPanel(Panel::Feature));
+    run(AppCommand::SetSlice(one("no_such_column", "x")));
+    harness.get_by_label_contains("the previous result (log where region = ap-southeast) is shown");
+    assert!(
+        harness
+            .query_by_label_contains("Updating to the new slice")
+            .is_none()
+    );
+}

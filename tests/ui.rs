@@ -806,3 +806,135 @@ fn a_role_that_cannot_be_applied_changes_nothing() {
     );
     assert!(!state.is_dirty());
 }
+
+/// A profile file opened as the log (`driftscope profile`, or a log too large for memory read
+/// in batches): the report and every slice its cells answer work as from the rows, the files
+/// panel says what the log is, and what reads rows (a numeric range, replay, a role change)
+/// says so instead of measuring an empty table.
+#[test]
+fn a_profile_opened_as_the_log_answers_from_its_cells_and_says_what_needs_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = |f: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-data")
+            .join(f)
+    };
+    let (baseline, log) = (sample("baseline.parquet"), sample("predictions.jsonl"));
+    let profile = dir.path().join("log.profile.parquet");
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_driftscope"))
+        .args(["profile", "--baseline"])
+        .arg(&baseline)
+        .arg("--input")
+        .arg(&log)
+        .arg("--output")
+        .arg(&profile)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let open = |current: &Path| {
+        app(Launch::Files {
+            baseline: baseline.clone(),
+            current: current.to_owned(),
+            roles: Default::default(),
+        })
+    };
+    let rows = open(&log);
+    let mut held = open(&profile);
+    {
+        let state = held.state();
+        assert_eq!(state.error(), None);
+        let h = state.held_profile().expect("the log is held as a profile");
+        assert_eq!(h.profile.header.log.rows, 10_500);
+        // The report from the cells is the report from the rows.
+        let (a, b) = (state.report().unwrap(), rows.state().report().unwrap());
+        let entries = |r: &driftscope::analysis::DriftReport| {
+            r.features
+                .iter()
+                .map(|f| {
+                    (
+                        f.drift.column.clone(),
+                        f.segment.clone(),
+                        f.drift.score,
+                        f.drift.drifted,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(entries(a), entries(b));
+        assert_eq!(
+            (a.dataset.drifted_columns, a.dataset.drifted),
+            (b.dataset.drifted_columns, b.dataset.drifted)
+        );
+    }
+    // What a person sees: the log is a profile of the sample's log, with its rows.
+    held.get_by_label_contains("driftscope profile · 10,500 rows");
+    held.get_by_label_contains("10.5 k log rows (as a profile)");
+
+    // The heatmap of the region and a slice of one region: unions of cells, as from the rows.
+    run_command(&mut held, AppCommand::ShowPanel(Panel::Segments));
+    let heat = |h: &Harness<'static, DriftscopeApp>| {
+        let f = h.state().focus().expect("the heatmap is measured");
+        let m = f.heatmap.as_ref().unwrap();
+        (
+            m.values.clone(),
+            m.cells
+                .iter()
+                .map(|r| r.iter().map(|c| c.score).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let mut rows = rows;
+    run_command(&mut rows, AppCommand::ShowPanel(Panel::Segments));
+    assert_eq!(heat(&held), heat(&rows));
+    let region =
+        driftscope::analysis::SliceDef::default().with(driftscope::analysis::Predicate::OneOf {
+            column: "region".into(),
+            values: vec!["ap-southeast".into()],
+        });
+    run_command(&mut held, AppCommand::SetSlice(region.clone()));
+    run_command(&mut rows, AppCommand::SetSlice(region));
+    let drift_of = |h: &Harness<'static, DriftscopeApp>, c: &str| {
+        h.state()
+            .focus()
+            .unwrap()
+            .comparison
+            .column(c)
+            .unwrap()
+            .drift
+            .clone()
+    };
+    let (a, b) = (drift_of(&held, "hour"), drift_of(&rows, "hour"));
+    assert_eq!((a.score, a.drifted), (b.score, b.drifted));
+
+    // A numeric range cuts inside the cells: said, not measured on nothing.
+    let range =
+        driftscope::analysis::SliceDef::default().with(driftscope::analysis::Predicate::Range {
+            column: "amount".into(),
+            min: Some(10.0),
+            max: None,
+        });
+    run_command(&mut held, AppCommand::SetSlice(range));
+    run_command(&mut held, AppCommand::ShowPanel(Panel::Feature));
+    held.get_by_label_contains("reads the log's rows, and the log is held as a profile");
+
+    // Replay reads rows; so does a role change.
+    run_command(&mut held, AppCommand::ShowPanel(Panel::Replay));
+    held.get_by_label_contains("Replay and what-if reads the log's rows, and the log is a profile");
+    run_command(
+        &mut held,
+        AppCommand::SetRole {
+            column: "hour".into(),
+            role: Role::Ignored,
+        },
+    );
+    let error = held.state().error().unwrap_or_default().to_owned();
+    assert!(error.contains("roles are fixed when it is made"), "{error}");
+    assert_eq!(
+        held.state().inputs().unwrap().roles.role_of("hour"),
+        Some(Role::Feature)
+    );
+}

@@ -758,6 +758,16 @@ impl Workspace {
         matches!(self.log, LogSource::Rows)
     }
 
+    /// Why `what` cannot be answered in a workspace without the log's rows: only unions of its
+    /// cells can.
+    pub fn without_rows(what: &str) -> String {
+        format!(
+            "{what} reads the log's rows, and the log is held as a profile: its cells answer \
+             slices of segment values and time windows against the baseline (or one baseline \
+             segment), not a range of a numeric column"
+        )
+    }
+
     /// The analysed columns: name, role and kind, in column order.
     pub fn columns(&self) -> impl Iterator<Item = (&str, Role, ColumnKind)> {
         self.prepared

@@ -35,7 +35,10 @@ pub fn run(args: &ProfileArgs) -> Result<ExitCode> {
         &args.roles.layers(RoleOverrides::default()),
         &params,
         (args.batch_rows, args.exact_values),
-        &|message| eprintln!("  {message}"),
+        &|message| {
+            eprintln!("  {message}");
+            true
+        },
     )
     .map_err(anyhow::Error::msg)?;
     let profile = batched.profile;

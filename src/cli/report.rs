@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::ReportArgs;
 use super::inspect::{describe_diff, describe_table};
@@ -329,7 +329,10 @@ fn from_batches(
         roles,
         params,
         (batch_rows, DEFAULT_VALUE_BUDGET),
-        &|message| eprintln!("  {message}"),
+        &|message| {
+            eprintln!("  {message}");
+            true
+        },
     )
     .map_err(anyhow::Error::msg)?;
     report_from_profile(
@@ -409,41 +412,23 @@ fn report_from_profile(
     }
     progress.stop();
     let mut analysis = analysis?.context("the analysis was cancelled")?;
-    let inexact = analysis.features.iter().filter(|f| !f.drift.exact).count();
-    if inexact > 0 {
-        analysis.notes.push(format!(
-            "{inexact} of {} entries are intervals, not exact values: the profile holds too few \
-             of the log's values for them (`driftscope profile --exact-values` sets how many it \
-             stores; parts merged on different grids keep none)",
-            analysis.features.len()
-        ));
-    }
+    crate::analysis::profile_file::note_inexact(&mut analysis);
     let mut report = report_json(&inputs, Some(&analysis), (Ok(sha), Ok(String::new())))?;
     // The log side is the profiles: what they were made from, and the files themselves.
-    report["inputs"]["current"] = json!({
-        "path": header.log.name,
-        "sha256": header.log.sha256,
-        "rows": header.log.rows,
-        "columns": header.log_columns.len(),
-        "format": match &side {
-            LogSide::Files(_) => "driftscope profile".to_owned(),
-            LogSide::Batched { batches, batch_rows, .. } => {
-                format!("read in {batches} batch(es) of {batch_rows} rows and profiled")
-            }
-        },
-        "time_range": header.windows.as_ref().and_then(|w| {
-            Some(json!({
-                "column": w.timestamp,
-                "start": w.windows.first()?.start,
-                "end": w.windows.last()?.end,
-            }))
-        }),
-        "profiles": log_paths.iter().zip(&profile_hashes).map(|(p, h)| json!({
-            "path": p.display().to_string(),
-            "sha256": h,
-        })).collect::<Vec<_>>(),
-        "warnings": [],
-    });
+    let how = match &side {
+        LogSide::Files(_) => "driftscope profile".to_owned(),
+        LogSide::Batched {
+            batches,
+            batch_rows,
+            ..
+        } => format!("read in {batches} batch(es) of {batch_rows} rows and profiled"),
+    };
+    let profile_files: Vec<(String, String)> = log_paths
+        .iter()
+        .zip(&profile_hashes)
+        .map(|(p, h)| (p.display().to_string(), h.clone()))
+        .collect();
+    crate::export::restate_profiled_log(None, Some(&mut report), &header, &how, &profile_files);
 
     let mut summary = String::new();
     describe_table(
@@ -481,11 +466,7 @@ fn report_from_profile(
         inv.baseline = Some(baseline.to_path_buf());
         inv.current = None;
         let mut doc = crate::export::document(&inv, &inputs, &analysis, None);
-        doc.summary.push(format!(
-            "The log is a profile of {} ({} rows), not its rows: measured from its cells; replay \
-             needs the rows.",
-            header.log.name, header.log.rows
-        ));
+        crate::export::restate_profiled_log(Some(&mut doc), None, &header, &how, &[]);
         doc
     };
     write_outputs(args, document, &report, &analysis, &inputs_of_report)

@@ -173,6 +173,63 @@ fn summary(report: &DriftReport, replay: Option<&ReplayStudy>) -> Vec<String> {
     out
 }
 
+/// A report whose log is a profile of it (a profile file, or the log read in batches): the log
+/// it was made from stands in the JSON's `inputs.current` and the document's provenance — its
+/// name, SHA-256, rows and time range, and `how` it came — with the profile files that held it
+/// (path and SHA-256), instead of the empty table of columns the analysis read.
+pub fn restate_profiled_log(
+    doc: Option<&mut Document>,
+    json: Option<&mut serde_json::Value>,
+    header: &crate::analysis::profile_file::ProfileHeader,
+    how: &str,
+    profiles: &[(String, String)],
+) {
+    let span = header.windows.as_ref().and_then(|w| {
+        Some((
+            w.timestamp.clone(),
+            w.windows.first()?.start.clone()?,
+            w.windows.last()?.end.clone()?,
+        ))
+    });
+    if let Some(json) = json {
+        json["inputs"]["current"] = serde_json::json!({
+            "path": header.log.name,
+            "sha256": header.log.sha256,
+            "rows": header.log.rows,
+            "columns": header.log_columns.len(),
+            "format": how,
+            "time_range": span.as_ref().map(|(column, start, end)| serde_json::json!({
+                "column": column,
+                "start": start,
+                "end": end,
+            })),
+            "profiles": profiles.iter().map(|(path, sha)| serde_json::json!({
+                "path": path,
+                "sha256": sha,
+            })).collect::<Vec<_>>(),
+            "warnings": [],
+        });
+    }
+    let Some(doc) = doc else { return };
+    let log = InputFile {
+        role: "log".to_owned(),
+        path: header.log.name.clone(),
+        sha256: header.log.sha256.clone(),
+        rows: group_thousands(header.log.rows),
+        time_range: span.map(|(_, start, end)| format!("{start} to {end}")),
+    };
+    match doc.provenance.inputs.iter_mut().find(|f| f.role == "log") {
+        Some(f) => *f = log,
+        None => doc.provenance.inputs.push(log),
+    }
+    doc.summary.push(format!(
+        "The log is a profile of {} ({} rows, {how}), not its rows: measured from its cells; \
+         replay needs the rows.",
+        header.log.name,
+        group_thousands(header.log.rows)
+    ));
+}
+
 /// Builds the document of an investigation: its findings (or, when it has none, the automatic
 /// ones), and everything needed to reproduce the numbers.
 pub fn document(

@@ -228,9 +228,18 @@ impl DriftscopeApp {
             }
             None => match &self.inputs {
                 Some(inputs) => {
+                    let log_rows = self
+                        .held
+                        .as_ref()
+                        .map_or(inputs.current.rows(), |h| h.profile.header.log.rows);
                     ui.label(format!(
-                        "{} log rows against {} baseline rows",
-                        crate::format::human_count(inputs.current.rows()),
+                        "{} log rows{} against {} baseline rows",
+                        crate::format::human_count(log_rows),
+                        if self.held.is_some() {
+                            " (as a profile)"
+                        } else {
+                            ""
+                        },
                         crate::format::human_count(inputs.baseline.rows())
                     ));
                     if self.is_dirty() {
@@ -438,6 +447,7 @@ impl DriftscopeApp {
             timeline_preview: self.timeline.is_preview(),
             compared: self.compared.value(),
             compared_error: self.compared.error(),
+            held: self.held.as_deref(),
             palette,
         };
         match tab {

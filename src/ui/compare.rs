@@ -146,7 +146,10 @@ pub fn compare_ui(
         }
         return;
     };
-    if c.a != p.view.compare_a || c.b != p.view.compare_b {
+    if let Some(e) = p.compared_error {
+        // The new slices failed: why, above the previous result still shown.
+        ui.colored_label(palette.error, format!("{e}; the previous result is shown"));
+    } else if c.a != p.view.compare_a || c.b != p.view.compare_b {
         ui.horizontal(|ui| {
             crate::ui::theme::spinner(ui);
             ui.label("Comparing the new slices; the previous result is shown meanwhile");

@@ -5,18 +5,54 @@ use eframe::egui::{self, RichText};
 
 use super::AppCommand;
 use super::theme::Palette;
+use crate::analysis::profile_file::{Held, HeldProfile};
 use crate::data::roles::group_thousands;
 use crate::data::timestamps::format_micros;
 use crate::data::{Inputs, Role, RoleSource, Table};
 
-/// The left side: one block per file.
-pub fn files_ui(ui: &mut egui::Ui, inputs: &Inputs, palette: &Palette) {
+/// The left side: one block per file (the log's as its profile when it is held so).
+pub fn files_ui(ui: &mut egui::Ui, inputs: &Inputs, held: Option<&HeldProfile>, palette: &Palette) {
     let ts = inputs.roles.with_role(Role::Timestamp).first().copied();
-    for (title, table) in [("Baseline", &inputs.baseline), ("Log", &inputs.current)] {
-        ui.heading(title);
-        file_ui(ui, table, ts, palette);
-        ui.add_space(8.0);
+    ui.heading("Baseline");
+    file_ui(ui, &inputs.baseline, ts, palette);
+    ui.add_space(8.0);
+    ui.heading("Log");
+    match held {
+        Some(held) => held_ui(ui, &inputs.current, held, palette),
+        None => file_ui(ui, &inputs.current, ts, palette),
     }
+    ui.add_space(8.0);
+}
+
+/// A log held as a profile: what it was made from, its cells and time range, and what it
+/// cannot do.
+fn held_ui(ui: &mut egui::Ui, table: &Table, held: &HeldProfile, palette: &Palette) {
+    let h = &held.profile.header;
+    ui.label(RichText::new(table.file_name()).strong())
+        .on_hover_text(table.path.display().to_string());
+    ui.label(format!(
+        "{} · {} rows · {} columns",
+        match held.how {
+            Held::File => "driftscope profile",
+            Held::Batched { .. } => "read in batches",
+        },
+        group_thousands(h.log.rows),
+        h.log_columns.len()
+    ));
+    let span = h.windows.as_ref().and_then(|w| {
+        Some((
+            w.windows.first()?.start_micros?,
+            w.windows.last()?.end_micros?,
+        ))
+    });
+    if let Some((start, end)) = span {
+        ui.label(format!(
+            "{} to\n{}",
+            format_micros(start),
+            format_micros(end)
+        ));
+    }
+    ui.colored_label(palette.warning, held.describe());
 }
 
 fn file_ui(ui: &mut egui::Ui, table: &Table, ts: Option<&str>, palette: &Palette) {

@@ -52,7 +52,13 @@ pub fn feature_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand
         };
         return;
     };
-    if source == DetailSource::Slice && cmp.a != p.view.slice {
+    if let Some(e) = error {
+        // The new question failed: why, above the previous answer still shown.
+        ui.colored_label(
+            palette.error,
+            format!("{e}; the previous result ({}) is shown", cmp.a.describe()),
+        );
+    } else if source == DetailSource::Slice && cmp.a != p.view.slice {
         ui.horizontal(|ui| {
             crate::ui::theme::spinner(ui);
             ui.label("Updating to the new slice; the previous one is shown meanwhile");

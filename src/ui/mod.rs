@@ -102,6 +102,9 @@ pub struct DriftscopeApp {
     recovered: Option<Autosave>,
     recent: Recent,
     inputs: Option<Arc<Inputs>>,
+    /// The log held as a profile instead of its rows (a profile file, or a log too large for
+    /// memory): every report is measured from a copy of it.
+    held: Option<Arc<crate::analysis::profile_file::HeldProfile>>,
     job: Option<Job<LoadResult>>,
     /// The drift report of the current inputs; the previous one stays until a new one is ready.
     report: Option<Arc<DriftReport>>,
@@ -167,6 +170,7 @@ impl DriftscopeApp {
             recovered,
             recent,
             inputs: None,
+            held: None,
             job: None,
             report: None,
             workspace: None,
@@ -212,6 +216,11 @@ impl DriftscopeApp {
 
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    /// The log as a profile, when it is held so (for tests and panels).
+    pub fn held_profile(&self) -> Option<&crate::analysis::profile_file::HeldProfile> {
+        self.held.as_deref()
     }
 
     pub fn investigation(&self) -> &Investigation {
@@ -316,6 +325,8 @@ pub(crate) struct PanelCtx<'a> {
     pub timeline_preview: bool,
     pub compared: Option<&'a SliceComparison>,
     pub compared_error: Option<&'a str>,
+    /// The log is held as a profile: what reads its rows says so instead.
+    pub held: Option<&'a crate::analysis::profile_file::HeldProfile>,
     pub palette: &'a theme::Palette,
 }
 
@@ -357,7 +368,7 @@ impl eframe::App for DriftscopeApp {
                             ui.label(RichText::new(&self.investigation.title).strong());
                             ui.separator();
                         }
-                        data_panel::files_ui(ui, inputs, &palette);
+                        data_panel::files_ui(ui, inputs, self.held.as_deref(), &palette);
                     });
                 });
         }

@@ -335,6 +335,7 @@ mod tests {
                 timeline_preview: false,
                 compared: None,
                 compared_error: None,
+                held: None,
                 palette: &palette,
             };
             overview_ui(ui, &p, &mut Vec::new());

@@ -295,6 +295,11 @@ pub(crate) fn replay_ui(
     commands: &mut Vec<AppCommand>,
 ) {
     let palette = p.palette;
+    if let Some(held) = p.held {
+        ui.add_space(10.0);
+        ui.colored_label(palette.warning, held.needs_rows("Replay and what-if"));
+        return;
+    }
     if d.synced.as_ref() != Some(settings) {
         d.model = settings
             .model

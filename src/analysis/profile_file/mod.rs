@@ -8,12 +8,16 @@
 //! non-empty slots: count and sum), `category` records (label and count) and `value` records (the
 //! log values an exact answer needs, per untimed tuple and slot).
 
+mod held;
 mod open;
 mod read;
 mod stream;
 mod write;
 
-pub use stream::{Batched, profile_in_batches};
+pub use held::{
+    Held, HeldProfile, is_profile_file, note_inexact, open_in_batches, open_log, report_from_held,
+};
+pub use stream::{Batched, CANCELLED, profile_in_batches};
 
 use serde::{Deserialize, Serialize};
 

@@ -83,8 +83,16 @@ impl LogProfile {
         inputs: &Inputs,
         params: &DriftParams,
     ) -> Result<Workspace, String> {
-        // Made by the command line, which is not cancelled.
-        let state = &crate::jobs::JobState::default();
+        self.into_workspace_with(inputs, params, &crate::jobs::JobState::default())
+    }
+
+    /// [`LogProfile::into_workspace`], telling `state` how far it is (the app's report job).
+    pub fn into_workspace_with(
+        self,
+        inputs: &Inputs,
+        params: &DriftParams,
+        state: &crate::jobs::JobState,
+    ) -> Result<Workspace, String> {
         let h = &self.header;
         if params.window != h.params.window {
             return Err(format!(
@@ -142,6 +150,18 @@ impl LogProfile {
             .map(|p| p.reference(None, settings))
             .collect();
         let groups = GroupCache::default();
+        // The log's segment values are its cells' (it has no rows to group): what the segment
+        // lists, the heatmap's rows and the timeline's lines read.
+        for (segment, values) in self.segment_values() {
+            groups.insert(
+                Side::Log,
+                &segment,
+                std::sync::Arc::new(columns::Groups {
+                    values,
+                    row_group: Codes::default(),
+                }),
+            );
+        }
         let windows = h.windows.as_ref().map(|w| WindowAssignment {
             assigned: Default::default(),
             windows: w.windows.clone(),
@@ -297,6 +317,25 @@ impl LogProfile {
             cells: Some(cells),
             log: LogSource::Profile { values, perf },
         })
+    }
+
+    /// Every segment column of the profile's cells with its values, sorted (missing is not a
+    /// value, as in [`columns::Groups`]).
+    pub fn segment_values(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for index in [&self.untimed.index, &self.timed.index] {
+            for (k, segment) in index.segments.iter().enumerate() {
+                let values = out.entry(segment.clone()).or_default();
+                for tuple in &index.tuples {
+                    if let Some(Some(v)) = tuple.get(k) {
+                        values.insert(v.clone());
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|(s, v)| (s, v.into_iter().collect()))
+            .collect()
     }
 
     /// The untimed cells have no grid or segment columns of their own: they are the timed ones

@@ -27,6 +27,9 @@ pub struct Batched {
     pub batch_rows: usize,
 }
 
+/// What [`profile_in_batches`] returns when its `say` asks it to stop.
+pub const CANCELLED: &str = "cancelled";
+
 /// Batches of fewer rows than this are refused: every batch is a scan of the file.
 pub const MIN_BATCH_ROWS: usize = 1_000;
 
@@ -42,8 +45,16 @@ pub fn profile_in_batches(
     overrides: &OverrideLayers,
     params: &DriftParams,
     (batch_rows, value_budget): (usize, usize),
-    say: &dyn Fn(String),
+    say: &dyn Fn(String) -> bool,
 ) -> Result<Batched, String> {
+    // `say` answers whether to go on: the app's cancel.
+    let say = |message: String| -> Result<(), String> {
+        if say(message) {
+            Ok(())
+        } else {
+            Err(CANCELLED.to_owned())
+        }
+    };
     if batch_rows < MIN_BATCH_ROWS {
         return Err(format!(
             "--batch-rows {batch_rows}: at least {MIN_BATCH_ROWS} rows a batch (each batch is a \
@@ -122,7 +133,7 @@ pub fn profile_in_batches(
             "planning: batch {} ({} rows)",
             k + 1,
             inputs.current.rows()
-        ));
+        ))?;
         rows += inputs.current.rows();
         tuples.extend(tuples_of(&inputs));
         if tuples.len() > crate::analysis::profiles::MAX_CELLS {
@@ -194,7 +205,7 @@ pub fn profile_in_batches(
     let mut merged: Option<LogProfile> = None;
     for k in 0..batches {
         let Some(inputs) = next(k)? else { break };
-        say(format!("profiling: batch {} of {batches}", k + 1));
+        say(format!("profiling: batch {} of {batches}", k + 1))?;
         let mut ws = Workspace::new_sized(&inputs, params, &JobState::default(), &sizing);
         // The timed log cells move into the part (unless the untimed ones are made from them).
         let taken = match ws.cells.as_mut() {
@@ -242,7 +253,7 @@ pub fn profile_in_batches(
             |k| {
                 let inputs = next(k)?;
                 if inputs.is_some() {
-                    say(format!("gathering values: batch {} of {batches}", k + 1));
+                    say(format!("gathering values: batch {} of {batches}", k + 1))?;
                 }
                 Ok(inputs)
             },

@@ -92,6 +92,15 @@ pub fn heatmap(
     {
         return Ok((!state.is_cancelled()).then_some(h));
     }
+    if !ws.log_rows() {
+        return Err(Workspace::without_rows(&format!(
+            "This heatmap of {segment}{}",
+            match reference {
+                Reference::Baseline => "",
+                _ => " against each baseline segment",
+            }
+        )));
+    }
     let within_rows = slice_rows_cached(inputs, within, &ws.groups)?;
     let log = table(inputs, Side::Log);
     if log.frame.column(segment).is_err() {

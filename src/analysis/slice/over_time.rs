@@ -47,6 +47,14 @@ pub fn timeline(
     segment: Option<&str>,
     state: &JobState,
 ) -> Result<Option<Timeline>, String> {
+    if !ws.log_rows() {
+        // A profile: the drift lines from the cells, no score or latency bands.
+        return match timeline_with(ws, inputs, (spec, column, within, segment), false, state)? {
+            Some(t) => Ok(Some(t)),
+            None if state.is_cancelled() => Ok(None),
+            None => Err(Workspace::without_rows("This timeline")),
+        };
+    }
     timeline_with(ws, inputs, (spec, column, within, segment), true, state)
 }
 

@@ -9,11 +9,12 @@ use std::time::Duration;
 use eframe::egui::{self};
 
 use crate::analysis::Workspace;
+use crate::analysis::profile_file::{Held, HeldProfile};
 use crate::analysis::slice::{self, Heatmap, SliceComparison};
 use crate::analysis::{
     DriftParams, DriftReport, Reference, Side, SliceDef, run_drift_report_parts,
 };
-use crate::data::{Inputs, OverrideLayers, Role, RoleOverrides, load_inputs_with, resolve_with};
+use crate::data::{Inputs, OverrideLayers, Role, RoleOverrides, resolve_with};
 use crate::jobs::{Job, JobPoll, JobState};
 use crate::session::Investigation;
 use crate::session::local::{Autosave, RecentItem};
@@ -24,9 +25,12 @@ mod replay;
 
 pub(crate) use replay::ReplayJobs;
 
-pub(super) type LoadResult = Result<(Investigation, Inputs), String>;
+/// A load's investigation and inputs, with the log's profile when it is held as one.
+pub(super) type LoadResult = Result<(Investigation, Inputs, Option<HeldProfile>), String>;
 
-pub(super) type ReportResult = Option<(DriftReport, Workspace)>;
+/// The report and its workspace (`None`: cancelled), or why it could not be measured (a log held
+/// as a profile cut for other settings).
+pub(super) type ReportResult = Result<Option<(DriftReport, Workspace)>, String>;
 
 /// The current slice against the baseline, and the heatmap within it.
 pub struct Focus {
@@ -99,6 +103,17 @@ impl DriftscopeApp {
         let Some(inputs) = self.inputs.clone() else {
             return;
         };
+        let held = self.held.clone();
+        if let Some(h) = &held
+            && matches!(h.how, Held::Batched { .. })
+            && h.profile.header.params.window != params.window
+        {
+            // A log read in batches was cut into the old windows: read again for the new ones.
+            let mut base = self.investigation.clone();
+            base.drift = params;
+            self.start_load(ctx, base, PendingLoad::default());
+            return;
+        }
         let wake_ctx = ctx.clone();
         let part_ctx = ctx.clone();
         let asked = params.clone();
@@ -116,7 +131,21 @@ impl DriftscopeApp {
                     }
                     part_ctx.request_repaint();
                 };
-                run_drift_report_parts(&inputs, &asked, state, Some(&hand_out))
+                match &held {
+                    None => Ok(run_drift_report_parts(
+                        &inputs,
+                        &asked,
+                        state,
+                        Some(&hand_out),
+                    )),
+                    Some(h) => crate::analysis::profile_file::report_from_held(
+                        &h.profile,
+                        &inputs,
+                        &asked,
+                        state,
+                        Some(&hand_out),
+                    ),
+                }
             },
         );
         let previous = match self.report_job.take() {
@@ -193,8 +222,9 @@ impl DriftscopeApp {
                 let (Some(b), Some(c)) = (inv.baseline.clone(), inv.current.clone()) else {
                     return Err("the investigation names no baseline and log; open files with File, Open baseline and log…".to_owned());
                 };
-                let inputs = load_inputs_with(&b, &c, &layers, state).map_err(|e| e.to_string())?;
-                Ok((inv, inputs))
+                let (inputs, held) =
+                    crate::analysis::profile_file::open_log((&b, &c), &layers, &inv.drift, state)?;
+                Ok((inv, inputs, held))
             },
         ));
         self.pending = Some(pending);
@@ -228,6 +258,13 @@ impl DriftscopeApp {
         inv: Investigation,
         app_roles: RoleOverrides,
     ) {
+        if let Some(held) = &self.held {
+            self.error = Some(format!(
+                "{}; a profile's roles are fixed when it is made (`driftscope profile --role`)",
+                held.needs_rows("Changing a role")
+            ));
+            return;
+        }
         let layers = self.layers(&inv, &app_roles);
         let (baseline, current) = (inputs.baseline.clone(), inputs.current.clone());
         let wake_ctx = ctx.clone();
@@ -238,7 +275,7 @@ impl DriftscopeApp {
             move |state| {
                 let inputs =
                     resolve_with(baseline, current, &layers, state).map_err(|e| e.to_string())?;
-                Ok((inv, inputs))
+                Ok((inv, inputs, None))
             },
         ));
         self.pending = Some(PendingLoad {
@@ -257,6 +294,7 @@ impl DriftscopeApp {
         let inv = self.investigation.clone();
         let report = self.report.clone();
         let study = self.replay.study_shared();
+        let held = self.held.clone();
         let wake = ctx.clone();
         self.export_job = Some(Job::spawn(
             self.executor,
@@ -268,6 +306,9 @@ impl DriftscopeApp {
                     inputs.current.path.as_path(),
                 ];
                 if slice_rows {
+                    if let Some(held) = &held {
+                        return Err(held.needs_rows("Exporting a slice's rows"));
+                    }
                     state.stage("writing the slice's rows", 0);
                     let bytes = crate::export::slice_csv(&inputs, &inv.view.slice)?;
                     crate::fsutil::write_atomic(&path, &bytes, &input_paths)
@@ -276,9 +317,29 @@ impl DriftscopeApp {
                 }
                 let report = report.ok_or("the drift report is not ready yet")?;
                 state.stage("writing the report", 0);
-                let doc = crate::export::document(&inv, &inputs, &report, study.as_deref());
-                let json = crate::export::json::build_report_json(&inputs, Some(&report))
+                let mut doc = crate::export::document(&inv, &inputs, &report, study.as_deref());
+                let mut json = crate::export::json::build_report_json(&inputs, Some(&report))
                     .map_err(|e| e.to_string())?;
+                if let Some(held) = &held {
+                    // The log it was made from, not the empty table the analysis read.
+                    let files = match held.how {
+                        Held::File => vec![(
+                            inputs.current.path.display().to_string(),
+                            json["inputs"]["current"]["sha256"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_owned(),
+                        )],
+                        Held::Batched { .. } => Vec::new(),
+                    };
+                    crate::export::restate_profiled_log(
+                        Some(&mut doc),
+                        Some(&mut json),
+                        &held.profile.header,
+                        &held.how(),
+                        &files,
+                    );
+                }
                 crate::export::write(&doc, Some(&json), &path, &input_paths)
             },
         ));
@@ -325,12 +386,16 @@ impl DriftscopeApp {
                     };
                     self.report_current = true;
                     match result {
-                        Some((report, workspace)) => {
+                        Ok(Some((report, workspace))) => {
                             self.investigation.drift = done.params;
                             self.on_report(report, workspace);
                         }
                         // Cancelled: the previous report and its settings stay.
-                        None => self.report = done.previous,
+                        Ok(None) => self.report = done.previous,
+                        Err(e) => {
+                            self.report = done.previous;
+                            self.error = Some(format!("{e}; the previous results are still shown"));
+                        }
                     }
                 }
                 JobPoll::Lost => {
@@ -358,7 +423,7 @@ impl DriftscopeApp {
         self.job = None;
         let pending = self.pending.take().unwrap_or_default();
         match result {
-            Ok((inv, inputs)) => self.on_loaded(ctx, inv, inputs, pending),
+            Ok((inv, inputs, held)) => self.on_loaded(ctx, inv, (inputs, held), pending),
             Err(e) => {
                 // Nothing changed: what was open stays, and a restore is offered again.
                 self.error = Some(format!("{e}; what was open before is still shown"));
@@ -374,7 +439,7 @@ impl DriftscopeApp {
         &mut self,
         ctx: &egui::Context,
         inv: Investigation,
-        inputs: Inputs,
+        (inputs, held): (Inputs, Option<HeldProfile>),
         pending: PendingLoad,
     ) {
         if let Some(path) = pending.opened {
@@ -400,6 +465,7 @@ impl DriftscopeApp {
         if let Some(old) = self.inputs.replace(Arc::new(inputs)) {
             crate::jobs::drop_in_background(old);
         }
+        self.held = held.map(Arc::new);
         self.inputs_generation += 1;
         self.error = None;
         self.drafts.settings = None;
@@ -484,17 +550,19 @@ impl DriftscopeApp {
             }
             _ => 86_400_000_000,
         };
-        self.replay.schedule(
-            ctx,
-            self.executor,
-            &inputs,
-            self.inputs_generation,
-            replay::Request {
-                settings: &self.investigation.replay,
-                slice: &self.investigation.view.slice,
-                window_micros,
-            },
-        );
+        if self.held.is_none() {
+            self.replay.schedule(
+                ctx,
+                self.executor,
+                &inputs,
+                self.inputs_generation,
+                replay::Request {
+                    settings: &self.investigation.replay,
+                    slice: &self.investigation.view.slice,
+                    window_micros,
+                },
+            );
+        }
         let view = &self.investigation.view;
         let key = FocusKey {
             generation: self.generation,

@@ -526,3 +526,15 @@ fn a_slice_that_fails_says_why_instead_of_updating_forever() {
             .is_none()
     );
 }
+
+/// The Jensen–Shannon distance of two equal distributions given on different scales summed to a
+/// hair below zero after rounding, and its square root was NaN (the mix-adjusted drift of a log
+/// that is exactly the baseline's segments in another mix showed NaN).
+#[test]
+fn jensen_shannon_of_equal_distributions_is_zero_not_nan() {
+    use driftscope::stats::divergence::jensen_shannon;
+    let d = jensen_shannon(&[0.18, 0.82], &[18.0, 82.0], Some(2.0));
+    assert_eq!(d, 0.0);
+    let d = jensen_shannon(&[0.09 + 0.09, 0.01 + 0.81], &[18.0, 82.0], None);
+    assert_eq!(d, 0.0);
+}

@@ -3,6 +3,7 @@
 //! reused for every slice it is compared with.
 
 pub mod columns;
+pub mod decomposition;
 pub mod drift;
 pub mod evidently;
 pub mod latency;

@@ -135,6 +135,24 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
         }
     }
 
+    if let Some(d) = &r.decomposition {
+        let drifted: Vec<&str> = overall
+            .iter()
+            .filter(|f| f.drift.drifted)
+            .map(|f| f.drift.column.as_str())
+            .collect();
+        let lines = d.explain(&drifted);
+        if !lines.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nmix against within (how much the segment mix explains):"
+            );
+            for e in lines.iter().take(12) {
+                let _ = writeln!(out, "  {}", e.text);
+            }
+        }
+    }
+
     let window_notes = r.windows.iter().flat_map(|w| w.notes.iter());
     let notes: Vec<&String> = r.notes.iter().chain(window_notes).collect();
     if !notes.is_empty() {

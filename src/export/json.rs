@@ -109,7 +109,31 @@ pub(crate) fn report_json(
         );
         map.insert("performance".into(), serde_json::to_value(&a.performance)?);
         map.insert("latency".into(), serde_json::to_value(&a.latency)?);
+        map.insert("decomposition".into(), decomposition_json(a)?);
         map.insert("notes".into(), serde_json::to_value(&a.notes)?);
     }
     Ok(out)
+}
+
+/// `decomposition`: one list, the columns' drift against the mix-adjusted baseline first
+/// (`"kind": "drift"`), then the rates split into mix and within (`"kind": "rate"`).
+fn decomposition_json(a: &DriftReport) -> Result<Value> {
+    let Some(d) = &a.decomposition else {
+        return Ok(Value::Array(Vec::new()));
+    };
+    let tagged = |v: Value, kind: &str| {
+        let mut v = v;
+        if let Some(m) = v.as_object_mut() {
+            m.insert("kind".into(), Value::from(kind));
+        }
+        v
+    };
+    let mut out = Vec::with_capacity(d.drift.len() + d.rates.len());
+    for e in &d.drift {
+        out.push(tagged(serde_json::to_value(e)?, "drift"));
+    }
+    for e in &d.rates {
+        out.push(tagged(serde_json::to_value(e)?, "rate"));
+    }
+    Ok(Value::Array(out))
 }

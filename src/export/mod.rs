@@ -80,6 +80,12 @@ fn summary(report: &DriftReport, replay: Option<&ReplayStudy>) -> Vec<String> {
     if !drifted.is_empty() {
         out.push(format!("Drifted overall: {}.", drifted.join(", ")));
     }
+    if let Some(d) = &report.decomposition {
+        let columns: Vec<&str> = drifted.iter().map(String::as_str).collect();
+        for e in d.explain(&columns).into_iter().take(4) {
+            out.push(format!("Mix against within: {}.", e.text));
+        }
+    }
     for mix in &report.segments {
         for v in mix.values.iter().filter(|v| v.absent_from_baseline) {
             out.push(format!(

@@ -65,7 +65,8 @@ pub fn jensen_shannon(p_b: &[f64], p_c: &[f64], base: Option<f64>) -> f64 {
     if let Some(base) = base {
         js /= base.ln();
     }
-    (js / 2.0).sqrt()
+    // Equal distributions can sum to a hair below zero after rounding: the distance is 0 then.
+    (js / 2.0).max(0.0).sqrt()
 }
 
 /// Hellinger distance = sqrt(Σ (√p_b − √p_c)²) / √2, in [0, 1].

@@ -123,6 +123,25 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
             open_feature(commands, &c);
         }
 
+        if let Some(d) = &report.decomposition {
+            let drifted: Vec<&str> = overall
+                .iter()
+                .filter(|f| f.drift.drifted)
+                .map(|f| f.drift.column.as_str())
+                .collect();
+            let lines = d.explain(&drifted);
+            if !lines.is_empty() {
+                ui.add_space(10.0);
+                ui.heading("Mix against within")
+                    .on_hover_text("How much of each change the segment mix explains: the drift against the baseline reweighted to the log's mix of each segment column, and rates split into a mix and a within part (Kitagawa)");
+                for e in lines.iter().take(8) {
+                    if ui.link(&e.text).on_hover_text(format!("Open {}", e.column)).clicked() {
+                        open_feature(commands, &e.column);
+                    }
+                }
+            }
+        }
+
         let alerts: Vec<_> = report
             .data_quality
             .iter()

@@ -96,6 +96,10 @@ pub struct DriftReport {
     pub data_quality: Vec<quality::QualityAlert>,
     pub performance: Option<performance::PerformanceReport>,
     pub latency: Option<latency::LatencyReport>,
+    /// How much of each change the segment mix explains (from the cells; `None` without them or
+    /// while the report is still measured).
+    #[serde(default)]
+    pub decomposition: Option<crate::analysis::decomposition::Decomposition>,
     /// What could not be measured, or was folded, and why.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -275,6 +279,7 @@ pub fn report_in_parts(
             data_quality,
             performance: None,
             latency: None,
+            decomposition: None,
             notes: notes.to_vec(),
             pending: pending.to_vec(),
         });
@@ -484,6 +489,8 @@ pub fn report_in_parts(
     state.part(7, REPORT_PARTS);
     state.stage("data quality", 0);
     let data_quality = quality::alerts(inputs, &features, &mixes, windows.as_ref(), settings);
+    state.stage("mix against within", 0);
+    let decomposition = crate::analysis::decomposition::decompose(workspace);
     state.stage("done", 0);
 
     Some(DriftReport {
@@ -495,6 +502,7 @@ pub fn report_in_parts(
         data_quality,
         performance,
         latency,
+        decomposition,
         notes,
         pending: Vec::new(),
     })

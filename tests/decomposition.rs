@@ -1,0 +1,186 @@
+//! Mix against within: generated logs whose change is only the segment mix, or only inside one
+//! segment, and the sample's planted incidents, through the report a user runs.
+
+// Tests panic on purpose when something is off.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use driftscope::analysis::decomposition::Decomposition;
+use driftscope::analysis::{DriftParams, run_drift_report};
+use driftscope::data::{OverrideLayers, load_inputs};
+use driftscope::jobs::JobState;
+
+/// A baseline of two regions whose `income` and `plan` differ by region (and an `age` that does
+/// not), 50/50; the log is `log_north` of north (the rest south), with `inside_shift` added to
+/// south's income.
+fn pair(dir: &Path, log_north: f64, inside_shift: f64) -> (PathBuf, PathBuf) {
+    let mut seed = 11u64;
+    let mut u = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut row = |out: &mut String, north: bool, shift: f64, missing_age: bool| {
+        let income = if north { 300.0 } else { 900.0 } + u() * 400.0 + shift;
+        let plan = if (u() < 0.8) == north {
+            "basic"
+        } else {
+            "premium"
+        };
+        let age = if missing_age {
+            String::new()
+        } else {
+            format!("{}", 18.0 + u() * 60.0)
+        };
+        let region = if north { "north" } else { "south" };
+        writeln!(out, "{income},{age},{plan},{region}").unwrap();
+    };
+    let header = "income,age,plan,region\n";
+    let mut base = String::from(header);
+    for i in 0..20_000 {
+        row(&mut base, i % 2 == 0, 0.0, false);
+    }
+    let mut log = String::from(header);
+    let n = 20_000;
+    for i in 0..n {
+        let north = (i as f64) < log_north * n as f64;
+        // South's age goes missing a fifth of the time when south is shifted.
+        let missing = !north && inside_shift != 0.0 && i % 5 == 0;
+        row(
+            &mut log,
+            north,
+            if north { 0.0 } else { inside_shift },
+            missing,
+        );
+    }
+    let (b, l) = (dir.join("baseline.csv"), dir.join("log.csv"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&l, log).unwrap();
+    (b, l)
+}
+
+fn decomposition_of(b: &Path, l: &Path) -> Decomposition {
+    let mut overrides = OverrideLayers::default();
+    overrides
+        .user
+        .roles
+        .insert("region".into(), driftscope::data::Role::Segment);
+    overrides
+        .user
+        .roles
+        .insert("plan".into(), driftscope::data::Role::Feature);
+    let inputs = load_inputs(b, l, &overrides).unwrap();
+    let params = DriftParams {
+        window: None,
+        ..DriftParams::default()
+    };
+    run_drift_report(&inputs, &params, &JobState::default())
+        .unwrap()
+        .decomposition
+        .expect("the report decomposes the drift")
+}
+
+/// Only the mix moved (north 90 % of the log instead of half): the columns that differ between
+/// regions drift, and the mix explains it; the one that does not differ barely drifts.
+#[test]
+fn a_pure_mix_change_is_explained_by_the_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = pair(dir.path(), 0.9, 0.0);
+    let d = decomposition_of(&b, &l);
+    for column in ["income", "plan"] {
+        let e = d.drift_of(column, "region").unwrap();
+        assert!(e.score_vs_baseline > 0.2, "{column}: {e:?}");
+        assert!(e.mix_share.unwrap() >= 0.8, "{column}: {e:?}");
+        assert_eq!(e.absent_share, 0.0);
+    }
+    let age = d.drift_of("age", "region").unwrap();
+    assert!(age.score_vs_baseline < 0.05, "{age:?}");
+}
+
+/// The mix held (half and half) and south's income moved: the drift is inside a segment, the
+/// mix explains none of it; south's missing ages are all within, and the rate parts add up.
+#[test]
+fn a_change_inside_one_segment_is_not_the_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = pair(dir.path(), 0.5, 150.0);
+    let d = decomposition_of(&b, &l);
+    let income = d.drift_of("income", "region").unwrap();
+    assert!(income.score_vs_baseline > 0.05, "{income:?}");
+    assert!(income.mix_share.unwrap() <= 0.2, "{income:?}");
+    let missing = d
+        .rates
+        .iter()
+        .find(|r| r.metric == "missing_share" && r.column == "age" && r.segment_column == "region")
+        .expect("the missing share of age changed");
+    assert!((missing.total_change - 0.1).abs() < 1e-12, "{missing:?}");
+    assert!(
+        (missing.mix_part + missing.within_part - missing.total_change).abs() < 1e-12,
+        "{missing:?}"
+    );
+    assert!(missing.mix_part.abs() < 1e-12, "{missing:?}");
+    assert_eq!(missing.per_segment[0].value, "south");
+}
+
+/// The sample: a region absent from the baseline is counted apart, and the null spike of
+/// `account_age_days` is inside `us-west`, not its share of the traffic; the JSON carries both
+/// kinds of entry under the names of the contract.
+#[test]
+fn the_samples_null_spike_is_within_us_west_and_the_new_region_is_apart() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let inputs = load_inputs(
+        &dir.join("baseline.parquet"),
+        &dir.join("predictions.jsonl"),
+        &OverrideLayers::default(),
+    )
+    .unwrap();
+    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let d = report.decomposition.as_ref().unwrap();
+    let hour = d.drift_of("hour", "region").unwrap();
+    assert!(hour.absent_share > 0.05, "{hour:?}");
+    let nulls = d
+        .rates
+        .iter()
+        .find(|r| {
+            r.metric == "missing_share"
+                && r.column == "account_age_days"
+                && r.segment_column == "region"
+        })
+        .unwrap();
+    assert!(nulls.total_change > 0.0);
+    assert!(nulls.within_part > nulls.mix_part.abs(), "{nulls:?}");
+    assert_eq!(nulls.per_segment[0].value, "us-west", "{nulls:?}");
+    let sum: f64 = nulls
+        .per_segment
+        .iter()
+        .map(|p| p.mix_part + p.within_part)
+        .sum();
+    assert!((sum - nulls.total_change).abs() < 1e-12);
+
+    let json = driftscope::export::json::build_report_json(&inputs, Some(&report)).unwrap();
+    let entries = json["decomposition"].as_array().unwrap();
+    let drift = entries.iter().find(|e| e["kind"] == "drift").unwrap();
+    for key in [
+        "column",
+        "segment_column",
+        "score_vs_baseline",
+        "score_vs_mix_adjusted",
+        "mix_share",
+        "method",
+    ] {
+        assert!(drift.get(key).is_some(), "{key} in {drift}");
+    }
+    let rate = entries.iter().find(|e| e["kind"] == "rate").unwrap();
+    for key in [
+        "metric",
+        "segment_column",
+        "total_change",
+        "mix_part",
+        "within_part",
+        "per_segment",
+    ] {
+        assert!(rate.get(key).is_some(), "{key} in {rate}");
+    }
+}

@@ -447,11 +447,7 @@ pub fn decompose(ws: &Workspace) -> Option<Decomposition> {
                 ps.iter()
                     .map(|p| match p {
                         Some(p) if p.rows() > 0 => {
-                            let missing = match p {
-                                ColumnProfile::Numeric(n) => n.missing,
-                                ColumnProfile::Categorical(c) => c.missing,
-                            };
-                            (p.rows() as f64, Some(missing as f64 / p.rows() as f64))
+                            (p.rows() as f64, Some(p.missing() as f64 / p.rows() as f64))
                         }
                         _ => (0.0, None),
                     })

@@ -7,6 +7,7 @@ pub mod decomposition;
 pub mod drift;
 pub mod evidently;
 pub mod latency;
+pub mod onsets;
 pub mod performance;
 pub mod profile_file;
 pub mod profiles;

@@ -153,6 +153,16 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
         }
     }
 
+    if !r.onsets.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nsince when (changes of the per-window series, largest first):"
+        );
+        for o in r.onset_headlines(10) {
+            let _ = writeln!(out, "  {}", o.describe());
+        }
+    }
+
     let window_notes = r.windows.iter().flat_map(|w| w.notes.iter());
     let notes: Vec<&String> = r.notes.iter().chain(window_notes).collect();
     if !notes.is_empty() {

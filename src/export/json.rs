@@ -110,6 +110,7 @@ pub(crate) fn report_json(
         map.insert("performance".into(), serde_json::to_value(&a.performance)?);
         map.insert("latency".into(), serde_json::to_value(&a.latency)?);
         map.insert("decomposition".into(), decomposition_json(a)?);
+        map.insert("onsets".into(), serde_json::to_value(&a.onsets)?);
         map.insert("notes".into(), serde_json::to_value(&a.notes)?);
     }
     Ok(out)

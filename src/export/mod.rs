@@ -86,6 +86,9 @@ fn summary(report: &DriftReport, replay: Option<&ReplayStudy>) -> Vec<String> {
             out.push(format!("Mix against within: {}.", e.text));
         }
     }
+    for o in report.onset_headlines(4) {
+        out.push(format!("Since when: {}.", o.describe()));
+    }
     for mix in &report.segments {
         for v in mix.values.iter().filter(|v| v.absent_from_baseline) {
             out.push(format!(

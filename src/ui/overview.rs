@@ -142,6 +142,29 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
             }
         }
 
+        if !report.onsets.is_empty() {
+            ui.add_space(10.0);
+            ui.heading("Since when")
+                .on_hover_text("Changes of the per-window series (drift score, missing share, traffic share, mean score), found by binary segmentation on their mean; largest first");
+            for o in report.onset_headlines(8) {
+                let text = o.describe();
+                match &o.column {
+                    Some(column) if analysed.contains(&column.as_str()) => {
+                        if ui.link(text).on_hover_text(format!("Open {column} over time")).clicked() {
+                            if let Some(s) = &o.segment {
+                                narrow_to(commands, &crate::analysis::SegmentRef { column: s.column.clone(), value: s.value.clone() });
+                            }
+                            commands.push(AppCommand::SelectFeature(column.clone()));
+                            commands.push(AppCommand::ShowPanel(crate::ui::Panel::Time));
+                        }
+                    }
+                    _ => {
+                        ui.label(text);
+                    }
+                }
+            }
+        }
+
         let alerts: Vec<_> = report
             .data_quality
             .iter()

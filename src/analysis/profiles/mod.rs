@@ -90,6 +90,14 @@ impl ColumnProfile {
             ColumnProfile::Categorical(p) => p.rows,
         }
     }
+
+    /// Rows with a missing value (null or NaN).
+    pub fn missing(&self) -> u64 {
+        match self {
+            ColumnProfile::Numeric(p) => p.missing,
+            ColumnProfile::Categorical(p) => p.missing,
+        }
+    }
 }
 
 /// Which cell each row of one side is in.

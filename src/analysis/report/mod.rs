@@ -100,6 +100,9 @@ pub struct DriftReport {
     /// while the report is still measured).
     #[serde(default)]
     pub decomposition: Option<crate::analysis::decomposition::Decomposition>,
+    /// Since when each per-window series changed, largest first (empty without windows).
+    #[serde(default)]
+    pub onsets: Vec<crate::analysis::onsets::Onset>,
     /// What could not be measured, or was folded, and why.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -131,6 +134,17 @@ impl ReportPart {
 }
 
 impl DriftReport {
+    /// The onsets worth a line, at most `n` (see [`crate::analysis::onsets::headlines`]).
+    pub fn onset_headlines(&self, n: usize) -> Vec<&crate::analysis::onsets::Onset> {
+        let versions: Vec<&str> = self
+            .segments
+            .iter()
+            .filter(|m| m.role == Role::ModelVersion)
+            .map(|m| m.column.as_str())
+            .collect();
+        crate::analysis::onsets::headlines(&self.onsets, &versions, n)
+    }
+
     /// The overall (unsliced) entries.
     pub fn overall(&self) -> impl Iterator<Item = &FeatureDrift> {
         self.features.iter().filter(|f| f.segment.is_none())
@@ -280,6 +294,7 @@ pub fn report_in_parts(
             performance: None,
             latency: None,
             decomposition: None,
+            onsets: Vec::new(),
             notes: notes.to_vec(),
             pending: pending.to_vec(),
         });
@@ -493,7 +508,7 @@ pub fn report_in_parts(
     let decomposition = crate::analysis::decomposition::decompose(workspace);
     state.stage("done", 0);
 
-    Some(DriftReport {
+    let mut report = DriftReport {
         params: params.clone(),
         dataset,
         features,
@@ -503,9 +518,12 @@ pub fn report_in_parts(
         performance,
         latency,
         decomposition,
+        onsets: Vec::new(),
         notes,
         pending: Vec::new(),
-    })
+    };
+    report.onsets = crate::analysis::onsets::onsets(workspace, inputs, &report);
+    Some(report)
 }
 
 /// The dataset verdict: the share of features whose overall entry drifted.

@@ -1,5 +1,6 @@
-//! Mix against within: generated logs whose change is only the segment mix, or only inside one
-//! segment, and the sample's planted incidents, through the report a user runs.
+//! What changed, where, since when: the mix-against-within decomposition and the onsets, on
+//! generated logs whose change is only the segment mix or only inside one segment from a date
+//! on, and on the sample's planted incidents, through the report a user runs.
 
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,6 +17,18 @@ use driftscope::jobs::JobState;
 /// not), 50/50; the log is `log_north` of north (the rest south), with `inside_shift` added to
 /// south's income.
 fn pair(dir: &Path, log_north: f64, inside_shift: f64) -> (PathBuf, PathBuf) {
+    pair_over_days(dir, log_north, inside_shift, None)
+}
+
+/// [`pair`] with a timestamp on every log row when `days` is `(days, from)`: the rows spread
+/// over that many days (interleaved, so every day has both regions) and south's change only from
+/// day `from` on (0-based).
+fn pair_over_days(
+    dir: &Path,
+    log_north: f64,
+    inside_shift: f64,
+    days: Option<(usize, usize)>,
+) -> (PathBuf, PathBuf) {
     let mut seed = 11u64;
     let mut u = move || {
         seed = seed
@@ -43,16 +56,26 @@ fn pair(dir: &Path, log_north: f64, inside_shift: f64) -> (PathBuf, PathBuf) {
     for i in 0..20_000 {
         row(&mut base, i % 2 == 0, 0.0, false);
     }
-    let mut log = String::from(header);
+    let mut log = String::from(if days.is_some() { "ts," } else { "" });
+    log.push_str(header);
     let n = 20_000;
     for i in 0..n {
         let north = (i as f64) < log_north * n as f64;
+        let changed = match days {
+            Some((days, from)) => {
+                let day = i % days;
+                write!(log, "2026-03-{:02}T{:02}:00:00Z,", day + 1, (i / days) % 24).unwrap();
+                day >= from
+            }
+            None => true,
+        };
         // South's age goes missing a fifth of the time when south is shifted.
-        let missing = !north && inside_shift != 0.0 && i % 5 == 0;
+        let shifted = !north && changed && inside_shift != 0.0;
+        let missing = shifted && (i / 10) % 5 == 0;
         row(
             &mut log,
             north,
-            if north { 0.0 } else { inside_shift },
+            if shifted { inside_shift } else { 0.0 },
             missing,
         );
     }
@@ -63,6 +86,16 @@ fn pair(dir: &Path, log_north: f64, inside_shift: f64) -> (PathBuf, PathBuf) {
 }
 
 fn decomposition_of(b: &Path, l: &Path) -> Decomposition {
+    let params = DriftParams {
+        window: None,
+        ..DriftParams::default()
+    };
+    report_of(b, l, params)
+        .decomposition
+        .expect("the report decomposes the drift")
+}
+
+fn report_of(b: &Path, l: &Path, params: DriftParams) -> driftscope::analysis::DriftReport {
     let mut overrides = OverrideLayers::default();
     overrides
         .user
@@ -73,14 +106,7 @@ fn decomposition_of(b: &Path, l: &Path) -> Decomposition {
         .roles
         .insert("plan".into(), driftscope::data::Role::Feature);
     let inputs = load_inputs(b, l, &overrides).unwrap();
-    let params = DriftParams {
-        window: None,
-        ..DriftParams::default()
-    };
-    run_drift_report(&inputs, &params, &JobState::default())
-        .unwrap()
-        .decomposition
-        .expect("the report decomposes the drift")
+    run_drift_report(&inputs, &params, &JobState::default()).unwrap()
 }
 
 /// Only the mix moved (north 90 % of the log instead of half): the columns that differ between
@@ -183,4 +209,120 @@ fn the_samples_null_spike_is_within_us_west_and_the_new_region_is_apart() {
     ] {
         assert!(rate.get(key).is_some(), "{key} in {rate}");
     }
+}
+
+/// The sample's planted incidents have their onsets within one window of when they were
+/// planted — the `account_age_days` nulls in us-west from 2026-11-04 09:00, ap-southeast from
+/// 2026-11-05, the 3.1 release on mobile from 2026-11-06 14:00 — and nothing starts in the
+/// first two days.
+#[test]
+fn the_samples_incidents_start_when_they_were_planted() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let inputs = load_inputs(
+        &dir.join("baseline.parquet"),
+        &dir.join("predictions.jsonl"),
+        &OverrideLayers::default(),
+    )
+    .unwrap();
+    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let windows = &report.windows.as_ref().unwrap().windows;
+    let day = |d: u32| {
+        windows
+            .iter()
+            .position(|w| {
+                w.start
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with(&format!("2026-11-{d:02}")))
+            })
+            .unwrap()
+    };
+    let find = |metric: &str, column: Option<&str>, segment: (&str, &str)| {
+        report
+            .onsets
+            .iter()
+            .find(|o| {
+                o.metric == metric
+                    && o.column.as_deref() == column
+                    && o.segment
+                        .as_ref()
+                        .is_some_and(|s| s.column == segment.0 && s.value == segment.1)
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "no onset of {metric} {column:?} in {segment:?}: {:#?}",
+                    report.onsets
+                )
+            })
+    };
+    let nulls = find(
+        "missing_share",
+        Some("account_age_days"),
+        ("region", "us-west"),
+    );
+    assert!(nulls.window.abs_diff(day(4)) <= 1, "{nulls:?}");
+    assert!(nulls.before < 0.01 && nulls.after > 0.2, "{nulls:?}");
+    let new_region = find("traffic_share", None, ("region", "ap-southeast"));
+    assert!(new_region.window.abs_diff(day(5)) <= 1, "{new_region:?}");
+    assert_eq!(new_region.before, 0.0);
+    let skew = find("mean", Some("score"), ("device", "mobile"));
+    assert!(skew.window.abs_diff(day(6)) <= 1, "{skew:?}");
+    assert!(skew.after > skew.before);
+    assert!(
+        skew.model_version_switch
+            .as_deref()
+            .is_some_and(|v| v.contains("fraud-gbm-3.1")),
+        "{skew:?}"
+    );
+    assert!(
+        report.onsets.iter().all(|o| o.window >= day(4)),
+        "{:#?}",
+        report.onsets
+    );
+    // The JSON's names.
+    let json = driftscope::export::json::build_report_json(&inputs, Some(&report)).unwrap();
+    let first = &json["onsets"][0];
+    for key in [
+        "metric",
+        "column",
+        "segment",
+        "at",
+        "before",
+        "after",
+        "model_version_switch",
+    ] {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
+}
+
+/// A change inside one segment from a date on: found with its segment and its onset, the mix
+/// explaining none of it.
+#[test]
+fn a_change_inside_one_segment_from_a_date_is_found_with_its_onset() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = pair_over_days(dir.path(), 0.5, 150.0, Some((10, 6)));
+    let report = report_of(&b, &l, DriftParams::default());
+    let onset = report
+        .onsets
+        .iter()
+        .find(|o| {
+            o.metric == "missing_share" && o.column.as_deref() == Some("age") && o.segment.is_some()
+        })
+        .unwrap_or_else(|| panic!("{:#?}", report.onsets));
+    let segment = onset.segment.as_ref().unwrap();
+    assert_eq!(
+        (segment.column.as_str(), segment.value.as_str()),
+        ("region", "south")
+    );
+    assert_eq!(
+        onset.at.as_deref().map(|s| &s[..10]),
+        Some("2026-03-07"),
+        "{onset:?}"
+    );
+    assert!(
+        onset.before < 0.01 && (onset.after - 0.2).abs() < 0.02,
+        "{onset:?}"
+    );
+    let d = report.decomposition.as_ref().unwrap();
+    let income = d.drift_of("income", "region").unwrap();
+    assert!(income.mix_share.unwrap() <= 0.2, "{income:?}");
 }

@@ -326,3 +326,103 @@ fn a_change_inside_one_segment_from_a_date_is_found_with_its_onset() {
     let income = d.drift_of("income", "region").unwrap();
     assert!(income.mix_share.unwrap() <= 0.2, "{income:?}");
 }
+
+/// The sample's planted incidents are the top discoveries, each with its conditions and an onset
+/// within a window of when it was planted: the 3.1 release on mobile (both conditions) from
+/// 2026-11-06, the `account_age_days` nulls in us-west from 2026-11-04, ap-southeast from
+/// 2026-11-05; and the report and the summary lead with them.
+#[test]
+fn the_samples_incidents_are_the_top_discoveries() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let inputs = load_inputs(
+        &dir.join("baseline.parquet"),
+        &dir.join("predictions.jsonl"),
+        &OverrideLayers::default(),
+    )
+    .unwrap();
+    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let top: Vec<(String, String, Option<String>)> = report
+        .discoveries
+        .iter()
+        .take(3)
+        .map(|d| {
+            let mut conditions: Vec<String> = d
+                .conditions
+                .iter()
+                .map(|c| format!("{}{}{}", c.column, c.op, c.value))
+                .collect();
+            conditions.sort();
+            (
+                d.objective.clone(),
+                conditions.join(" & "),
+                d.from.as_ref().map(|f| f[..10].to_owned()),
+            )
+        })
+        .collect();
+    let expect = |objective: &str, conditions: &str, from: &str| {
+        (
+            objective.to_owned(),
+            conditions.to_owned(),
+            Some(from.to_owned()),
+        )
+    };
+    assert_eq!(
+        top,
+        vec![
+            expect(
+                "mean_increase",
+                "device=mobile & model_version=fraud-gbm-3.1",
+                "2026-11-06"
+            ),
+            expect("missing_share_increase", "region=us-west", "2026-11-04"),
+            expect("absent_from_baseline", "region=ap-southeast", "2026-11-05"),
+        ],
+        "{:#?}",
+        report.discoveries
+    );
+    let nulls = &report.discoveries[1];
+    assert_eq!(nulls.column, "account_age_days");
+    assert!(
+        nulls.share_explained > 0.9 && nulls.q_value < 1e-6,
+        "{nulls:?}"
+    );
+    // Every result explains a real share of its change and is significant.
+    for d in &report.discoveries {
+        assert!(d.share_explained >= 0.05 && d.q_value <= 0.05, "{d:?}");
+    }
+    // The JSON's names.
+    let json = driftscope::export::json::build_report_json(&inputs, Some(&report)).unwrap();
+    let first = &json["discoveries"][0];
+    for key in [
+        "objective",
+        "column",
+        "conditions",
+        "from",
+        "rows",
+        "share_explained",
+        "effect_inside",
+        "effect_outside",
+        "q_value",
+    ] {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
+    assert_eq!(first["conditions"][0]["op"], "=");
+    // The report's summary leads with them, the dataset verdict after.
+    let doc = driftscope::export::document(
+        &driftscope::session::Investigation::default(),
+        &inputs,
+        &report,
+        None,
+    );
+    assert!(
+        doc.summary[0].starts_with("Found: score higher where"),
+        "{:?}",
+        doc.summary
+    );
+    assert!(
+        doc.findings[0]
+            .finding
+            .title
+            .starts_with("score higher where")
+    );
+}

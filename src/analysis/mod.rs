@@ -4,6 +4,7 @@
 
 pub mod columns;
 pub mod decomposition;
+pub mod discovery;
 pub mod drift;
 pub mod evidently;
 pub mod latency;

@@ -41,6 +41,13 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
 }
 
 pub fn describe_report(out: &mut String, r: &DriftReport) {
+    if !r.discoveries.is_empty() {
+        let _ = writeln!(out, "what changed, where, since when (best first):");
+        for (k, d) in r.discoveries.iter().take(10).enumerate() {
+            let _ = writeln!(out, "  {}. {}", k + 1, d.describe());
+        }
+        out.push('\n');
+    }
     let _ = writeln!(out, "dataset: {}", r.dataset.describe());
     let mut overall: Vec<_> = r.overall().collect();
     overall.sort_by(|a, b| {
@@ -153,6 +160,15 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
         }
     }
 
+    if !r.discoveries.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nfound (the slices that explain most of a change, best first):"
+        );
+        for d in r.discoveries.iter().take(10) {
+            let _ = writeln!(out, "  {}", d.describe());
+        }
+    }
     if !r.onsets.is_empty() {
         let _ = writeln!(
             out,

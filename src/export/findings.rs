@@ -352,7 +352,13 @@ pub fn replay_finding(c: &Comparison, slice: &SliceDef) -> Finding {
 /// The findings a headless report proposes: the dataset verdict, the worst features overall, the
 /// worst segment values, data-quality alerts, performance alerts and the replay's skew.
 pub fn automatic(report: &DriftReport, replay: Option<&Comparison>) -> Vec<Finding> {
-    let mut out = Vec::new();
+    // The incidents found first; the dataset verdict below them.
+    let mut out: Vec<Finding> = report
+        .discoveries
+        .iter()
+        .take(4)
+        .map(discovery_finding)
+        .collect();
     let whole_log = SliceDef::default();
     let baseline = SliceDef::whole(crate::analysis::Side::Baseline);
     let d = &report.dataset;
@@ -489,4 +495,49 @@ pub fn automatic(report: &DriftReport, replay: Option<&Comparison>) -> Vec<Findi
         out.push(replay_finding(c, &whole_log));
     }
     out
+}
+
+/// A discovered slice as a finding: what changed, where, since when, how much of it.
+pub fn discovery_finding(d: &crate::analysis::discovery::Discovery) -> Finding {
+    let rate = |x: f64| {
+        if d.objective.starts_with("mean") {
+            format!("{x:.3}")
+        } else {
+            crate::format::pct(x)
+        }
+    };
+    let mut numbers = vec![
+        (
+            "rows".to_owned(),
+            crate::format::group_thousands(d.rows as usize),
+        ),
+        (
+            "share of the change".to_owned(),
+            crate::format::pct(d.share_explained),
+        ),
+        ("inside".to_owned(), rate(d.effect_inside)),
+    ];
+    if let Some(o) = d.effect_outside {
+        numbers.push(("outside".to_owned(), rate(o)));
+    }
+    numbers.push(("baseline".to_owned(), rate(d.baseline)));
+    numbers.push(("q-value".to_owned(), score(Some(d.q_value), 3)));
+    if let Some(f) = &d.from {
+        numbers.push(("since".to_owned(), f.clone()));
+    }
+    Finding {
+        title: d.describe(),
+        severity: if d.share_explained >= 0.5 {
+            FindingSeverity::Critical
+        } else {
+            FindingSeverity::Warning
+        },
+        source: "overview".to_owned(),
+        slice: d.slice(),
+        against: "the whole baseline".to_owned(),
+        column: d.evidence_column().map(str::to_owned),
+        numbers,
+        pinned: crate::session::findings::now(),
+        ..Finding::default()
+    }
 }

@@ -111,6 +111,7 @@ pub(crate) fn report_json(
         map.insert("latency".into(), serde_json::to_value(&a.latency)?);
         map.insert("decomposition".into(), decomposition_json(a)?);
         map.insert("onsets".into(), serde_json::to_value(&a.onsets)?);
+        map.insert("discoveries".into(), serde_json::to_value(&a.discoveries)?);
         map.insert("notes".into(), serde_json::to_value(&a.notes)?);
     }
     Ok(out)

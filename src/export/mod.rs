@@ -70,7 +70,14 @@ fn hash(path: &Path) -> String {
 
 /// The executive summary: what changed, where, since when, how bad, what the replay says.
 fn summary(report: &DriftReport, replay: Option<&ReplayStudy>) -> Vec<String> {
-    let mut out = vec![report.dataset.describe()];
+    // The incidents first, then the dataset verdict.
+    let mut out: Vec<String> = report
+        .discoveries
+        .iter()
+        .take(5)
+        .map(|d| format!("Found: {}.", d.describe()))
+        .collect();
+    out.push(report.dataset.describe());
     let mut drifted: Vec<_> = report
         .overall()
         .filter(|f| f.drift.drifted)

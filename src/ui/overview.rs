@@ -46,9 +46,44 @@ fn narrow_to(commands: &mut Vec<AppCommand>, segment: &SegmentRef) {
 pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand>) {
     let report = p.report;
     let palette = p.palette;
+    if !report.discoveries.is_empty() {
+        ui.label(RichText::new("What changed, where, since when").heading())
+            .on_hover_text("The slices that explain most of each change, found on the cell profiles (segment values, model versions; missing shares, the mean score, traffic the baseline never had), best first");
+        for (k, found) in report.discoveries.iter().take(6).enumerate() {
+            ui.horizontal_wrapped(|ui| {
+                let colour = if found.share_explained >= 0.5 {
+                    palette.error
+                } else {
+                    palette.warning
+                };
+                let text = RichText::new(format!("{}. {}", k + 1, found.describe())).color(colour);
+                if ui
+                    .link(text)
+                    .on_hover_text("Open this slice and its evidence")
+                    .clicked()
+                {
+                    commands.push(AppCommand::SetSlice(found.slice()));
+                    match found.evidence_column() {
+                        Some(column) => open_feature(commands, column),
+                        None => commands.push(AppCommand::ShowPanel(crate::ui::Panel::Segments)),
+                    }
+                }
+                if ui
+                    .small_button("Pin")
+                    .on_hover_text("Keep it as a finding for the report")
+                    .clicked()
+                {
+                    commands.push(AppCommand::Pin(Box::new(
+                        crate::export::findings::discovery_finding(found),
+                    )));
+                }
+            });
+        }
+        ui.add_space(6.0);
+    }
     let d = &report.dataset;
     let colour = if d.drifted { palette.error } else { palette.ok };
-    ui.label(RichText::new(d.describe()).heading().color(colour));
+    ui.label(RichText::new(d.describe()).color(colour).strong());
     if !report.pending.is_empty() {
         let parts: Vec<&str> = report.pending.iter().map(|p| p.as_str()).collect();
         ui.horizontal(|ui| {

@@ -103,6 +103,9 @@ pub struct DriftReport {
     /// Since when each per-window series changed, largest first (empty without windows).
     #[serde(default)]
     pub onsets: Vec<crate::analysis::onsets::Onset>,
+    /// The slices that explain most of each change, best first (from the cells).
+    #[serde(default)]
+    pub discoveries: Vec<crate::analysis::discovery::Discovery>,
     /// What could not be measured, or was folded, and why.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -295,6 +298,7 @@ pub fn report_in_parts(
             latency: None,
             decomposition: None,
             onsets: Vec::new(),
+            discoveries: Vec::new(),
             notes: notes.to_vec(),
             pending: pending.to_vec(),
         });
@@ -506,8 +510,6 @@ pub fn report_in_parts(
     let data_quality = quality::alerts(inputs, &features, &mixes, windows.as_ref(), settings);
     state.stage("mix against within", 0);
     let decomposition = crate::analysis::decomposition::decompose(workspace);
-    state.stage("done", 0);
-
     let mut report = DriftReport {
         params: params.clone(),
         dataset,
@@ -519,10 +521,15 @@ pub fn report_in_parts(
         latency,
         decomposition,
         onsets: Vec::new(),
+        discoveries: Vec::new(),
         notes,
         pending: Vec::new(),
     };
+    state.stage("since when", 0);
     report.onsets = crate::analysis::onsets::onsets(workspace, inputs, &report);
+    state.stage("what changed where", 0);
+    report.discoveries = crate::analysis::discovery::discover(workspace, &report);
+    state.stage("done", 0);
     Some(report)
 }
 

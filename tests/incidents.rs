@@ -327,10 +327,10 @@ fn a_change_inside_one_segment_from_a_date_is_found_with_its_onset() {
     assert!(income.mix_share.unwrap() <= 0.2, "{income:?}");
 }
 
-/// The sample's planted incidents are the top discoveries, each with its conditions and an onset
+/// The sample's planted incidents are the top incidents, each with its conditions and an onset
 /// within a window of when it was planted: the 3.1 release on mobile (both conditions) from
-/// 2026-11-06, the `account_age_days` nulls in us-west from 2026-11-04, ap-southeast from
-/// 2026-11-05; and the report and the summary lead with them.
+/// 2026-11-06, ap-southeast (absent from the baseline) from 2026-11-05, the `account_age_days`
+/// nulls in us-west from 2026-11-04; and the report and the summary lead with them.
 #[test]
 fn the_samples_incidents_are_the_top_discoveries() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
@@ -341,50 +341,62 @@ fn the_samples_incidents_are_the_top_discoveries() {
     )
     .unwrap();
     let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
-    let top: Vec<(String, String, Option<String>)> = report
-        .discoveries
+    let conditions = |d: &driftscope::analysis::discovery::Discovery| {
+        let mut c: Vec<String> = d
+            .conditions
+            .iter()
+            .map(|c| format!("{}{}{}", c.column, c.op, c.value))
+            .collect();
+        c.sort();
+        c.join(" & ")
+    };
+    let incidents = report.incidents(3);
+    let mut top: Vec<(String, Option<String>)> = incidents
         .iter()
-        .take(3)
-        .map(|d| {
-            let mut conditions: Vec<String> = d
-                .conditions
-                .iter()
-                .map(|c| format!("{}{}{}", c.column, c.op, c.value))
-                .collect();
-            conditions.sort();
+        .map(|i| {
             (
-                d.objective.clone(),
-                conditions.join(" & "),
-                d.from.as_ref().map(|f| f[..10].to_owned()),
+                conditions(i.lead),
+                i.lead.from.as_ref().map(|f| f[..10].to_owned()),
             )
         })
         .collect();
-    let expect = |objective: &str, conditions: &str, from: &str| {
-        (
-            objective.to_owned(),
-            conditions.to_owned(),
-            Some(from.to_owned()),
-        )
-    };
+    top.sort();
+    let expect = |c: &str, from: &str| (c.to_owned(), Some(from.to_owned()));
     assert_eq!(
         top,
         vec![
-            expect(
-                "mean_increase",
-                "device=mobile & model_version=fraud-gbm-3.1",
-                "2026-11-06"
-            ),
-            expect("missing_share_increase", "region=us-west", "2026-11-04"),
-            expect("absent_from_baseline", "region=ap-southeast", "2026-11-05"),
+            expect("device=mobile & model_version=fraud-gbm-3.1", "2026-11-06"),
+            expect("region=ap-southeast", "2026-11-05"),
+            expect("region=us-west", "2026-11-04"),
         ],
         "{:#?}",
         report.discoveries
     );
-    let nulls = &report.discoveries[1];
-    assert_eq!(nulls.column, "account_age_days");
+    // The us-west incident is the nulls; ap-southeast's includes its traffic being new; the
+    // release's includes the score moving.
+    let of = |c: &str| incidents.iter().find(|i| conditions(i.lead) == c).unwrap();
+    let all = |i: &driftscope::analysis::discovery::Incident| {
+        std::iter::once(i.lead)
+            .chain(i.also.iter().copied())
+            .map(|d| (d.objective.clone(), d.column.clone()))
+            .collect::<Vec<_>>()
+    };
+    let nulls = of("region=us-west").lead;
+    assert_eq!(
+        (nulls.objective.as_str(), nulls.column.as_str()),
+        ("missing_share_increase", "account_age_days")
+    );
     assert!(
         nulls.share_explained > 0.9 && nulls.q_value < 1e-6,
         "{nulls:?}"
+    );
+    assert!(
+        all(of("region=ap-southeast"))
+            .contains(&("absent_from_baseline".to_owned(), "region".to_owned()))
+    );
+    assert!(
+        all(of("device=mobile & model_version=fraud-gbm-3.1"))
+            .contains(&("mean_increase".to_owned(), "score".to_owned()))
     );
     // Every result explains a real share of its change and is significant.
     for d in &report.discoveries {
@@ -407,22 +419,23 @@ fn the_samples_incidents_are_the_top_discoveries() {
         assert!(first.get(key).is_some(), "{key} in {first}");
     }
     assert_eq!(first["conditions"][0]["op"], "=");
-    // The report's summary leads with them, the dataset verdict after.
+    // The report's summary and findings lead with the incidents, the dataset verdict after.
     let doc = driftscope::export::document(
         &driftscope::session::Investigation::default(),
         &inputs,
         &report,
         None,
     );
+    assert!(doc.summary[0].starts_with("Found: "), "{:?}", doc.summary);
+    let verdict = doc
+        .summary
+        .iter()
+        .position(|l| !l.starts_with("Found: "))
+        .unwrap();
     assert!(
-        doc.summary[0].starts_with("Found: score higher where"),
+        verdict >= 3 && doc.summary[verdict].contains("features drifted"),
         "{:?}",
         doc.summary
     );
-    assert!(
-        doc.findings[0]
-            .finding
-            .title
-            .starts_with("score higher where")
-    );
+    assert_eq!(doc.findings[0].finding.title, incidents[0].describe());
 }

@@ -3,9 +3,13 @@
 //! profiles — every candidate is a union of cells, measured without touching a row.
 //!
 //! *Objectives.* A column's missing share rising (every analysed column but the label, whose
-//! missing share is the labels' delay), and the mean score rising or falling. For each, a log
-//! cell's *excess* is what it has beyond the whole baseline's rate — `missing − rows · r_B`, or
-//! `Σ score − n · μ_B` — so that the excesses of disjoint slices add up; a slice's
+//! missing share is the labels' delay), and the mean score rising or falling; a column's drift
+//! (inside the slice against the baseline's same slice, and `share_explained` the part of the
+//! whole log's drift score that goes without the slice). For a rate, a log cell's *excess* is
+//! what it has beyond the baseline's rate in the same segment values (the whole baseline's where
+//! it has too few rows of them) — `missing − rows · r_B`, or `Σ score − n · μ_B` — so that a
+//! segment that always had a higher rate is no change, and the excesses of disjoint slices add
+//! up; a slice's
 //! `share_explained` is its excess over the log's total excess in that direction (the positive
 //! excesses of the finest cells added up, so that a rise in one segment is not hidden by a fall in
 //! another: a change too small to show in the whole log still has its share).
@@ -21,8 +25,9 @@
 //! at least 90 % of it (the child is the sharper description). Each result's onset (`from`) is
 //! the earliest rise of its per-window series ([`crate::analysis::onsets::changes`]).
 //!
-//! Numeric-range and categorical-feature conditions, and the objectives that read rows or
-//! models (error rate by label, replay skew, latency), are not searched here yet.
+//! Drift is searched to two conditions, each column's best slice kept. Numeric-range and
+//! categorical-feature conditions, and the objectives that read rows or models (error rate by
+//! label, replay skew, latency), are not searched here yet.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -60,8 +65,11 @@ pub struct Condition {
 /// A slice that explains a change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Discovery {
-    /// `missing_share_increase`, `mean_increase`, `mean_decrease` or `absent_from_baseline`
-    /// (traffic from a segment value the baseline never had).
+    /// `drift` (a column's distribution; `effect_inside` and `effect_outside` are its drift
+    /// scores inside the slice against the baseline's same slice and in the rest of the log
+    /// against the whole baseline, `baseline` the method's threshold), `missing_share_increase`,
+    /// `mean_increase`, `mean_decrease` or `absent_from_baseline` (traffic from a segment value
+    /// the baseline never had).
     pub objective: String,
     pub column: String,
     pub conditions: Vec<Condition>,
@@ -73,7 +81,8 @@ pub struct Discovery {
     pub effect_inside: f64,
     /// `None`: the slice is the whole log.
     pub effect_outside: Option<f64>,
-    /// The whole baseline's.
+    /// The baseline's rate for the slice (its segment values' own, weighted by the slice's log
+    /// rows); a drift's threshold.
     pub baseline: f64,
     pub q_value: f64,
 }
@@ -109,6 +118,22 @@ impl Discovery {
     pub fn describe(&self) -> String {
         let (what, fmt): (String, fn(f64) -> String) = match self.objective.as_str() {
             "missing_share_increase" => (format!("{} missing", self.column), crate::format::pct),
+            "drift" => {
+                return format!(
+                    "{} drifts where {}{}: score {:.3} inside (threshold {:.3}), {:.3} in the rest of the log; {} of its drift, {} rows",
+                    self.column,
+                    self.describe_conditions(),
+                    self.from
+                        .as_ref()
+                        .map(|f| format!(" from {f}"))
+                        .unwrap_or_default(),
+                    self.effect_inside,
+                    self.baseline,
+                    self.effect_outside.unwrap_or(f64::NAN),
+                    crate::format::pct(self.share_explained),
+                    crate::format::group_thousands(self.rows as usize)
+                );
+            }
             "absent_from_baseline" => {
                 return format!(
                     "traffic the baseline never had: {}{} sends {} of the log ({} rows)",
@@ -176,11 +201,23 @@ struct Objective {
     baseline: f64,
     /// Per untimed log tuple.
     tallies: Vec<Tally>,
+    /// Per untimed log tuple, the baseline's rate in the same segment values (the whole
+    /// baseline's where it has too few rows of them): a tuple's excess is over its own
+    /// baseline, so that a segment that always had a higher rate is not a change.
+    refs: Vec<f64>,
     /// Per timed log tuple and window.
     timed: Vec<Vec<Tally>>,
     /// Whether a rate is a share (a proportions test) or a mean.
     share: bool,
+    /// The column's drift (its results come from [`drift_result`]), not a rate.
+    drift: bool,
+    /// A mean's baseline standard deviation: a slice's mean must differ from the baseline's by
+    /// at least [`MIN_STANDARDIZED`] of it (a small effect, in Cohen's terms).
+    baseline_sd: Option<f64>,
 }
+
+/// The smallest standardized difference of means worth a result.
+pub const MIN_STANDARDIZED: f64 = 0.2;
 
 fn tally_of(p: &ColumnProfile, share: bool) -> Tally {
     if share {
@@ -216,6 +253,102 @@ fn tallies(cells: &CellProfiles, column: usize, share: bool) -> Vec<Vec<Tally>> 
                 .collect()
         })
         .collect()
+}
+
+/// The untimed profile of `column` in log tuple `t` (every slot merged).
+fn profile_of(cells: &CellProfiles, column: usize, t: usize) -> Option<ColumnProfile> {
+    let col = cells.columns.get(column).filter(|c| !c.is_empty())?;
+    let mut out = None;
+    for s in 0..cells.index.slots {
+        col.merge_into(cells.index.cell(t, s), &mut out);
+    }
+    out
+}
+
+/// A drift result: the slice's conditions, its scores, and its onset from the per-window drift
+/// of the slice (the timed cells against the whole baseline).
+fn drift_result(
+    ws: &Workspace,
+    report: &DriftReport,
+    obj: &Objective,
+    (conditions, segments, at_timed): (&Conditions, &[String], &[usize]),
+    reference: Option<&ColumnProfile>,
+    (inside, rest, threshold, _): (f64, f64, f64, bool),
+    (rows, share, q): (f64, f64, f64),
+) -> Discovery {
+    let windows = report.windows.as_ref();
+    let from = ws.cells.as_ref().and_then(|cells| {
+        let timed = cells.timed();
+        let i = ws.prepared.iter().position(|p| p.name == obj.column)?;
+        let p = &ws.prepared[i];
+        let grid = timed.grids.get(i)?.as_ref();
+        // The slice's own baseline on the timed grid (the untimed grid's slots mapped onto it),
+        // as the slice's score was measured; else the whole baseline.
+        let own = reference.map(|r| match (r, &cells.untimed, grid) {
+            (ColumnProfile::Numeric(n), Some(u), Some(g)) => {
+                match u.maps.get(i).and_then(Option::as_ref) {
+                    Some(map) => ColumnProfile::Numeric(n.remapped(map, &g.grid)),
+                    None => r.clone(),
+                }
+            }
+            _ => r.clone(),
+        });
+        let whole = match &own {
+            Some(r) => r,
+            None => timed.whole_baseline.get(i)?.as_ref()?,
+        };
+        let keep: Vec<bool> = timed
+            .log
+            .index
+            .tuples
+            .iter()
+            .map(|t| matches(t, conditions, at_timed))
+            .collect();
+        let per_slot = timed.log.per_slot(i, &keep);
+        let n = windows?.windows.len();
+        let series: Vec<Option<f64>> = per_slot
+            .iter()
+            .take(n)
+            .map(|cur| {
+                (cur.rows() >= onsets::MIN_WINDOW_ROWS).then(|| {
+                    super::profiles::drift_score_from_profiles(
+                        p,
+                        grid,
+                        None,
+                        whole,
+                        cur,
+                        &ws.settings,
+                    )
+                    .score
+                })?
+            })
+            .collect();
+        let w = onsets::changes(&series, onsets::min_effect("drift_score", Some(threshold)))
+            .into_iter()
+            .find(|(_, before, after)| after > before)
+            .map(|(w, _, _)| w)
+            .or_else(|| series.iter().position(Option::is_some).filter(|&w| w > 0))?;
+        windows?.windows.get(w)?.start.clone()
+    });
+    Discovery {
+        objective: "drift".to_owned(),
+        column: obj.column.clone(),
+        conditions: conditions
+            .iter()
+            .map(|(k, v)| Condition {
+                column: segments[*k].clone(),
+                op: "=".to_owned(),
+                value: v.clone(),
+            })
+            .collect(),
+        from,
+        rows: rows as u64,
+        share_explained: share,
+        effect_inside: inside,
+        effect_outside: Some(rest),
+        baseline: threshold,
+        q_value: q,
+    }
 }
 
 /// A candidate: its conditions as `(segment index, value)` pairs.
@@ -276,6 +409,7 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
     let at_untimed: Vec<usize> = (0..segments.len()).collect();
     let windows = report.windows.as_ref().map_or(0, |w| w.windows.len());
 
+    let ubase = untimed.baseline;
     // The objectives, with their per-tuple tallies.
     let mut objectives = Vec::new();
     for (i, p) in ws.prepared.iter().enumerate() {
@@ -294,14 +428,46 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
                     t
                 })
                 .collect();
+            let whole_rate = base.sum / base.n;
+            // The baseline's tallies by the segment values of its own cells.
+            let mut by_values: std::collections::HashMap<&[Option<String>], Tally> =
+                Default::default();
+            for (t, slots) in tallies(ubase, i, share).iter().enumerate() {
+                let entry = by_values
+                    .entry(ubase.index.tuples[t].as_slice())
+                    .or_default();
+                slots.iter().for_each(|x| entry.add(x));
+            }
+            let refs: Vec<f64> = log
+                .index
+                .tuples
+                .iter()
+                .map(|tuple| {
+                    let key: Option<Vec<Option<String>>> = ubase
+                        .index
+                        .segments
+                        .iter()
+                        .map(|s| {
+                            let k = segments.iter().position(|x| x == s)?;
+                            Some(tuple.get(k).cloned().flatten())
+                        })
+                        .collect();
+                    key.and_then(|k| by_values.get(k.as_slice()).copied())
+                        .filter(|t| t.n >= MIN_ROWS as f64)
+                        .map_or(whole_rate, |t| t.sum / t.n)
+                })
+                .collect();
             objectives.push(Objective {
                 name,
                 column: p.name.clone(),
                 sign,
-                baseline: base.sum / base.n,
+                baseline: whole_rate,
+                refs,
                 tallies: per_tuple,
                 timed: tallies(tlog, i, share),
                 share,
+                drift: false,
+                baseline_sd: (!share && base.n > 1.0).then(|| (base.m2 / (base.n - 1.0)).sqrt()),
             });
         };
         if p.role != Role::Label && !segments.contains(&p.name) {
@@ -341,11 +507,22 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
         outside: Tally,
         share: f64,
         p: f64,
+        /// A drift objective's scores: inside, in the rest of the log, the threshold, and
+        /// whether the slice drifts.
+        drift: Option<(f64, f64, f64, bool)>,
+        /// A rate's baseline for the slice: its tuples' own baseline rates, weighted by their
+        /// log rows.
+        reference: f64,
+        /// A drift result's reference (the baseline's same slice), for its onset.
+        reference_profile: Option<ColumnProfile>,
     }
     let mut evaluated: Vec<Evaluated> = Vec::new();
     for (o, obj) in objectives.iter().enumerate() {
-        let excess = |t: &Tally| obj.sign * (t.sum - t.n * obj.baseline);
-        let total_pos: f64 = obj.tallies.iter().map(|t| excess(t).max(0.0)).sum();
+        let excess_of = |t: usize| {
+            let x = &obj.tallies[t];
+            obj.sign * (x.sum - x.n * obj.refs.get(t).copied().unwrap_or(obj.baseline))
+        };
+        let total_pos: f64 = (0..obj.tallies.len()).map(|t| excess_of(t).max(0.0)).sum();
         let all_rows: f64 = obj.tallies.iter().map(|t| t.n).sum();
         let min_rows = (MIN_ROWS as f64).max(all_rows * 0.001);
         if total_pos <= 0.0 {
@@ -364,11 +541,15 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
                         let mut c = parent.clone();
                         c.push((k, v.clone()));
                         let (mut inside, mut outside) = (Tally::default(), Tally::default());
-                        let mut bound = 0.0;
+                        let (mut bound, mut slice_excess, mut expected) = (0.0, 0.0, 0.0);
                         for (t, tuple) in log.index.tuples.iter().enumerate() {
                             if matches(tuple, &c, &at_untimed) {
                                 inside.add(&obj.tallies[t]);
-                                bound += excess(&obj.tallies[t]).max(0.0);
+                                let x = excess_of(t);
+                                bound += x.max(0.0);
+                                slice_excess += x;
+                                expected += obj.tallies[t].n
+                                    * obj.refs.get(t).copied().unwrap_or(obj.baseline);
                             } else {
                                 outside.add(&obj.tallies[t]);
                             }
@@ -376,7 +557,7 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
                         if inside.n < min_rows {
                             continue;
                         }
-                        let share = excess(&inside) / total_pos;
+                        let share = slice_excess / total_pos;
                         let p = p_value(&inside, &outside, obj.share);
                         evaluated.push(Evaluated {
                             objective: o,
@@ -385,9 +566,167 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
                             outside,
                             share,
                             p,
+                            drift: None,
+                            reference: expected / inside.n.max(f64::MIN_POSITIVE),
+                            reference_profile: None,
                         });
                         // No child can explain more than the slice's positive excess.
                         if bound / total_pos >= MIN_SHARE {
+                            next.push(c);
+                        }
+                    }
+                }
+            }
+            level = next;
+        }
+    }
+
+    // Drift: each column inside a slice against the baseline's same slice (its conditions on
+    // the columns the baseline has), and how much of the column's drift goes without it.
+    let ugrids = untimed.grids;
+    let log_rows: f64 = log.columns.first().map_or(0.0, |_| {
+        (0..log.index.tuples.len())
+            .map(|t| profile_of(log, 0, t).map_or(0.0, |p| p.rows() as f64))
+            .sum()
+    });
+    let base_at: Vec<usize> = segments
+        .iter()
+        .map(|s| {
+            ubase
+                .index
+                .segments
+                .iter()
+                .position(|x| x == s)
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    for (i, p) in ws.prepared.iter().enumerate() {
+        if evaluated.len() >= MAX_EVALUATED {
+            break;
+        }
+        let whole_base = untimed.whole_baseline.get(i).and_then(Option::as_ref);
+        let (Some(whole_base), false) = (
+            whole_base,
+            segments.contains(&p.name) || p.role == Role::Label,
+        ) else {
+            continue;
+        };
+        let grid = ugrids.get(i).and_then(Option::as_ref);
+        let per_tuple: Vec<Option<ColumnProfile>> = (0..log.index.tuples.len())
+            .map(|t| profile_of(log, i, t))
+            .collect();
+        let merge = |keep: &dyn Fn(usize) -> bool, of: &[Option<ColumnProfile>]| {
+            let mut out: Option<ColumnProfile> = None;
+            for (t, q) in of.iter().enumerate() {
+                if let Some(q) = q.as_ref().filter(|_| keep(t)) {
+                    match &mut out {
+                        Some(o) => o.merge(q),
+                        None => out = Some(q.clone()),
+                    }
+                }
+            }
+            out
+        };
+        let Some(whole_log) = merge(&|_| true, &per_tuple) else {
+            continue;
+        };
+        let settings = &ws.settings;
+        let d_all = super::profiles::drift_score_from_profiles(
+            p, grid, None, whole_base, &whole_log, settings,
+        );
+        let Some(all_score) = d_all.score.filter(|s| *s > 0.0) else {
+            continue;
+        };
+        let base_tuples: Vec<Option<ColumnProfile>> = (0..ubase.index.tuples.len())
+            .map(|t| profile_of(ubase, i, t))
+            .collect();
+        let o = objectives.len();
+        objectives.push(Objective {
+            name: "drift",
+            column: p.name.clone(),
+            sign: 1.0,
+            baseline: 0.0,
+            refs: Vec::new(),
+            tallies: Vec::new(),
+            timed: Vec::new(),
+            share: false,
+            drift: true,
+            baseline_sd: None,
+        });
+        let min_rows = (MIN_ROWS as f64).max(log_rows * 0.01);
+        let mut level: Vec<Conditions> = vec![Vec::new()];
+        for _depth in 0..2 {
+            let mut next = Vec::new();
+            for parent in &level {
+                let last = parent.last().map_or(0, |c| c.0 + 1);
+                for (k, offered) in values.iter().enumerate().skip(last) {
+                    if segments[k] == p.name {
+                        continue;
+                    }
+                    for v in offered {
+                        if evaluated.len() >= MAX_EVALUATED {
+                            break;
+                        }
+                        let mut c = parent.clone();
+                        c.push((k, v.clone()));
+                        let Some(inside) = merge(
+                            &|t| matches(&log.index.tuples[t], &c, &at_untimed),
+                            &per_tuple,
+                        ) else {
+                            continue;
+                        };
+                        if (inside.rows() as f64) < min_rows {
+                            continue;
+                        }
+                        // The baseline's same slice, on the conditions it can hold.
+                        let held: Conditions = c
+                            .iter()
+                            .filter(|(k, _)| base_at[*k] != usize::MAX)
+                            .cloned()
+                            .collect();
+                        let reference = merge(
+                            &|t| matches(&ubase.index.tuples[t], &held, &base_at),
+                            &base_tuples,
+                        )
+                        .filter(|r| r.rows() >= MIN_ROWS);
+                        let reference = reference.as_ref().unwrap_or(whole_base);
+                        let d_in = super::profiles::drift_score_from_profiles(
+                            p, grid, None, reference, &inside, settings,
+                        );
+                        let rest = whole_log.without(&inside, grid);
+                        let d_rest = super::profiles::drift_score_from_profiles(
+                            p, grid, None, whole_base, &rest, settings,
+                        );
+                        let (Some(s_in), Some(s_rest)) = (d_in.score, d_rest.score) else {
+                            continue;
+                        };
+                        let share = ((all_score - s_rest) / all_score).clamp(0.0, 1.0);
+                        let pv = d_in
+                            .stats
+                            .ks_pvalue
+                            .or(d_in.stats.chi2_pvalue)
+                            .unwrap_or(if d_in.drifted { 0.0 } else { 1.0 });
+                        evaluated.push(Evaluated {
+                            objective: o,
+                            conditions: c.clone(),
+                            inside: Tally {
+                                n: inside.rows() as f64,
+                                sum: 0.0,
+                                m2: 0.0,
+                            },
+                            outside: Tally {
+                                n: rest.rows() as f64,
+                                sum: 0.0,
+                                m2: 0.0,
+                            },
+                            share,
+                            p: pv,
+                            drift: Some((s_in, s_rest, d_in.threshold, d_in.drifted)),
+                            reference: 0.0,
+                            reference_profile: (d_in.drifted && share >= MIN_SHARE)
+                                .then(|| reference.clone()),
+                        });
+                        if share >= MIN_SHARE || d_in.drifted {
                             next.push(c);
                         }
                     }
@@ -414,7 +753,14 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
     for (o, obj) in objectives.iter().enumerate() {
         let mut kept: Vec<usize> = (0..m)
             .filter(|&i| {
-                evaluated[i].objective == o && q[i] <= 0.05 && evaluated[i].share >= MIN_SHARE
+                let e = &evaluated[i];
+                e.objective == o
+                    && q[i] <= 0.05
+                    && e.share >= MIN_SHARE
+                    && e.drift.is_none_or(|(_, _, _, drifted)| drifted)
+                    && obj.baseline_sd.is_none_or(|sd| {
+                        (e.inside.sum / e.inside.n - e.reference).abs() >= MIN_STANDARDIZED * sd
+                    })
             })
             .collect();
         let share = |i: usize| evaluated[i].share;
@@ -432,9 +778,22 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
             !weaker_child && !sharper_child
         });
         kept.sort_by(|&a, &b| share(b).total_cmp(&share(a)));
-        kept.truncate(PER_OBJECTIVE);
+        // A column's drift: its one slice that explains most.
+        kept.truncate(if obj.drift { 1 } else { PER_OBJECTIVE });
         for i in kept {
             let e = &evaluated[i];
+            if let Some(scores) = e.drift {
+                out.push(drift_result(
+                    ws,
+                    report,
+                    obj,
+                    (&e.conditions, segments, &at_timed),
+                    e.reference_profile.as_ref(),
+                    scores,
+                    (e.inside.n, e.share, q[i]),
+                ));
+                continue;
+            }
             let series: Vec<Option<f64>> = (0..windows)
                 .map(|w| {
                     let mut t = Tally::default();
@@ -479,7 +838,7 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
                 share_explained: e.share,
                 effect_inside: e.inside.sum / e.inside.n,
                 effect_outside: (e.outside.n > 0.0).then(|| e.outside.sum / e.outside.n),
-                baseline: obj.baseline,
+                baseline: e.reference,
                 q_value: q[i],
             });
         }
@@ -533,9 +892,77 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
     }
     // Best first: how far inside is from the baseline, in what is worth saying, times the share.
     let size = |d: &Discovery| {
+        if d.objective == "drift" {
+            // How far past its threshold inside, in tenths of it, times the share.
+            return (d.effect_inside / d.baseline.max(1e-9) - 1.0).max(0.0)
+                * 10.0
+                * d.share_explained;
+        }
         (d.effect_inside - d.baseline).abs() / onsets::min_effect("mean", None) * d.share_explained
     };
     out.sort_by(|a, b| size(b).total_cmp(&size(a)));
     out.truncate(MAX_RESULTS);
+    out
+}
+
+/// One incident: the discoveries about one slice (the same conditions, or more specific ones),
+/// led by the best of them.
+#[derive(Clone, Debug)]
+pub struct Incident<'a> {
+    pub lead: &'a Discovery,
+    pub also: Vec<&'a Discovery>,
+}
+
+impl Incident<'_> {
+    /// The lead's sentence, and what else changed in the same slice.
+    pub fn describe(&self) -> String {
+        let mut text = self.lead.describe();
+        if !self.also.is_empty() {
+            let others: Vec<String> = self
+                .also
+                .iter()
+                .take(4)
+                .map(|d| match d.objective.as_str() {
+                    "drift" => format!("{} drifts", d.column),
+                    "missing_share_increase" => format!("{} missing", d.column),
+                    "mean_increase" => format!("{} higher", d.column),
+                    "mean_decrease" => format!("{} lower", d.column),
+                    _ => "traffic the baseline never had".to_owned(),
+                })
+                .collect();
+            let more = self.also.len().saturating_sub(4);
+            text.push_str(&format!(
+                "; also {}{}",
+                others.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        text
+    }
+}
+
+/// The discoveries (best first) grouped into incidents: a discovery joins the first incident
+/// whose slice its own contains or is contained in (a more specific slice of the same incident),
+/// else begins one. At most `n` incidents.
+pub fn incidents(discoveries: &[Discovery], n: usize) -> Vec<Incident<'_>> {
+    let within = |a: &[Condition], b: &[Condition]| a.iter().all(|c| b.contains(c));
+    let mut out: Vec<Incident> = Vec::new();
+    for d in discoveries {
+        let joined = out.iter().position(|i| {
+            within(&i.lead.conditions, &d.conditions) || within(&d.conditions, &i.lead.conditions)
+        });
+        match joined {
+            Some(k) => out[k].also.push(d),
+            None if out.len() < n => out.push(Incident {
+                lead: d,
+                also: Vec::new(),
+            }),
+            None => {}
+        }
+    }
     out
 }

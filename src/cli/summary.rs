@@ -43,8 +43,8 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
 pub fn describe_report(out: &mut String, r: &DriftReport) {
     if !r.discoveries.is_empty() {
         let _ = writeln!(out, "what changed, where, since when (best first):");
-        for (k, d) in r.discoveries.iter().take(10).enumerate() {
-            let _ = writeln!(out, "  {}. {}", k + 1, d.describe());
+        for (k, incident) in r.incidents(10).iter().enumerate() {
+            let _ = writeln!(out, "  {}. {}", k + 1, incident.describe());
         }
         out.push('\n');
     }
@@ -160,15 +160,6 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
         }
     }
 
-    if !r.discoveries.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nfound (the slices that explain most of a change, best first):"
-        );
-        for d in r.discoveries.iter().take(10) {
-            let _ = writeln!(out, "  {}", d.describe());
-        }
-    }
     if !r.onsets.is_empty() {
         let _ = writeln!(
             out,

@@ -354,10 +354,13 @@ pub fn replay_finding(c: &Comparison, slice: &SliceDef) -> Finding {
 pub fn automatic(report: &DriftReport, replay: Option<&Comparison>) -> Vec<Finding> {
     // The incidents found first; the dataset verdict below them.
     let mut out: Vec<Finding> = report
-        .discoveries
+        .incidents(4)
         .iter()
-        .take(4)
-        .map(discovery_finding)
+        .map(|i| {
+            let mut f = discovery_finding(i.lead);
+            f.title = i.describe();
+            f
+        })
         .collect();
     let whole_log = SliceDef::default();
     let baseline = SliceDef::whole(crate::analysis::Side::Baseline);

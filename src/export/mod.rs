@@ -72,10 +72,9 @@ fn hash(path: &Path) -> String {
 fn summary(report: &DriftReport, replay: Option<&ReplayStudy>) -> Vec<String> {
     // The incidents first, then the dataset verdict.
     let mut out: Vec<String> = report
-        .discoveries
+        .incidents(5)
         .iter()
-        .take(5)
-        .map(|d| format!("Found: {}.", d.describe()))
+        .map(|i| format!("Found: {}.", i.describe()))
         .collect();
     out.push(report.dataset.describe());
     let mut drifted: Vec<_> = report

@@ -49,14 +49,16 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
     if !report.discoveries.is_empty() {
         ui.label(RichText::new("What changed, where, since when").heading())
             .on_hover_text("The slices that explain most of each change, found on the cell profiles (segment values, model versions; missing shares, the mean score, traffic the baseline never had), best first");
-        for (k, found) in report.discoveries.iter().take(6).enumerate() {
+        for (k, incident) in report.incidents(6).iter().enumerate() {
+            let found = incident.lead;
             ui.horizontal_wrapped(|ui| {
                 let colour = if found.share_explained >= 0.5 {
                     palette.error
                 } else {
                     palette.warning
                 };
-                let text = RichText::new(format!("{}. {}", k + 1, found.describe())).color(colour);
+                let text =
+                    RichText::new(format!("{}. {}", k + 1, incident.describe())).color(colour);
                 if ui
                     .link(text)
                     .on_hover_text("Open this slice and its evidence")

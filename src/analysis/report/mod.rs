@@ -137,6 +137,12 @@ impl ReportPart {
 }
 
 impl DriftReport {
+    /// The discoveries grouped into incidents, at most `n` (see
+    /// [`crate::analysis::discovery::incidents`]).
+    pub fn incidents(&self, n: usize) -> Vec<crate::analysis::discovery::Incident<'_>> {
+        crate::analysis::discovery::incidents(&self.discoveries, n)
+    }
+
     /// The onsets worth a line, at most `n` (see [`crate::analysis::onsets::headlines`]).
     pub fn onset_headlines(&self, n: usize) -> Vec<&crate::analysis::onsets::Onset> {
         let versions: Vec<&str> = self

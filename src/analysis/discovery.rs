@@ -23,7 +23,7 @@
 //! Kept: `q ≤ 0.05` and at least [`MIN_SHARE`] of the change; a child is dropped when it explains
 //! less than 90 % of what its parent does (it says no more), and a parent when a child explains
 //! at least 90 % of it (the child is the sharper description). Each result's onset (`from`) is
-//! the earliest rise of its per-window series ([`crate::analysis::onsets::changes`]).
+//! the largest rise of its per-window series ([`crate::analysis::onsets::changes`]).
 //!
 //! Drift is searched to two conditions, each column's best slice kept. Numeric-range and
 //! categorical-feature conditions, and the objectives that read rows or models (error rate by
@@ -325,7 +325,8 @@ fn drift_result(
             .collect();
         let w = onsets::changes(&series, onsets::min_effect("drift_score", Some(threshold)))
             .into_iter()
-            .find(|(_, before, after)| after > before)
+            .filter(|(_, before, after)| after > before)
+            .max_by(|a, b| (a.2 - a.1).total_cmp(&(b.2 - b.1)))
             .map(|(w, _, _)| w)
             .or_else(|| series.iter().position(Option::is_some).filter(|&w| w > 0))?;
         windows?.windows.get(w)?.start.clone()
@@ -807,12 +808,13 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
                     (t.n >= onsets::MIN_WINDOW_ROWS as f64).then(|| obj.sign * t.sum / t.n)
                 })
                 .collect();
-            // The earliest rise; else, for a slice that only began after the first window (a
+            // The largest rise; else, for a slice that only began after the first window (a
             // new version), its first window.
             let start = |w: usize| report.windows.as_ref()?.windows.get(w)?.start.clone();
             let from = onsets::changes(&series, onsets::min_effect("mean", None))
                 .into_iter()
-                .find(|(_, before, after)| after > before)
+                .filter(|(_, before, after)| after > before)
+                .max_by(|a, b| (a.2 - a.1).total_cmp(&(b.2 - b.1)))
                 .and_then(|(w, _, _)| start(w))
                 .or_else(|| {
                     series

@@ -143,12 +143,7 @@ pub fn describe_report(out: &mut String, r: &DriftReport) {
     }
 
     if let Some(d) = &r.decomposition {
-        let drifted: Vec<&str> = overall
-            .iter()
-            .filter(|f| f.drift.drifted)
-            .map(|f| f.drift.column.as_str())
-            .collect();
-        let lines = d.explain(&drifted);
+        let lines = d.explain(&r.explained_columns());
         if !lines.is_empty() {
             let _ = writeln!(
                 out,

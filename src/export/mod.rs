@@ -87,8 +87,7 @@ fn summary(report: &DriftReport, replay: Option<&ReplayStudy>) -> Vec<String> {
         out.push(format!("Drifted overall: {}.", drifted.join(", ")));
     }
     if let Some(d) = &report.decomposition {
-        let columns: Vec<&str> = drifted.iter().map(String::as_str).collect();
-        for e in d.explain(&columns).into_iter().take(4) {
+        for e in d.explain(&report.explained_columns()).into_iter().take(4) {
             out.push(format!("Mix against within: {}.", e.text));
         }
     }

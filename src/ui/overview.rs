@@ -161,12 +161,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
         }
 
         if let Some(d) = &report.decomposition {
-            let drifted: Vec<&str> = overall
-                .iter()
-                .filter(|f| f.drift.drifted)
-                .map(|f| f.drift.column.as_str())
-                .collect();
-            let lines = d.explain(&drifted);
+            let lines = d.explain(&report.explained_columns());
             if !lines.is_empty() {
                 ui.add_space(10.0);
                 ui.heading("Mix against within")

@@ -137,6 +137,20 @@ impl ReportPart {
 }
 
 impl DriftReport {
+    /// The columns whose drift the mix-against-within sentences explain: those that drift over
+    /// the whole log (worst first), then those a discovery found drifting inside a slice.
+    pub fn explained_columns(&self) -> Vec<&str> {
+        let mut overall: Vec<&FeatureDrift> = self.overall().filter(|f| f.drift.drifted).collect();
+        overall.sort_by(|a, b| b.drift.badness().total_cmp(&a.drift.badness()));
+        let mut out: Vec<&str> = overall.iter().map(|f| f.drift.column.as_str()).collect();
+        for d in self.discoveries.iter().filter(|d| d.objective == "drift") {
+            if !out.contains(&d.column.as_str()) {
+                out.push(&d.column);
+            }
+        }
+        out
+    }
+
     /// The discoveries grouped into incidents, at most `n` (see
     /// [`crate::analysis::discovery::incidents`]).
     pub fn incidents(&self, n: usize) -> Vec<crate::analysis::discovery::Incident<'_>> {

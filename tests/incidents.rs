@@ -12,6 +12,10 @@ use driftscope::analysis::decomposition::Decomposition;
 use driftscope::analysis::{DriftParams, run_drift_report};
 use driftscope::data::{OverrideLayers, load_inputs};
 use driftscope::jobs::JobState;
+use sample::sample;
+
+#[path = "common/sample.rs"]
+mod sample;
 
 /// A baseline of two regions whose `income` and `plan` differ by region (and an `age` that does
 /// not), 50/50; the log is `log_north` of north (the rest south), with `inside_shift` added to
@@ -155,14 +159,7 @@ fn a_change_inside_one_segment_is_not_the_mix() {
 /// kinds of entry under the names of the contract.
 #[test]
 fn the_samples_null_spike_is_within_us_west_and_the_new_region_is_apart() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let inputs = load_inputs(
-        &dir.join("baseline.parquet"),
-        &dir.join("predictions.jsonl"),
-        &OverrideLayers::default(),
-    )
-    .unwrap();
-    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let (inputs, report) = (&sample().inputs, &sample().report);
     let d = report.decomposition.as_ref().unwrap();
     let hour = d.drift_of("hour", "region").unwrap();
     assert!(hour.absent_share > 0.05, "{hour:?}");
@@ -185,7 +182,7 @@ fn the_samples_null_spike_is_within_us_west_and_the_new_region_is_apart() {
         .sum();
     assert!((sum - nulls.total_change).abs() < 1e-12);
 
-    let json = driftscope::export::json::build_report_json(&inputs, Some(&report)).unwrap();
+    let json = driftscope::export::json::build_report_json(inputs, Some(report)).unwrap();
     let entries = json["decomposition"].as_array().unwrap();
     let drift = entries.iter().find(|e| e["kind"] == "drift").unwrap();
     for key in [
@@ -217,14 +214,7 @@ fn the_samples_null_spike_is_within_us_west_and_the_new_region_is_apart() {
 /// first two days.
 #[test]
 fn the_samples_incidents_start_when_they_were_planted() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let inputs = load_inputs(
-        &dir.join("baseline.parquet"),
-        &dir.join("predictions.jsonl"),
-        &OverrideLayers::default(),
-    )
-    .unwrap();
-    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let (inputs, report) = (&sample().inputs, &sample().report);
     let windows = &report.windows.as_ref().unwrap().windows;
     let day = |d: u32| {
         windows
@@ -279,7 +269,7 @@ fn the_samples_incidents_start_when_they_were_planted() {
         report.onsets
     );
     // The JSON's names.
-    let json = driftscope::export::json::build_report_json(&inputs, Some(&report)).unwrap();
+    let json = driftscope::export::json::build_report_json(inputs, Some(report)).unwrap();
     let first = &json["onsets"][0];
     for key in [
         "metric",
@@ -333,14 +323,7 @@ fn a_change_inside_one_segment_from_a_date_is_found_with_its_onset() {
 /// nulls in us-west from 2026-11-04; and the report and the summary lead with them.
 #[test]
 fn the_samples_incidents_are_the_top_discoveries() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let inputs = load_inputs(
-        &dir.join("baseline.parquet"),
-        &dir.join("predictions.jsonl"),
-        &OverrideLayers::default(),
-    )
-    .unwrap();
-    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let (inputs, report) = (&sample().inputs, &sample().report);
     let conditions = |d: &driftscope::analysis::discovery::Discovery| {
         let mut c: Vec<String> = d
             .conditions
@@ -398,12 +381,17 @@ fn the_samples_incidents_are_the_top_discoveries() {
         all(of("device=mobile & model_version=fraud-gbm-3.1"))
             .contains(&("mean_increase".to_owned(), "score".to_owned()))
     );
+    // Measured again on the same cells: the same results (the search has no order effects).
+    assert_eq!(
+        driftscope::analysis::discovery::discover(&sample().ws, report),
+        report.discoveries
+    );
     // Every result explains a real share of its change and is significant.
     for d in &report.discoveries {
         assert!(d.share_explained >= 0.05 && d.q_value <= 0.05, "{d:?}");
     }
     // The JSON's names.
-    let json = driftscope::export::json::build_report_json(&inputs, Some(&report)).unwrap();
+    let json = driftscope::export::json::build_report_json(inputs, Some(report)).unwrap();
     let first = &json["discoveries"][0];
     for key in [
         "objective",
@@ -422,8 +410,8 @@ fn the_samples_incidents_are_the_top_discoveries() {
     // The report's summary and findings lead with the incidents, the dataset verdict after.
     let doc = driftscope::export::document(
         &driftscope::session::Investigation::default(),
-        &inputs,
-        &report,
+        inputs,
+        report,
         None,
     );
     assert!(doc.summary[0].starts_with("Found: "), "{:?}", doc.summary);

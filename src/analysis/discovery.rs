@@ -334,14 +334,7 @@ fn drift_result(
     Discovery {
         objective: "drift".to_owned(),
         column: obj.column.clone(),
-        conditions: conditions
-            .iter()
-            .map(|(k, v)| Condition {
-                column: segments[*k].clone(),
-                op: "=".to_owned(),
-                value: v.clone(),
-            })
-            .collect(),
+        conditions: named(conditions, segments),
         from,
         rows: rows as u64,
         share_explained: share,
@@ -350,6 +343,18 @@ fn drift_result(
         baseline: threshold,
         q_value: q,
     }
+}
+
+/// A candidate's conditions as the results name them.
+fn named(conditions: &Conditions, segments: &[String]) -> Vec<Condition> {
+    conditions
+        .iter()
+        .map(|(k, v)| Condition {
+            column: segments[*k].clone(),
+            op: "=".to_owned(),
+            value: v.clone(),
+        })
+        .collect()
 }
 
 /// A candidate: its conditions as `(segment index, value)` pairs.
@@ -826,15 +831,7 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
             out.push(Discovery {
                 objective: obj.name.to_owned(),
                 column: obj.column.clone(),
-                conditions: e
-                    .conditions
-                    .iter()
-                    .map(|(k, v)| Condition {
-                        column: segments[*k].clone(),
-                        op: "=".to_owned(),
-                        value: v.clone(),
-                    })
-                    .collect(),
+                conditions: named(&e.conditions, segments),
                 from,
                 rows: e.inside.n as u64,
                 share_explained: e.share,

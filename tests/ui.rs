@@ -205,6 +205,9 @@ fn segments_heatmap_worst_cell_opens_the_feature_for_that_slice() {
     // The new region is the worst segment; its row label shows its rows.
     assert_eq!(value, "ap-southeast");
     harness.get_by_label_contains("ap-southeast (");
+    // Under the heatmap, how much of each column's drift the region mix explains.
+    harness.get_by_label("Mix against within: region");
+    harness.get_by_label_contains("of the log is in region values the baseline lacks");
     // Click the worst cell as a person would: the button showing its score.
     harness.get_all_by_label(&text).next().unwrap().click();
     harness.run();

@@ -157,7 +157,63 @@ pub fn segments_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                 }
                 ui.end_row();
             });
+        mix_ui(ui, p, &current);
     });
+}
+
+/// How much of each column's drift the mix of this segment column explains.
+fn mix_ui(ui: &mut egui::Ui, p: &PanelCtx, segment: &str) {
+    let Some(d) = &p.report.decomposition else {
+        return;
+    };
+    let rows: Vec<_> = d
+        .drift
+        .iter()
+        .filter(|e| e.segment_column == segment)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    ui.add_space(10.0);
+    ui.label(RichText::new(format!("Mix against within: {segment}")).strong())
+        .on_hover_text(format!("Each column's drift against the baseline, and against the baseline reweighted to the log's mix of {segment}: what is left is the change inside the segments"));
+    egui::Grid::new(("mix within", segment))
+        .striped(true)
+        .num_columns(5)
+        .spacing([14.0, 2.0])
+        .show(ui, |ui| {
+            for h in [
+                "column",
+                "distance",
+                "vs baseline",
+                "vs the log's mix",
+                "the mix explains",
+            ] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for e in rows {
+                ui.label(&e.column);
+                ui.label(&e.method);
+                ui.label(score(Some(e.score_vs_baseline), 3));
+                ui.label(score(Some(e.score_vs_mix_adjusted), 3));
+                ui.label(
+                    e.mix_share
+                        .map_or_else(|| "–".to_owned(), crate::format::pct),
+                );
+                ui.end_row();
+            }
+        });
+    if let Some(e) = d
+        .drift
+        .iter()
+        .find(|e| e.segment_column == segment && e.absent_share > 0.0)
+    {
+        ui.label(format!(
+            "{} of the log is in {segment} values the baseline lacks: left out of the adjusted comparison",
+            crate::format::pct(e.absent_share)
+        ));
+    }
 }
 
 fn waiting(ui: &mut egui::Ui, error: Option<&str>, palette: &super::theme::Palette) {

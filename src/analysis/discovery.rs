@@ -434,6 +434,10 @@ pub fn discover(ws: &Workspace, report: &DriftReport) -> Vec<Discovery> {
                     t
                 })
                 .collect();
+            if per_tuple.len() != log.index.tuples.len() {
+                // Not profiled per cell (too many categories): its rows answer, not the cells.
+                return;
+            }
             let whole_rate = base.sum / base.n;
             // The baseline's tallies by the segment values of its own cells.
             let mut by_values: std::collections::HashMap<&[Option<String>], Tally> =

@@ -317,10 +317,23 @@ fn a_change_inside_one_segment_from_a_date_is_found_with_its_onset() {
     assert!(income.mix_share.unwrap() <= 0.2, "{income:?}");
 }
 
+/// The baseline's decile edges of `column`, as the discovery cuts it.
+fn baseline_deciles(inputs: &driftscope::data::Inputs, column: &str) -> Vec<f64> {
+    let series = inputs.baseline.frame.column(column).unwrap();
+    let series = series.cast(&polars::prelude::DataType::Float64).unwrap();
+    let mut v: Vec<f64> = series.f64().unwrap().iter().flatten().collect();
+    v.sort_by(f64::total_cmp);
+    let mut edges: Vec<f64> = (1..10).map(|k| v[k * v.len() / 10]).collect();
+    edges.dedup();
+    edges
+}
+
 /// The sample's planted incidents are the top incidents, each with its conditions and an onset
 /// within a window of when it was planted: the 3.1 release on mobile (both conditions) from
 /// 2026-11-06, ap-southeast (absent from the baseline) from 2026-11-05, the `account_age_days`
-/// nulls in us-west from 2026-11-04; and the report and the summary lead with them.
+/// nulls in us-west from 2026-11-04, the error rate on small amounts (below an edge within one
+/// baseline decile of $15) from 2026-11-07; nothing from the first two days; and the report and
+/// the summary lead with them.
 #[test]
 fn the_samples_incidents_are_the_top_discoveries() {
     let (inputs, report) = (&sample().inputs, &sample().report);
@@ -333,9 +346,43 @@ fn the_samples_incidents_are_the_top_discoveries() {
         c.sort();
         c.join(" & ")
     };
-    let incidents = report.incidents(3);
+    let incidents = report.incidents(4);
+    // The concept shift: small amounts turn fraudulent from 2026-11-07, the model misses them.
+    let small = incidents
+        .iter()
+        .find(|i| i.lead.conditions.iter().any(|c| c.column == "amount"))
+        .unwrap_or_else(|| panic!("no incident on amount: {:#?}", report.discoveries));
+    let lead = small.lead;
+    assert_eq!(lead.objective, "error_rate_increase", "{lead:?}");
+    assert_eq!(lead.column, "label");
+    assert_eq!(lead.conditions.len(), 1, "{lead:?}");
+    assert_eq!(lead.conditions[0].op, "<", "{lead:?}");
+    let upper: f64 = lead.conditions[0].value.parse().unwrap();
+    let edges = baseline_deciles(inputs, "amount");
+    let at = edges.iter().position(|&e| e == upper).unwrap();
+    let above_15 = edges.iter().position(|&e| e > 15.0).unwrap();
+    assert!(at.abs_diff(above_15) <= 1, "{upper} against {edges:?}");
+    assert_eq!(lead.from.as_deref().map(|f| &f[..10]), Some("2026-11-07"));
+    assert!(lead.effect_inside > 2.0 * lead.baseline, "{lead:?}");
+    // The slice a click opens holds exactly the amounts below the edge.
+    let slice = lead.slice();
+    assert_eq!(
+        slice.predicates,
+        vec![driftscope::analysis::Predicate::Range {
+            column: "amount".to_owned(),
+            min: None,
+            max: Some(upper.next_down()),
+        }]
+    );
+    // Named as the discovery names it, not as the float below the edge.
+    assert_eq!(slice.predicates[0].describe(), format!("amount < {upper}"));
+    // Nothing starts in the first two days.
+    for d in &report.discoveries {
+        assert!(d.from.as_deref().is_none_or(|f| f >= "2026-11-04"), "{d:?}");
+    }
     let mut top: Vec<(String, Option<String>)> = incidents
         .iter()
+        .filter(|i| !std::ptr::eq(i.lead, lead))
         .map(|i| {
             (
                 conditions(i.lead),
@@ -383,7 +430,12 @@ fn the_samples_incidents_are_the_top_discoveries() {
     );
     // Measured again on the same cells: the same results (the search has no order effects).
     assert_eq!(
-        driftscope::analysis::discovery::discover(&sample().ws, report),
+        driftscope::analysis::discovery::discover(
+            &sample().ws,
+            Some(inputs),
+            report,
+            &JobState::default()
+        ),
         report.discoveries
     );
     // Every result explains a real share of its change and is significant.
@@ -426,4 +478,135 @@ fn the_samples_incidents_are_the_top_discoveries() {
         doc.summary
     );
     assert_eq!(doc.findings[0].finding.title, incidents[0].describe());
+}
+
+/// A baseline and a ten-day log of a classifier, 5 % of its predictions wrong, except — in both
+/// — 30 % where `x < 10` (a range it always missed more: no change); in the log, from day 3, 70 %
+/// on `device = b` in `region = south` (a release gone wrong), and from day 7, 40 % where `x` is
+/// in `[40, 50)` (hidden under the first: it raises the error rate less than a fifth as much).
+/// A tenth of the labels are missing.
+fn classifier_logs(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut seed = 5u64;
+    let mut u = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut row = |out: &mut String, day: Option<usize>| {
+        let x = u() * 100.0;
+        let w = u() * 10.0;
+        let region = if u() < 0.5 { "north" } else { "south" };
+        let device = if u() < 0.5 { "a" } else { "b" };
+        let mut error = if x < 10.0 { 0.3 } else { 0.05 };
+        if let Some(day) = day {
+            if day >= 3 && region == "south" && device == "b" {
+                error = 0.7;
+            }
+            if day >= 7 && (40.0..50.0).contains(&x) {
+                error = 0.4;
+            }
+        }
+        let label = u8::from(u() < 0.2);
+        let prediction = if u() < error { 1 - label } else { label };
+        let label = if u() < 0.1 {
+            String::new()
+        } else {
+            label.to_string()
+        };
+        writeln!(out, "{x:.4},{w:.4},{region},{device},{prediction},{label}").unwrap();
+    };
+    // (`w`, not `y`: a column named `y` is taken for a label.)
+    let header = "x,w,region,device,prediction,label\n";
+    let mut base = String::from(header);
+    for _ in 0..20_000 {
+        row(&mut base, None);
+    }
+    let mut log = format!("ts,{header}");
+    for i in 0..30_000 {
+        let day = i % 10;
+        write!(log, "2026-03-{:02}T{:02}:00:00Z,", day + 1, (i / 10) % 24).unwrap();
+        row(&mut log, Some(day));
+    }
+    let (b, l) = (dir.join("baseline.csv"), dir.join("log.csv"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&l, log).unwrap();
+    (b, l)
+}
+
+/// The error rate's rounds find both changes, each with its onset — the release's segments, and
+/// the hidden one's range within a decile of `[40, 50)` — and not the range the model always
+/// missed more; the release explains most of the change.
+#[test]
+fn an_error_rate_rise_hidden_under_a_larger_one_is_found_with_its_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = classifier_logs(dir.path());
+    let mut overrides = OverrideLayers::default();
+    for segment in ["region", "device"] {
+        overrides
+            .user
+            .roles
+            .insert(segment.into(), driftscope::data::Role::Segment);
+    }
+    let inputs = load_inputs(&b, &l, &overrides).unwrap();
+    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let errors: Vec<_> = report
+        .discoveries
+        .iter()
+        .filter(|d| d.objective == "error_rate_increase")
+        .collect();
+    let describe = |d: &driftscope::analysis::discovery::Discovery| {
+        let mut c: Vec<String> = d
+            .conditions
+            .iter()
+            .map(|c| format!("{}{}{}", c.column, c.op, c.value))
+            .collect();
+        c.sort();
+        c.join(" & ")
+    };
+    let release = errors
+        .iter()
+        .find(|d| describe(d) == "device=b & region=south")
+        .unwrap_or_else(|| panic!("{errors:#?}"));
+    assert_eq!(
+        release.from.as_deref().map(|f| &f[..10]),
+        Some("2026-03-04")
+    );
+    assert!(
+        release.effect_inside > 0.6 && release.baseline < 0.15,
+        "{release:?}"
+    );
+    let hidden = errors
+        .iter()
+        .find(|d| d.conditions.iter().any(|c| c.column == "x"))
+        .unwrap_or_else(|| panic!("{errors:#?}"));
+    assert_eq!(hidden.conditions.len(), 1, "{hidden:?}");
+    let c = &hidden.conditions[0];
+    assert_eq!(c.op, "between", "{hidden:?}");
+    let bounds: Vec<f64> = c
+        .value
+        .trim_matches(|ch| ch == '[' || ch == ')')
+        .split(',')
+        .map(|v| v.trim().parse().unwrap())
+        .collect();
+    assert!(
+        (bounds[0] - 40.0).abs() <= 10.5 && (bounds[1] - 50.0).abs() <= 10.5,
+        "{hidden:?}"
+    );
+    assert_eq!(hidden.from.as_deref().map(|f| &f[..10]), Some("2026-03-08"));
+    // The range the model always missed more is no change.
+    for d in &errors {
+        assert!(
+            !d.conditions
+                .iter()
+                .any(|c| c.column == "x" && c.op == "<" && c.value.parse::<f64>().unwrap() <= 11.0),
+            "{d:?}"
+        );
+    }
+    // The release explains most of the change, the hidden one a small part.
+    assert!(release.share_explained > 0.8, "{release:?}");
+    assert!(
+        hidden.share_explained > 0.05 && hidden.share_explained < 0.2,
+        "{hidden:?}"
+    );
 }

@@ -48,7 +48,7 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
     let palette = p.palette;
     if !report.discoveries.is_empty() {
         ui.label(RichText::new("What changed, where, since when").heading())
-            .on_hover_text("The slices that explain most of each change, found on the cell profiles (segment values, model versions; missing shares, the mean score, traffic the baseline never had), best first");
+            .on_hover_text("The slices that explain most of each change, found on the cell profiles (segment values, model versions, numeric ranges; missing shares, the mean score, error rates, traffic the baseline never had), best first");
         for (k, incident) in report.incidents(6).iter().enumerate() {
             let found = incident.lead;
             ui.horizontal_wrapped(|ui| {
@@ -67,6 +67,10 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
                     commands.push(AppCommand::SetSlice(found.slice()));
                     match found.evidence_column() {
                         Some(column) => open_feature(commands, column),
+                        // An error rate's evidence is the performance over time.
+                        None if found.objective == "error_rate_increase" => {
+                            commands.push(AppCommand::ShowPanel(crate::ui::Panel::Time))
+                        }
                         None => commands.push(AppCommand::ShowPanel(crate::ui::Panel::Segments)),
                     }
                 }

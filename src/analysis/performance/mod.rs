@@ -189,6 +189,45 @@ fn baseline_metrics(
     ))
 }
 
+/// Per row of the log and of the baseline, whether the prediction missed the label.
+pub(crate) struct Misses {
+    /// The label column.
+    pub label: String,
+    /// Per log row: `None` without a label or a prediction (labels arrive late).
+    pub log: Vec<Option<bool>>,
+    pub baseline: Vec<Option<bool>>,
+}
+
+/// The misses of a classification whose log and baseline both have labels and predictions
+/// (`None` otherwise, for regression, or once `state` is cancelled).
+pub(crate) fn misses(inputs: &Inputs, prepared: &[Prepared], state: &JobState) -> Option<Misses> {
+    let (label, prediction, _, task) = roles_of(inputs, prepared)?;
+    if task != Task::Classification {
+        return None;
+    }
+    let base = &inputs.baseline.frame;
+    if base.column(label).is_err() || base.column(prediction).is_err() {
+        return None;
+    }
+    let frame = &inputs.current.frame;
+    let cur = outcomes_coded(prepared, (label, prediction, None), frame, state)
+        .or_else(|| side(frame, (label, prediction, None), task, state))?;
+    let b = side(base, (label, prediction, None), task, state)?;
+    // A side's labels and predictions are codes into one dictionary: equal classes, equal codes.
+    let of = |o: &outcomes::Outcomes| -> Vec<Option<bool>> {
+        o.label
+            .iter()
+            .zip(o.pred.iter())
+            .map(|(l, p)| Some(l? != p?))
+            .collect()
+    };
+    Some(Misses {
+        label: label.to_owned(),
+        log: of(&cur),
+        baseline: of(&b),
+    })
+}
+
 pub(crate) fn run_performance(
     inputs: &Inputs,
     prepared: &[Prepared],

@@ -548,7 +548,18 @@ pub fn report_in_parts(
     state.stage("since when", 0);
     report.onsets = crate::analysis::onsets::onsets(workspace, inputs, &report);
     state.stage("what changed where", 0);
-    report.discoveries = crate::analysis::discovery::discover(workspace, &report);
+    report.discoveries =
+        crate::analysis::discovery::discover(workspace, rows.then_some(inputs), &report, state);
+    if !rows && report.performance.is_some() {
+        report.notes.push(
+            "error rates are not searched by slice: the log is a profile file, and they are read from the rows"
+                .to_owned(),
+        );
+    }
+    // Cancelled while the error rates' rows were read: not a finished report.
+    if state.is_cancelled() {
+        return None;
+    }
     state.stage("done", 0);
     Some(report)
 }

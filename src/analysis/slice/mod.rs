@@ -66,12 +66,21 @@ impl Predicate {
                 format_micros(*start_micros),
                 format_micros(*end_micros)
             ),
-            Predicate::Range { column, min, max } => match (min, max) {
-                (Some(lo), Some(hi)) => format!("{column} in [{lo}, {hi}]"),
-                (Some(lo), None) => format!("{column} >= {lo}"),
-                (None, Some(hi)) => format!("{column} <= {hi}"),
-                (None, None) => format!("{column} present"),
-            },
+            Predicate::Range { column, min, max } => {
+                // An upper end just below a shorter number (a range open at it, as a discovered
+                // one is) reads as that number, open: the same values.
+                let open = max
+                    .map(f64::next_up)
+                    .filter(|up| max.is_some_and(|m| format!("{up}").len() < format!("{m}").len()));
+                match (min, max, open) {
+                    (Some(lo), _, Some(up)) => format!("{column} in [{lo}, {up})"),
+                    (None, _, Some(up)) => format!("{column} < {up}"),
+                    (Some(lo), Some(hi), None) => format!("{column} in [{lo}, {hi}]"),
+                    (Some(lo), None, None) => format!("{column} >= {lo}"),
+                    (None, Some(hi), None) => format!("{column} <= {hi}"),
+                    (None, None, _) => format!("{column} present"),
+                }
+            }
         }
     }
 

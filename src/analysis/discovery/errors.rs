@@ -1,0 +1,780 @@
+//! The error-rate objective (labels and predictions on both sides, a classification): the share
+//! of labelled rows whose prediction missed the label, rising — on segment values and on numeric
+//! ranges of the analysed features, cut on the baseline's deciles (a range is a run of
+//! neighbouring deciles: `amount < 14.2`, `amount >= 310`, `amount between [9.1, 14.2)`).
+//!
+//! A row's expected misses are the baseline's rate in the same segment values and the same
+//! decile (the segment's rate where the baseline has too few labelled rows of the decile there,
+//! the decile's where it has too few of the segment, the whole baseline's else), so that a range
+//! the model always missed more often is no change; a slice's excess is its misses beyond them.
+//!
+//! *Search.* One change can hide another: a release that misses most of one device's rows
+//! raises the error rate everywhere a range cuts, and hides a rise of a fifth as large on small
+//! amounts. So the search goes in rounds, as an explanation table: each round searches the rows
+//! no earlier round explained, level-wise as the rates' (segment conditions, and on a slice
+//! without a range every range of every feature its positive excess — the bound of any range
+//! inside it — allows), and explains the slice whose excess is the most concentrated (the
+//! largest excess² / rows, among those significant at 0.05 over the round's slices and worth
+//! [`MIN_SHARE`]); its rows leave the next round. A slice's p-value is one-sided, its excess
+//! rate against the rest's: a range holding nine tenths of the rows is never more concentrated
+//! than the tenth it leaves out. Every share is over the first round's total positive excess
+//! (the tuples', on their segment values), so that the rounds' shares compare; a range's excess
+//! is against its deciles' own rates, so the shares can add up to a little more than the whole.
+//! Each round's slice is then sharpened: from the window on which its excess is most
+//! concentrated (its `from`, its rows and effects counted from there), and without a segment
+//! condition that says nothing once the time is given (a release standing in for the day it
+//! shipped). The rounds' slices are the results, at most [`MAX_ROUNDS`]; a result's
+//! `effect_outside` is the error rate of the rows its round searched, outside it.
+//!
+//! Read from the rows: the cells hold errors per tuple, not per feature value, so a log held
+//! as a profile file is not searched for error rates.
+
+use rayon::prelude::*;
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::rates::{Objective, Tally};
+use super::{
+    Conditions, Discovery, Evaluated, MAX_CONDITIONS, MAX_EVALUATED, MIN_ROWS, MIN_SHARE, Search,
+    baseline_tuples, matches, named, onset,
+};
+use crate::analysis::columns::Values;
+use crate::analysis::onsets;
+use crate::analysis::performance::Misses;
+use crate::analysis::workspace::ColumnData;
+use crate::data::Role;
+
+/// The objective's name.
+pub const NAME: &str = "error_rate_increase";
+/// Bins per ranged column: the baseline's deciles (fewer where values repeat).
+pub const RANGE_BINS: usize = 10;
+/// At most this many numeric features offer ranges (the first analysed).
+pub const MAX_RANGED: usize = 24;
+/// At most this many rounds, each one result.
+pub const MAX_ROUNDS: usize = 4;
+/// At most this many slices evaluated in a round.
+const MAX_ROUND: usize = MAX_EVALUATED / 2 / MAX_ROUNDS;
+
+/// A numeric range: bins `lo..hi` of ranged column `column` (never all of them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Range {
+    pub column: usize,
+    pub lo: usize,
+    pub hi: usize,
+}
+
+/// A numeric feature cut on the baseline's deciles, and per log tuple and bin the baseline's
+/// rate (the last bin: missing values, in no range).
+struct Ranged<'a> {
+    name: String,
+    /// Ascending, distinct: bin `b` is `[edges[b − 1], edges[b])`, open at both ends.
+    edges: Vec<f64>,
+    /// The log's values.
+    values: &'a Values,
+    refs: Vec<Vec<f64>>,
+}
+
+impl Ranged<'_> {
+    /// Bins a range can take (the missing values' is one more).
+    fn bins(&self) -> usize {
+        self.edges.len() + 1
+    }
+
+    fn bin_of(&self, v: Option<f64>) -> usize {
+        match v {
+            Some(v) if v.is_finite() => self.edges.partition_point(|e| *e <= v),
+            _ => self.bins(),
+        }
+    }
+
+    /// The range as a condition on the column.
+    fn condition(&self, r: &Range) -> super::Condition {
+        let lo = r.lo.checked_sub(1).map(|b| self.edges[b]);
+        let hi = (r.hi < self.bins()).then(|| self.edges[r.hi - 1]);
+        let (op, value) = match (lo, hi) {
+            (None, Some(hi)) => ("<", format!("{hi}")),
+            (Some(lo), None) => (">=", format!("{lo}")),
+            (Some(lo), Some(hi)) => ("between", format!("[{lo}, {hi})")),
+            (None, None) => ("between", "(all)".to_owned()),
+        };
+        super::Condition {
+            column: self.name.clone(),
+            op: op.to_owned(),
+            value,
+        }
+    }
+}
+
+/// The baseline's decile edges of one column's values (distinct, ascending, above its least
+/// value; empty for a single value).
+fn decile_edges(values: &Values) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().flatten().filter(|x| x.is_finite()).collect();
+    if v.len() < 2 {
+        return Vec::new();
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let mut edges: Vec<f64> = (1..RANGE_BINS)
+        .map(|k| v[k * v.len() / RANGE_BINS])
+        .filter(|e| *e > v[0])
+        .collect();
+    edges.dedup();
+    edges
+}
+
+/// Per row of one side, its tuple (`None` when the index does not cover every row).
+fn tuples_of_rows(index: &crate::analysis::profiles::CellIndex, rows: usize) -> Option<Vec<u32>> {
+    let slots = index.slots.max(1) as u32;
+    (index.cell_of_row.len() == rows).then(|| index.cell_of_row.iter().map(|c| c / slots).collect())
+}
+
+/// How concentrated an excess is: excess² / rows (a slice twice the rows must explain √2 times
+/// the excess to be as sharp).
+fn concentration(excess: f64, rows: f64) -> f64 {
+    if excess <= 0.0 {
+        return 0.0;
+    }
+    excess * excess / rows.max(1.0)
+}
+
+/// A rate from a tally with enough rows, else `None`.
+fn rate(t: &Tally) -> Option<f64> {
+    (t.n >= MIN_ROWS as f64).then(|| t.sum / t.n)
+}
+
+/// One labelled row more, missed or not.
+fn count(t: &mut Tally, missed: bool) {
+    t.n += 1.0;
+    t.sum += f64::from(u8::from(missed));
+}
+
+/// Rows an earlier round explained: the tuples of its slice, within its range, from window
+/// `from` on (`0`: all of them).
+#[derive(Clone)]
+struct Explained {
+    within: Vec<bool>,
+    range: Option<Range>,
+    from: usize,
+}
+
+/// A round's slice: the evaluated slice it is, the rows explained before it, and the window
+/// from which it holds.
+struct Pick {
+    evaluated: usize,
+    before: Vec<Explained>,
+    from: usize,
+}
+
+/// A slice's labelled rows and misses, and its misses beyond the expected.
+#[derive(Clone, Copy, Default)]
+struct SliceTally {
+    inside: Tally,
+    excess: f64,
+}
+
+impl SliceTally {
+    fn sharpness(&self) -> f64 {
+        concentration(self.excess, self.inside.n)
+    }
+}
+
+/// One round's tallies of the rows left: per log tuple, and per ranged feature, tuple and bin.
+struct Tallies {
+    tuples: Vec<Tally>,
+    bins: Vec<Vec<Vec<Tally>>>,
+}
+
+/// What the search and its results read: the misses, each log row's tuple, the tuples' baseline
+/// rates, the ranged features.
+pub(super) struct Errors<'a> {
+    misses: Misses,
+    /// Per log row, its timed cell (tuple × slot).
+    cell_of_row: &'a [u32],
+    slots: usize,
+    windows: usize,
+    /// Per log tuple, the baseline's rate in its segment values.
+    refs: Vec<f64>,
+    whole_rate: f64,
+    ranged: Vec<Ranged<'a>>,
+    /// The rounds' slices (indices into the evaluated slices), each with the rows explained
+    /// before it; filled by [`Errors::search`].
+    picks: Vec<Pick>,
+}
+
+impl<'a> Errors<'a> {
+    /// `None` without misses on both sides, without enough labelled baseline rows, or when the
+    /// cells do not index every row.
+    pub fn new(search: &Search<'a>, misses: Misses) -> Option<Self> {
+        let cells = search.ws.cells.as_ref()?;
+        let (tlog, tbase) = (search.tlog, &cells.timed().baseline);
+        if tlog.index.cell_of_row.len() != misses.log.len() {
+            return None;
+        }
+        let base_tuple = tuples_of_rows(&tbase.index, misses.baseline.len())?;
+        let (nt, nbt) = (tlog.index.tuples.len(), tbase.index.tuples.len());
+        let mut base = vec![Tally::default(); nbt];
+        for (m, &t) in misses.baseline.iter().zip(&base_tuple) {
+            if let (Some(m), Some(x)) = (m, base.get_mut(t as usize)) {
+                count(x, *m);
+            }
+        }
+        let mut whole = Tally::default();
+        base.iter().for_each(|t| whole.add(t));
+        let whole_rate = rate(&whole)?;
+        let to_base = baseline_tuples(&tlog.index, &tbase.index);
+        let refs: Vec<f64> = to_base
+            .iter()
+            .map(|bt| bt.and_then(|bt| rate(&base[bt])).unwrap_or(whole_rate))
+            .collect();
+
+        let features: Vec<(&str, &'a Values, &'a Values)> = search
+            .ws
+            .prepared
+            .iter()
+            .filter(|p| p.role == Role::Feature && !search.segments.contains(&p.name))
+            .filter_map(|p| match &p.data {
+                ColumnData::Numeric {
+                    baseline, current, ..
+                } if current.len() == misses.log.len()
+                    && baseline.len() == misses.baseline.len() =>
+                {
+                    Some((p.name.as_str(), current, baseline))
+                }
+                _ => None,
+            })
+            .take(MAX_RANGED)
+            .collect();
+        let ranged: Vec<Ranged> = features
+            .par_iter()
+            .filter_map(|&(name, current, baseline)| {
+                let mut r = Ranged {
+                    name: name.to_owned(),
+                    edges: decile_edges(baseline),
+                    values: current,
+                    refs: Vec::new(),
+                };
+                if r.edges.is_empty() {
+                    return None;
+                }
+                let bins = r.bins() + 1;
+                let mut own = vec![vec![Tally::default(); bins]; nbt];
+                for (row, (m, &t)) in misses.baseline.iter().zip(&base_tuple).enumerate() {
+                    if let (Some(m), Some(x)) = (m, own.get_mut(t as usize)) {
+                        count(&mut x[r.bin_of(baseline.get(row))], *m);
+                    }
+                }
+                let mut whole_bins = vec![Tally::default(); bins];
+                for t in &own {
+                    for (w, x) in whole_bins.iter_mut().zip(t) {
+                        w.add(x);
+                    }
+                }
+                r.refs = (0..nt)
+                    .map(|t| {
+                        let own = to_base[t].map(|bt| &own[bt]);
+                        (0..bins)
+                            .map(|b| {
+                                own.and_then(|o| rate(&o[b]))
+                                    .or_else(|| rate(&whole_bins[b]))
+                                    .unwrap_or(refs[t])
+                            })
+                            .collect()
+                    })
+                    .collect();
+                Some(r)
+            })
+            .collect();
+        Some(Self {
+            misses,
+            cell_of_row: &tlog.index.cell_of_row,
+            slots: tlog.index.slots.max(1),
+            windows: search.windows,
+            refs,
+            whole_rate,
+            ranged,
+            picks: Vec::new(),
+        })
+    }
+
+    /// Log row `row`'s tuple and slot.
+    fn at(&self, row: usize) -> (usize, usize) {
+        let c = self.cell_of_row[row] as usize;
+        (c / self.slots, c % self.slots)
+    }
+
+    /// Whether log row `row` is in a slice of `explained`.
+    fn explained(&self, row: usize, explained: &[Explained]) -> bool {
+        let (t, w) = self.at(row);
+        explained.iter().any(|x| {
+            x.within.get(t).copied().unwrap_or(false)
+                && (x.from == 0 || (x.from..self.windows).contains(&w))
+                && x.range.is_none_or(|r| {
+                    let ranged = &self.ranged[r.column];
+                    (r.lo..r.hi).contains(&ranged.bin_of(ranged.values.get(row)))
+                })
+        })
+    }
+
+    /// The labelled rows no slice of `explained` holds, tallied (each feature in parallel).
+    fn tallies(&self, tuples: usize, explained: &[Explained]) -> Tallies {
+        let left: Vec<bool> = (0..self.misses.log.len())
+            .map(|r| self.misses.log[r].is_some() && !self.explained(r, explained))
+            .collect();
+        let rows = || {
+            self.misses
+                .log
+                .iter()
+                .enumerate()
+                .filter(|(r, _)| left[*r])
+                .filter_map(|(r, m)| Some((r, (*m)?, self.at(r).0)))
+        };
+        let mut per_tuple = vec![Tally::default(); tuples];
+        for (_, m, t) in rows() {
+            if let Some(x) = per_tuple.get_mut(t) {
+                count(x, m);
+            }
+        }
+        let bins = self
+            .ranged
+            .par_iter()
+            .map(|ranged| {
+                let mut out = vec![vec![Tally::default(); ranged.bins() + 1]; tuples];
+                for (r, m, t) in rows() {
+                    if let Some(x) = out.get_mut(t) {
+                        count(&mut x[ranged.bin_of(ranged.values.get(r))], m);
+                    }
+                }
+                out
+            })
+            .collect();
+        Tallies {
+            tuples: per_tuple,
+            bins,
+        }
+    }
+
+    /// The objective, appended to `objectives`, and its slices, round by round (see the
+    /// module's description).
+    pub fn search(
+        &mut self,
+        search: &Search,
+        objectives: &mut Vec<Objective>,
+        evaluated: &mut Vec<Evaluated>,
+    ) {
+        let tuples = search.tlog.index.tuples.len();
+        let first = self.tallies(tuples, &[]);
+        let excess = |x: &Tally, r: f64| x.sum - x.n * r;
+        let total_pos: f64 = (0..tuples)
+            .map(|t| excess(&first.tuples[t], self.refs[t]).max(0.0))
+            .sum();
+        if total_pos <= 0.0 {
+            return;
+        }
+        let o = objectives.len();
+        objectives.push(Objective {
+            name: NAME,
+            column: self.misses.label.clone(),
+            sign: 1.0,
+            baseline: self.whole_rate,
+            refs: Vec::new(),
+            tallies: Vec::new(),
+            timed: Vec::new(),
+            share: true,
+            drift: false,
+            baseline_sd: None,
+        });
+        let mut explained: Vec<Explained> = Vec::new();
+        let mut left = first;
+        for _round in 0..MAX_ROUNDS {
+            let start = evaluated.len();
+            self.round(search, o, &left, total_pos, evaluated);
+            let m = (evaluated.len() - start).max(1) as f64;
+            let sharpness = |e: &Evaluated| concentration(e.share * total_pos, e.inside.n);
+            let best = (start..evaluated.len())
+                .filter(|&i| evaluated[i].share >= MIN_SHARE && evaluated[i].p * m <= 0.05)
+                .max_by(|&a, &b| sharpness(&evaluated[a]).total_cmp(&sharpness(&evaluated[b])));
+            let Some(best) = best else { break };
+            let (conditions, range) = (evaluated[best].conditions.clone(), evaluated[best].range);
+            let (conditions, from, slice) = self.refine(search, conditions, range, &explained);
+            let pick = if from == 0 && conditions == evaluated[best].conditions {
+                best
+            } else {
+                // The sharpened slice, measured against the rest of the rows left.
+                let (mut all, mut all_excess) = (Tally::default(), 0.0);
+                for (t, x) in left.tuples.iter().enumerate() {
+                    all.add(x);
+                    all_excess += x.sum - x.n * self.refs[t];
+                }
+                let outside = Tally {
+                    n: all.n - slice.inside.n,
+                    sum: all.sum - slice.inside.sum,
+                    m2: 0.0,
+                };
+                evaluated.push(Evaluated {
+                    objective: o,
+                    conditions: conditions.clone(),
+                    range,
+                    inside: slice.inside,
+                    outside,
+                    share: (slice.excess / total_pos).min(1.0),
+                    p: excess_p(
+                        &slice.inside,
+                        slice.excess,
+                        &outside,
+                        all_excess - slice.excess,
+                    ),
+                    drift: None,
+                    reference: (slice.inside.sum - slice.excess) / slice.inside.n.max(1.0),
+                    reference_profile: None,
+                });
+                evaluated.len() - 1
+            };
+            self.picks.push(Pick {
+                evaluated: pick,
+                before: explained.clone(),
+                from,
+            });
+            explained.push(Explained {
+                within: self.within(search, &conditions),
+                range,
+                from,
+            });
+            left = self.tallies(tuples, &explained);
+        }
+    }
+
+    /// The tuples a slice's segment conditions hold.
+    fn within(&self, search: &Search, conditions: &Conditions) -> Vec<bool> {
+        search
+            .tlog
+            .index
+            .tuples
+            .iter()
+            .map(|t| matches(t, conditions, &search.at_timed))
+            .collect()
+    }
+
+    /// The rounds' slices, first round first.
+    pub fn picks(&self) -> Vec<usize> {
+        self.picks.iter().map(|p| p.evaluated).collect()
+    }
+
+    /// A slice (rows not in `before`) per window: labelled rows and misses, and the excess.
+    /// The last entry: rows in no window.
+    fn per_window(
+        &self,
+        within: &[bool],
+        range: Option<Range>,
+        before: &[Explained],
+    ) -> Vec<(Tally, f64)> {
+        let mut out = vec![(Tally::default(), 0.0); self.windows + 1];
+        for (row, m) in self.misses.log.iter().enumerate() {
+            let Some(m) = *m else { continue };
+            let (t, w) = self.at(row);
+            if !within.get(t).copied().unwrap_or(false) {
+                continue;
+            }
+            let expected = match range {
+                Some(r) => {
+                    let ranged = &self.ranged[r.column];
+                    let b = ranged.bin_of(ranged.values.get(row));
+                    if !(r.lo..r.hi).contains(&b) {
+                        continue;
+                    }
+                    ranged.refs[t][b]
+                }
+                None => self.refs[t],
+            };
+            if self.explained(row, before) {
+                continue;
+            }
+            let x = &mut out[w.min(self.windows)];
+            count(&mut x.0, m);
+            x.1 += f64::from(u8::from(m)) - expected;
+        }
+        out
+    }
+
+    /// Of a slice from each window on, the one whose excess is most concentrated (the earliest
+    /// of equals; `0`: all of it, the rows in no window too).
+    fn best_start(
+        &self,
+        within: &[bool],
+        range: Option<Range>,
+        before: &[Explained],
+    ) -> (usize, SliceTally) {
+        let per_window = self.per_window(within, range, before);
+        let mut best = (0, SliceTally::default());
+        let mut from_here = SliceTally::default();
+        for w in (0..=self.windows).rev() {
+            from_here.inside.add(&per_window[w].0);
+            from_here.excess += per_window[w].1;
+            // From window `w` on: the windows alone (the rows in no window only in all of it).
+            let candidate = if w == 0 {
+                from_here
+            } else {
+                SliceTally {
+                    inside: Tally {
+                        n: from_here.inside.n - per_window[self.windows].0.n,
+                        sum: from_here.inside.sum - per_window[self.windows].0.sum,
+                        m2: 0.0,
+                    },
+                    excess: from_here.excess - per_window[self.windows].1,
+                }
+            };
+            if w == self.windows || candidate.inside.n < MIN_ROWS as f64 {
+                continue;
+            }
+            if candidate.sharpness() >= best.1.sharpness() {
+                best = (w, candidate);
+            }
+        }
+        best
+    }
+
+    /// A round's slice sharpened: from the window on which its excess is most concentrated,
+    /// and without each segment condition that says nothing once the time is given (≥ 95 % of
+    /// the concentration without it: a release standing in for the day it shipped).
+    fn refine(
+        &self,
+        search: &Search,
+        mut conditions: Conditions,
+        range: Option<Range>,
+        before: &[Explained],
+    ) -> (Conditions, usize, SliceTally) {
+        let (mut from, mut slice) =
+            self.best_start(&self.within(search, &conditions), range, before);
+        loop {
+            let mut better: Option<(Conditions, usize, SliceTally)> = None;
+            for k in 0..conditions.len() {
+                let mut fewer = conditions.clone();
+                fewer.remove(k);
+                if fewer.is_empty() && range.is_none() {
+                    continue;
+                }
+                let (w, s) = self.best_start(&self.within(search, &fewer), range, before);
+                if s.sharpness() >= 0.95 * slice.sharpness()
+                    && better
+                        .as_ref()
+                        .is_none_or(|b| s.sharpness() > b.2.sharpness())
+                {
+                    better = Some((fewer, w, s));
+                }
+            }
+            match better {
+                Some((c, w, s)) => (conditions, from, slice) = (c, w, s),
+                None => return (conditions, from, slice),
+            }
+        }
+    }
+
+    /// One round: every slice of the rows `left`, level-wise to [`MAX_CONDITIONS`] conditions.
+    fn round(
+        &self,
+        search: &Search,
+        o: usize,
+        left: &Tallies,
+        total_pos: f64,
+        evaluated: &mut Vec<Evaluated>,
+    ) {
+        let tuples = &search.tlog.index.tuples;
+        let nt = tuples.len();
+        let excess = |x: &Tally, r: f64| x.sum - x.n * r;
+        let mut all = Tally::default();
+        left.tuples.iter().for_each(|t| all.add(t));
+        let all_excess: f64 = (0..nt).map(|t| excess(&left.tuples[t], self.refs[t])).sum();
+        let min_rows = (MIN_ROWS as f64).max(all.n * 0.001);
+        let start = evaluated.len();
+        let full = |evaluated: &Vec<Evaluated>| evaluated.len() - start >= MAX_ROUND;
+        let push = |evaluated: &mut Vec<Evaluated>,
+                    conditions: &Conditions,
+                    range: Option<Range>,
+                    inside: Tally,
+                    slice_excess: f64| {
+            let outside = Tally {
+                n: all.n - inside.n,
+                sum: all.sum - inside.sum,
+                m2: 0.0,
+            };
+            evaluated.push(Evaluated {
+                objective: o,
+                conditions: conditions.clone(),
+                range,
+                inside,
+                outside,
+                share: (slice_excess / total_pos).min(1.0),
+                p: excess_p(&inside, slice_excess, &outside, all_excess - slice_excess),
+                drift: None,
+                reference: (inside.sum - slice_excess) / inside.n.max(f64::MIN_POSITIVE),
+                reference_profile: None,
+            });
+        };
+        // Per ranged feature and tuple, the positive excess of its bins: a range's bound.
+        let range_pos: Vec<Vec<f64>> = self
+            .ranged
+            .iter()
+            .zip(&left.bins)
+            .map(|(r, bins)| {
+                (0..nt)
+                    .map(|t| {
+                        (0..r.bins())
+                            .map(|b| excess(&bins[t][b], r.refs[t][b]).max(0.0))
+                            .sum()
+                    })
+                    .collect()
+            })
+            .collect();
+        let worth = |x: f64| x / total_pos >= MIN_SHARE;
+        // A slice to extend: its conditions, and whether its segment children could be worth it.
+        let mut level: Vec<(Conditions, bool)> = vec![(Vec::new(), true)];
+        while !level.is_empty() {
+            let mut next = Vec::new();
+            for (parent, segments_worth) in &level {
+                let within: Vec<bool> = tuples
+                    .iter()
+                    .map(|t| matches(t, parent, &search.at_timed))
+                    .collect();
+                // Its ranges, on each ranged feature whose bound allows.
+                for (j, r) in self.ranged.iter().enumerate() {
+                    let bound: f64 = (0..nt)
+                        .filter(|&t| within[t])
+                        .map(|t| range_pos[j][t])
+                        .sum();
+                    if !worth(bound) {
+                        continue;
+                    }
+                    let bins = r.bins();
+                    let (mut by_bin, mut ex_bin) = (vec![Tally::default(); bins], vec![0.0; bins]);
+                    for t in (0..nt).filter(|&t| within[t]) {
+                        for b in 0..bins {
+                            let x = &left.bins[j][t][b];
+                            by_bin[b].add(x);
+                            ex_bin[b] += excess(x, r.refs[t][b]);
+                        }
+                    }
+                    for lo in 0..bins {
+                        for hi in lo + 1..=bins {
+                            if (lo == 0 && hi == bins) || full(evaluated) {
+                                continue;
+                            }
+                            let mut inside = Tally::default();
+                            by_bin[lo..hi].iter().for_each(|x| inside.add(x));
+                            if inside.n < min_rows {
+                                continue;
+                            }
+                            let e: f64 = ex_bin[lo..hi].iter().sum();
+                            push(
+                                evaluated,
+                                parent,
+                                Some(Range { column: j, lo, hi }),
+                                inside,
+                                e,
+                            );
+                        }
+                    }
+                }
+                if !segments_worth {
+                    continue;
+                }
+                // Its children on another segment column, as the rates' search.
+                let last = parent.last().map_or(0, |c| c.0 + 1);
+                for (k, offered) in search.values.iter().enumerate().skip(last) {
+                    for v in offered {
+                        if full(evaluated) {
+                            break;
+                        }
+                        let mut c = parent.clone();
+                        c.push((k, v.clone()));
+                        let (mut inside, mut bound, mut slice_excess) =
+                            (Tally::default(), 0.0, 0.0);
+                        let mut range_bound = vec![0.0; self.ranged.len()];
+                        for (t, tuple) in tuples.iter().enumerate() {
+                            if matches(tuple, &c, &search.at_timed) {
+                                let x = excess(&left.tuples[t], self.refs[t]);
+                                inside.add(&left.tuples[t]);
+                                bound += x.max(0.0);
+                                slice_excess += x;
+                                for (b, pos) in range_bound.iter_mut().zip(&range_pos) {
+                                    *b += pos[t];
+                                }
+                            }
+                        }
+                        if inside.n < min_rows {
+                            continue;
+                        }
+                        push(evaluated, &c, None, inside, slice_excess);
+                        // Extended while a child or a range inside could hold a share worth
+                        // a result (the positive excess inside bounds either's).
+                        if c.len() < MAX_CONDITIONS
+                            && (worth(bound) || range_bound.iter().any(|&b| worth(b)))
+                        {
+                            next.push((c, worth(bound)));
+                        }
+                    }
+                }
+            }
+            level = next;
+        }
+    }
+
+    /// A round's slice as a result, its onset the largest rise of its per-window error rate on
+    /// the rows the round searched (the rows read once).
+    pub fn result(
+        &self,
+        search: &Search,
+        obj: &Objective,
+        i: usize,
+        e: &Evaluated,
+        q: f64,
+    ) -> Discovery {
+        let pick = self.picks.iter().find(|p| p.evaluated == i);
+        let (before, from) = pick.map_or((&[][..], 0), |p| (p.before.as_slice(), p.from));
+        let per_window = self.per_window(&self.within(search, &e.conditions), e.range, before);
+        let series: Vec<Option<f64>> = per_window
+            .iter()
+            .take(self.windows)
+            .map(|(t, _)| (t.n >= onsets::MIN_WINDOW_ROWS as f64).then(|| t.sum / t.n))
+            .collect();
+        // A slice from a window on starts there; else where its error rate rose most.
+        let start = if from > 0 {
+            Some(from)
+        } else {
+            onset(&series, onsets::min_effect("error_rate", None))
+        };
+        let mut conditions = named(&e.conditions, search.segments);
+        if let Some(r) = e.range {
+            conditions.push(self.ranged[r.column].condition(&r));
+        }
+        Discovery {
+            objective: obj.name.to_owned(),
+            column: obj.column.clone(),
+            conditions,
+            from: start.and_then(|w| search.start(w)),
+            rows: e.inside.n as u64,
+            share_explained: e.share,
+            effect_inside: e.inside.sum / e.inside.n,
+            effect_outside: (e.outside.n > 0.0).then(|| e.outside.sum / e.outside.n),
+            baseline: e.reference,
+            q_value: q,
+        }
+    }
+}
+
+/// One-sided p-value of the excess rate inside (misses beyond expected, per row) above the
+/// rest's, by a z-test with each side's own binomial variance.
+fn excess_p(inside: &Tally, excess_in: f64, outside: &Tally, excess_out: f64) -> f64 {
+    let Ok(normal) = Normal::new(0.0, 1.0) else {
+        return 1.0;
+    };
+    if inside.n < 2.0 || outside.n < 2.0 {
+        return 1.0;
+    }
+    let var = |t: &Tally| {
+        let p = t.sum / t.n;
+        p * (1.0 - p) / t.n
+    };
+    let diff = excess_in / inside.n - excess_out / outside.n;
+    let se = (var(inside) + var(outside)).sqrt();
+    if se.is_nan() || se <= 0.0 {
+        return if diff > 0.0 { 0.0 } else { 1.0 };
+    }
+    (1.0 - normal.cdf(diff / se)).clamp(0.0, 1.0)
+}

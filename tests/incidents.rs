@@ -14,6 +14,8 @@ use driftscope::data::{OverrideLayers, load_inputs};
 use driftscope::jobs::JobState;
 use sample::sample;
 
+#[path = "common/rng.rs"]
+mod rng;
 #[path = "common/sample.rs"]
 mod sample;
 
@@ -33,13 +35,7 @@ fn pair_over_days(
     inside_shift: f64,
     days: Option<(usize, usize)>,
 ) -> (PathBuf, PathBuf) {
-    let mut seed = 11u64;
-    let mut u = move || {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut u = rng::uniform(11);
     let mut row = |out: &mut String, north: bool, shift: f64, missing_age: bool| {
         let income = if north { 300.0 } else { 900.0 } + u() * 400.0 + shift;
         let plan = if (u() < 0.8) == north {
@@ -317,6 +313,17 @@ fn a_change_inside_one_segment_from_a_date_is_found_with_its_onset() {
     assert!(income.mix_share.unwrap() <= 0.2, "{income:?}");
 }
 
+/// A discovery's conditions as `column{op}value`, sorted, joined by ` & `.
+fn conditions(d: &driftscope::analysis::discovery::Discovery) -> String {
+    let mut c: Vec<String> = d
+        .conditions
+        .iter()
+        .map(|c| format!("{}{}{}", c.column, c.op, c.value))
+        .collect();
+    c.sort();
+    c.join(" & ")
+}
+
 /// The baseline's decile edges of `column`, as the discovery cuts it.
 fn baseline_deciles(inputs: &driftscope::data::Inputs, column: &str) -> Vec<f64> {
     let series = inputs.baseline.frame.column(column).unwrap();
@@ -337,15 +344,6 @@ fn baseline_deciles(inputs: &driftscope::data::Inputs, column: &str) -> Vec<f64>
 #[test]
 fn the_samples_incidents_are_the_top_discoveries() {
     let (inputs, report) = (&sample().inputs, &sample().report);
-    let conditions = |d: &driftscope::analysis::discovery::Discovery| {
-        let mut c: Vec<String> = d
-            .conditions
-            .iter()
-            .map(|c| format!("{}{}{}", c.column, c.op, c.value))
-            .collect();
-        c.sort();
-        c.join(" & ")
-    };
     let incidents = report.incidents(4);
     // The concept shift: small amounts turn fraudulent from 2026-11-07, the model misses them.
     let small = incidents
@@ -486,13 +484,7 @@ fn the_samples_incidents_are_the_top_discoveries() {
 /// in `[40, 50)` (hidden under the first: it raises the error rate less than a fifth as much).
 /// A tenth of the labels are missing.
 fn classifier_logs(dir: &Path) -> (PathBuf, PathBuf) {
-    let mut seed = 5u64;
-    let mut u = move || {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut u = rng::uniform(5);
     let mut row = |out: &mut String, day: Option<usize>| {
         let x = u() * 100.0;
         let w = u() * 10.0;
@@ -555,18 +547,9 @@ fn an_error_rate_rise_hidden_under_a_larger_one_is_found_with_its_range() {
         .iter()
         .filter(|d| d.objective == "error_rate_increase")
         .collect();
-    let describe = |d: &driftscope::analysis::discovery::Discovery| {
-        let mut c: Vec<String> = d
-            .conditions
-            .iter()
-            .map(|c| format!("{}{}{}", c.column, c.op, c.value))
-            .collect();
-        c.sort();
-        c.join(" & ")
-    };
     let release = errors
         .iter()
-        .find(|d| describe(d) == "device=b & region=south")
+        .find(|d| conditions(d) == "device=b & region=south")
         .unwrap_or_else(|| panic!("{errors:#?}"));
     assert_eq!(
         release.from.as_deref().map(|f| &f[..10]),

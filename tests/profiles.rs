@@ -7,6 +7,8 @@
 
 #[path = "common/json.rs"]
 mod json;
+#[path = "common/rng.rs"]
+mod rng;
 #[path = "common/sample.rs"]
 mod sample;
 
@@ -1164,13 +1166,7 @@ fn continuous_pair_over(
     per_day: usize,
 ) -> (std::path::PathBuf, std::path::PathBuf) {
     use std::fmt::Write as _;
-    let mut seed = 5u64;
-    let mut u = move || {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut u = rng::uniform(5);
     let regions = ["north", "south", "east", "west"];
     let mut base = String::from("income,age,region\n");
     for i in 0..12_000 {

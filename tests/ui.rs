@@ -181,6 +181,61 @@ fn run_command(harness: &mut Harness<'static, DriftscopeApp>, command: AppComman
     harness.run();
 }
 
+/// The Overview's incident on small amounts (an error rate, found on a numeric range) opens its
+/// slice and the performance over time, where the rise shows.
+#[test]
+fn an_error_rate_incident_opens_its_range_and_the_performance_over_time() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    harness
+        .get_by_label_contains("error rate higher where amount <")
+        .click();
+    harness.run();
+    let state = harness.state();
+    assert_eq!(state.panel(), Panel::Time);
+    let slice = state.investigation().view.slice.describe();
+    assert!(slice.starts_with("log where amount < "), "{slice}");
+}
+
+/// Every discovery, those an incident folds in too, is listed under the incidents with its own
+/// Pin: the new region's error rate, folded into its incident, is pinned as a finding.
+#[test]
+fn every_discovery_is_listed_and_pinned_from_the_overview() {
+    let mut harness = app(Launch::Investigation(sample_investigation()));
+    let (all, incidents) = {
+        let report = harness.state().report().unwrap();
+        (report.discoveries.len(), report.incidents(6).len())
+    };
+    harness
+        .get_by_label(&format!("Every discovery ({all})"))
+        .click();
+    harness.run();
+    let row = harness
+        .state()
+        .report()
+        .unwrap()
+        .discoveries
+        .iter()
+        .position(|d| {
+            d.objective == "error_rate_increase"
+                && d.describe_conditions() == "region = ap-southeast"
+        })
+        .expect("the new region's error rate is a discovery");
+    // The row's Pin: the Pin buttons in order, after the incidents'.
+    let pins: Vec<_> = harness.get_all_by_label("Pin").collect();
+    assert_eq!(pins.len(), incidents + all);
+    pins[incidents + row].click();
+    harness.run();
+    let findings = &harness.state().investigation().findings;
+    assert_eq!(findings.len(), 1);
+    assert!(
+        findings[0]
+            .title
+            .starts_with("error rate higher where region = ap-southeast"),
+        "{}",
+        findings[0].title
+    );
+}
+
 #[test]
 fn segments_heatmap_worst_cell_opens_the_feature_for_that_slice() {
     let mut harness = app(Launch::Investigation(sample_investigation()));

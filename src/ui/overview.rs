@@ -43,6 +43,47 @@ fn narrow_to(commands: &mut Vec<AppCommand>, segment: &SegmentRef) {
     }));
 }
 
+/// One discovery: its sentence, opening its slice and evidence, and Pin.
+fn discovery_row(
+    ui: &mut egui::Ui,
+    p: &PanelCtx,
+    found: &crate::analysis::discovery::Discovery,
+    text: String,
+    commands: &mut Vec<AppCommand>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        let colour = if found.share_explained >= 0.5 {
+            p.palette.error
+        } else {
+            p.palette.warning
+        };
+        if ui
+            .link(RichText::new(text).color(colour))
+            .on_hover_text("Open this slice and its evidence")
+            .clicked()
+        {
+            commands.push(AppCommand::SetSlice(found.slice()));
+            match found.evidence_column() {
+                Some(column) => open_feature(commands, column),
+                // An error rate's evidence is the performance over time.
+                None if found.objective == "error_rate_increase" => {
+                    commands.push(AppCommand::ShowPanel(Panel::Time))
+                }
+                None => commands.push(AppCommand::ShowPanel(Panel::Segments)),
+            }
+        }
+        if ui
+            .small_button("Pin")
+            .on_hover_text("Keep it as a finding for the report")
+            .clicked()
+        {
+            commands.push(AppCommand::Pin(Box::new(
+                crate::export::findings::discovery_finding(found),
+            )));
+        }
+    });
+}
+
 pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppCommand>) {
     let report = p.report;
     let palette = p.palette;
@@ -50,41 +91,20 @@ pub fn overview_ui(ui: &mut egui::Ui, p: &PanelCtx, commands: &mut Vec<AppComman
         ui.label(RichText::new("What changed, where, since when").heading())
             .on_hover_text("The slices that explain most of each change, found on the cell profiles (segment values, model versions, numeric ranges; missing shares, the mean score, error rates, traffic the baseline never had), best first");
         for (k, incident) in report.incidents(6).iter().enumerate() {
-            let found = incident.lead;
-            ui.horizontal_wrapped(|ui| {
-                let colour = if found.share_explained >= 0.5 {
-                    palette.error
-                } else {
-                    palette.warning
-                };
-                let text =
-                    RichText::new(format!("{}. {}", k + 1, incident.describe())).color(colour);
-                if ui
-                    .link(text)
-                    .on_hover_text("Open this slice and its evidence")
-                    .clicked()
-                {
-                    commands.push(AppCommand::SetSlice(found.slice()));
-                    match found.evidence_column() {
-                        Some(column) => open_feature(commands, column),
-                        // An error rate's evidence is the performance over time.
-                        None if found.objective == "error_rate_increase" => {
-                            commands.push(AppCommand::ShowPanel(crate::ui::Panel::Time))
-                        }
-                        None => commands.push(AppCommand::ShowPanel(crate::ui::Panel::Segments)),
-                    }
-                }
-                if ui
-                    .small_button("Pin")
-                    .on_hover_text("Keep it as a finding for the report")
-                    .clicked()
-                {
-                    commands.push(AppCommand::Pin(Box::new(
-                        crate::export::findings::discovery_finding(found),
-                    )));
+            let text = format!("{}. {}", k + 1, incident.describe());
+            discovery_row(ui, p, incident.lead, text, commands);
+        }
+        // Every result, the ones the incidents fold in too, each with its own Pin.
+        let all = report.discoveries.len();
+        egui::CollapsingHeader::new(format!("Every discovery ({all})"))
+            .id_salt("every discovery")
+            .default_open(false)
+            .show(ui, |ui| {
+                for (k, found) in report.discoveries.iter().enumerate() {
+                    let text = format!("{}. {}", k + 1, found.describe());
+                    discovery_row(ui, p, found, text, commands);
                 }
             });
-        }
         ui.add_space(6.0);
     }
     let d = &report.dataset;

@@ -743,18 +743,7 @@ impl<'a> Errors<'a> {
         if let Some(r) = e.range {
             conditions.push(self.ranged[r.column].condition(&r));
         }
-        Discovery {
-            objective: obj.name.to_owned(),
-            column: obj.column.clone(),
-            conditions,
-            from: start.and_then(|w| search.start(w)),
-            rows: e.inside.n as u64,
-            share_explained: e.share,
-            effect_inside: e.inside.sum / e.inside.n,
-            effect_outside: (e.outside.n > 0.0).then(|| e.outside.sum / e.outside.n),
-            baseline: e.reference,
-            q_value: q,
-        }
+        super::rates::discovery(obj, e, conditions, start.and_then(|w| search.start(w)), q)
     }
 }
 

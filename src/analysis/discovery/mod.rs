@@ -84,11 +84,14 @@ pub struct Discovery {
     pub objective: String,
     pub column: String,
     pub conditions: Vec<Condition>,
-    /// The start of the window from which the slice's series rose (`None`: no onset found).
+    /// The start of the window from which the slice's series rose (`None`: no onset found); an
+    /// error rate's slice may hold from there only (its rows and effects then count from it).
     pub from: Option<String>,
     pub rows: u64,
     pub share_explained: f64,
-    /// The objective's rate (missing share, mean) inside the slice and in the rest of the log.
+    /// The objective's rate (missing share, mean, error rate) inside the slice and in the rest
+    /// of the log (an error rate's: of the rows its round searched, those no result before it
+    /// explained).
     pub effect_inside: f64,
     /// `None`: the slice is the whole log.
     pub effect_outside: Option<f64>,

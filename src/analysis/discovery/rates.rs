@@ -289,11 +289,28 @@ pub(super) fn result(search: &Search, obj: &Objective, e: &Evaluated, q: f64) ->
             (t.n >= onsets::MIN_WINDOW_ROWS as f64).then(|| obj.sign * t.sum / t.n)
         })
         .collect();
+    discovery(
+        obj,
+        e,
+        named(&e.conditions, search.segments),
+        onset(&series, onsets::min_effect("mean", None)).and_then(|w| search.start(w)),
+        q,
+    )
+}
+
+/// A rate slice as a result: its rate inside and in the rest, its baseline, its share.
+pub(super) fn discovery(
+    obj: &Objective,
+    e: &Evaluated,
+    conditions: Vec<super::Condition>,
+    from: Option<String>,
+    q: f64,
+) -> Discovery {
     Discovery {
         objective: obj.name.to_owned(),
         column: obj.column.clone(),
-        conditions: named(&e.conditions, search.segments),
-        from: onset(&series, onsets::min_effect("mean", None)).and_then(|w| search.start(w)),
+        conditions,
+        from,
         rows: e.inside.n as u64,
         share_explained: e.share,
         effect_inside: e.inside.sum / e.inside.n,

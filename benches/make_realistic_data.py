@@ -7,7 +7,7 @@ resampled with replacement and jittered by 5 % of each column's standard deviati
 million rows hold about a million distinct values per column, as production logs do. 12 numeric
 features, 4 categorical ones (cut from other real columns, 3–12 values), a 6-value `region`, a
 2-value `model_version`, timestamps over a year, a score, a prediction, a label on 30 % of rows,
-and a latency. The log drifts: from day 200 one region's mix grows and two features shift in it.
+and a latency (the baseline: a score, a prediction and a label on every row). The log drifts: from day 200 one region's mix grows and two features shift in it.
 
     .venv/bin/python benches/make_realistic_data.py BASELINE_ROWS LOG_ROWS OUT_DIR [--seed S]
 
@@ -66,6 +66,10 @@ def frame(n, rng, src, year_start_ms, drift):
         cols["label"] = pa.array(np.where(has_label, label, 0), mask=~has_label)
         cols["latency_ms"] = pa.array(rng.gamma(2.0, 20.0, size=n))
     else:
+        # A held-out split scored by the production model, as a training baseline is: its
+        # score and prediction are the error rates' reference.
+        cols["score"] = pa.array(score)
+        cols["prediction"] = pa.array((score >= 0.5).astype(np.int64))
         cols["label"] = pa.array(label)
     return pa.table(cols)
 

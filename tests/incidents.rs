@@ -357,7 +357,8 @@ fn the_samples_incidents_are_the_top_discoveries() {
     assert_eq!(lead.conditions[0].op, "<", "{lead:?}");
     let upper: f64 = lead.conditions[0].value.parse().unwrap();
     let edges = baseline_deciles(inputs, "amount");
-    let at = edges.iter().position(|&e| e == upper).unwrap();
+    // The decile the edge stands for (the discovery writes it shorter, cutting the same rows).
+    let at = edges.iter().position(|&e| e >= upper).unwrap();
     let above_15 = edges.iter().position(|&e| e > 15.0).unwrap();
     assert!(at.abs_diff(above_15) <= 1, "{upper} against {edges:?}");
     assert_eq!(lead.from.as_deref().map(|f| &f[..10]), Some("2026-11-07"));
@@ -591,5 +592,45 @@ fn an_error_rate_rise_hidden_under_a_larger_one_is_found_with_its_range() {
     assert!(
         hidden.share_explained > 0.05 && hidden.share_explained < 0.2,
         "{hidden:?}"
+    );
+}
+
+/// A baseline without predictions has no error rates to compare with: the report says so, and
+/// finds no error-rate slice.
+#[test]
+fn without_predictions_in_the_baseline_the_report_says_why_error_rates_are_not_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = classifier_logs(dir.path());
+    // The baseline's `prediction` (its fifth column) dropped.
+    let text = std::fs::read_to_string(&b).unwrap();
+    let dropped: String = text
+        .lines()
+        .map(|line| {
+            let mut fields: Vec<&str> = line.split(',').collect();
+            fields.remove(4);
+            format!("{}\n", fields.join(","))
+        })
+        .collect();
+    std::fs::write(&b, dropped).unwrap();
+    let mut overrides = OverrideLayers::default();
+    for segment in ["region", "device"] {
+        overrides
+            .user
+            .roles
+            .insert(segment.into(), driftscope::data::Role::Segment);
+    }
+    let inputs = load_inputs(&b, &l, &overrides).unwrap();
+    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    assert!(
+        report.notes.iter().any(|n| n
+            .contains("error rates are not searched by slice: the baseline has no `prediction`")),
+        "{:?}",
+        report.notes
+    );
+    assert!(
+        report
+            .discoveries
+            .iter()
+            .all(|d| d.objective != "error_rate_increase")
     );
 }

@@ -189,6 +189,39 @@ fn baseline_metrics(
     ))
 }
 
+/// Why the log's labels and predictions give no misses to search by slice (`None`: they do, or
+/// the log has none): a regression, or a baseline without them (its error rates are the
+/// reference).
+pub(crate) fn misses_blocked(inputs: &Inputs, prepared: &[Prepared]) -> Option<String> {
+    let (label, prediction, _, task) = roles_of(inputs, prepared)?;
+    misses_blocked_for(inputs, (label, prediction), task)
+}
+
+/// [`misses_blocked`] for a log whose label and prediction columns and task are known (a
+/// profile's).
+pub(crate) fn misses_blocked_for(
+    inputs: &Inputs,
+    (label, prediction): (&str, &str),
+    task: Task,
+) -> Option<String> {
+    if task != Task::Classification {
+        return Some(format!(
+            "error rates are not searched by slice: `{label}` is a regression target"
+        ));
+    }
+    let base = &inputs.baseline.frame;
+    let lacks: Vec<&str> = [label, prediction]
+        .into_iter()
+        .filter(|c| base.column(c).is_err())
+        .collect();
+    (!lacks.is_empty()).then(|| {
+        format!(
+            "error rates are not searched by slice: the baseline has no `{}` (its error rates are the reference)",
+            lacks.join("` or `")
+        )
+    })
+}
+
 /// Per row of the log and of the baseline, whether the prediction missed the label.
 pub(crate) struct Misses {
     /// The label column.
@@ -202,13 +235,10 @@ pub(crate) struct Misses {
 /// (`None` otherwise, for regression, or once `state` is cancelled).
 pub(crate) fn misses(inputs: &Inputs, prepared: &[Prepared], state: &JobState) -> Option<Misses> {
     let (label, prediction, _, task) = roles_of(inputs, prepared)?;
-    if task != Task::Classification {
+    if misses_blocked(inputs, prepared).is_some() {
         return None;
     }
     let base = &inputs.baseline.frame;
-    if base.column(label).is_err() || base.column(prediction).is_err() {
-        return None;
-    }
     let frame = &inputs.current.frame;
     let cur = outcomes_coded(prepared, (label, prediction, None), frame, state)
         .or_else(|| side(frame, (label, prediction, None), task, state))?;

@@ -550,12 +550,18 @@ pub fn report_in_parts(
     state.stage("what changed where", 0);
     report.discoveries =
         crate::analysis::discovery::discover(workspace, rows.then_some(inputs), &report, state);
-    if !rows && report.performance.is_some() {
-        report.notes.push(
-            "error rates are not searched by slice: the log is a profile file, and they are read from the rows"
-                .to_owned(),
-        );
-    }
+    let blocked = match (&report.performance, rows) {
+        (_, true) => performance::misses_blocked(inputs, prepared),
+        (Some(p), false) => Some(
+            performance::misses_blocked_for(inputs, (&p.label, &p.prediction), p.task)
+                .unwrap_or_else(|| {
+                    "error rates are not searched by slice: the log is a profile file, and they are read from the rows"
+                        .to_owned()
+                }),
+        ),
+        (None, false) => None,
+    };
+    report.notes.extend(blocked);
     // Cancelled while the error rates' rows were read: not a finished report.
     if state.is_cancelled() {
         return None;

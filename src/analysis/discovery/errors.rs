@@ -64,16 +64,16 @@ pub(super) struct Range {
 
 /// A numeric feature cut on the baseline's deciles, and per log tuple and bin the baseline's
 /// rate (the last bin: missing values, in no range).
-struct Ranged<'a> {
+struct Ranged {
     name: String,
     /// Ascending, distinct: bin `b` is `[edges[b − 1], edges[b])`, open at both ends.
     edges: Vec<f64>,
-    /// The log's values.
-    values: &'a Values,
+    /// Per labelled log row (as [`Errors::labelled`] lists them), its bin.
+    bins_of: Vec<u8>,
     refs: Vec<Vec<Reference>>,
 }
 
-impl Ranged<'_> {
+impl Ranged {
     /// Bins a range can take (the missing values' is one more).
     fn bins(&self) -> usize {
         self.edges.len() + 1
@@ -238,7 +238,7 @@ pub(super) struct Errors<'a> {
     /// Per log tuple, the baseline's rate in its segment values.
     refs: Vec<Reference>,
     whole_rate: f64,
-    ranged: Vec<Ranged<'a>>,
+    ranged: Vec<Ranged>,
     /// The rounds' slices (indices into the evaluated slices), each with the rows explained
     /// before it; filled by [`Errors::search`].
     picks: Vec<Pick>,
@@ -254,6 +254,9 @@ impl<'a> Errors<'a> {
             return None;
         }
         let base_tuple = tuples_of_rows(&tbase.index, misses.baseline.len())?;
+        let labelled: Vec<u32> = (0..misses.log.len() as u32)
+            .filter(|&r| misses.log[r as usize].is_some())
+            .collect();
         let (nt, nbt) = (tlog.index.tuples.len(), tbase.index.tuples.len());
         let mut base = vec![Tally::default(); nbt];
         for (m, &t) in misses.baseline.iter().zip(&base_tuple) {
@@ -293,12 +296,17 @@ impl<'a> Errors<'a> {
                 let mut r = Ranged {
                     name: name.to_owned(),
                     edges: decile_edges(baseline),
-                    values: current,
+                    bins_of: Vec::new(),
                     refs: Vec::new(),
                 };
                 if r.edges.is_empty() {
                     return None;
                 }
+                // At most `RANGE_BINS` + 1 bins: a byte each.
+                r.bins_of = labelled
+                    .iter()
+                    .map(|&row| r.bin_of(current.get(row as usize)) as u8)
+                    .collect();
                 let bins = r.bins() + 1;
                 let mut own = vec![vec![Tally::default(); bins]; nbt];
                 for (row, (m, &t)) in misses.baseline.iter().zip(&base_tuple).enumerate() {
@@ -327,9 +335,6 @@ impl<'a> Errors<'a> {
                 Some(r)
             })
             .collect();
-        let labelled = (0..misses.log.len() as u32)
-            .filter(|&r| misses.log[r as usize].is_some())
-            .collect();
         Some(Self {
             misses,
             cell_of_row: &tlog.index.cell_of_row,
@@ -349,30 +354,33 @@ impl<'a> Errors<'a> {
         (c / self.slots, c % self.slots)
     }
 
-    /// Whether log row `row` is in a slice of `explained`.
-    fn explained(&self, row: usize, explained: &[Explained]) -> bool {
-        let (t, w) = self.at(row);
+    /// The bin of the `k`-th labelled row on ranged feature `j`.
+    fn bin(&self, j: usize, k: usize) -> usize {
+        usize::from(self.ranged[j].bins_of[k])
+    }
+
+    /// Whether the `k`-th labelled row is in a slice of `explained`.
+    fn explained(&self, k: usize, explained: &[Explained]) -> bool {
+        let (t, w) = self.at(self.labelled[k] as usize);
         explained.iter().any(|x| {
             x.within.get(t).copied().unwrap_or(false)
                 && (x.from == 0 || (x.from..self.windows).contains(&w))
-                && x.range.is_none_or(|r| {
-                    let ranged = &self.ranged[r.column];
-                    (r.lo..r.hi).contains(&ranged.bin_of(ranged.values.get(row)))
-                })
+                && x.range
+                    .is_none_or(|r| (r.lo..r.hi).contains(&self.bin(r.column, k)))
         })
     }
 
     /// The labelled rows no slice of `explained` holds, tallied (each feature in parallel).
     fn tallies(&self, tuples: usize, explained: &[Explained]) -> Tallies {
-        // (row, missed, tuple) of every labelled row left.
-        let left: Vec<(u32, bool, u32)> = self
-            .labelled
-            .iter()
-            .map(|&r| r as usize)
-            .filter(|&r| !self.explained(r, explained))
-            .filter_map(|r| Some((r as u32, self.misses.log[r]?, self.at(r).0 as u32)))
+        // (position among the labelled rows, missed, tuple) of every labelled row left.
+        let left: Vec<(u32, bool, u32)> = (0..self.labelled.len())
+            .filter(|&k| !self.explained(k, explained))
+            .filter_map(|k| {
+                let r = self.labelled[k] as usize;
+                Some((k as u32, self.misses.log[r]?, self.at(r).0 as u32))
+            })
             .collect();
-        let rows = || left.iter().map(|&(r, m, t)| (r as usize, m, t as usize));
+        let rows = || left.iter().map(|&(k, m, t)| (k as usize, m, t as usize));
         let mut per_tuple = vec![Tally::default(); tuples];
         for (_, m, t) in rows() {
             if let Some(x) = per_tuple.get_mut(t) {
@@ -384,9 +392,9 @@ impl<'a> Errors<'a> {
             .par_iter()
             .map(|ranged| {
                 let mut out = vec![vec![Tally::default(); ranged.bins() + 1]; tuples];
-                for (r, m, t) in rows() {
+                for (k, m, t) in rows() {
                     if let Some(x) = out.get_mut(t) {
-                        count(&mut x[ranged.bin_of(ranged.values.get(r))], m);
+                        count(&mut x[usize::from(ranged.bins_of[k])], m);
                     }
                 }
                 out
@@ -530,7 +538,7 @@ impl<'a> Errors<'a> {
         before: &[Explained],
     ) -> Vec<(Tally, f64)> {
         let mut out = vec![(Tally::default(), 0.0); self.windows + 1];
-        for &row in &self.labelled {
+        for (k, &row) in self.labelled.iter().enumerate() {
             let row = row as usize;
             let Some(m) = self.misses.log[row] else {
                 continue;
@@ -541,16 +549,15 @@ impl<'a> Errors<'a> {
             }
             let expected = match range {
                 Some(r) => {
-                    let ranged = &self.ranged[r.column];
-                    let b = ranged.bin_of(ranged.values.get(row));
+                    let b = self.bin(r.column, k);
                     if !(r.lo..r.hi).contains(&b) {
                         continue;
                     }
-                    ranged.refs[t][b].rate
+                    self.ranged[r.column].refs[t][b].rate
                 }
                 None => self.refs[t].rate,
             };
-            if self.explained(row, before) {
+            if self.explained(k, before) {
                 continue;
             }
             let x = &mut out[w.min(self.windows)];
@@ -670,14 +677,10 @@ impl<'a> Errors<'a> {
         };
         let bins = range.map_or(1, |r| self.ranged[r.column].bins() + 1);
         let mut n = vec![0.0; self.refs.len() * bins];
-        for &row in &self.labelled {
-            let row = row as usize;
-            if self.explained(row, std::slice::from_ref(&this)) && !self.explained(row, before) {
-                let t = self.at(row).0;
-                let b = range.map_or(0, |r| {
-                    let ranged = &self.ranged[r.column];
-                    ranged.bin_of(ranged.values.get(row))
-                });
+        for k in 0..self.labelled.len() {
+            if self.explained(k, std::slice::from_ref(&this)) && !self.explained(k, before) {
+                let t = self.at(self.labelled[k] as usize).0;
+                let b = range.map_or(0, |r| self.bin(r.column, k));
                 n[t * bins + b] += 1.0;
             }
         }

@@ -15,7 +15,8 @@
 //! without a range every range of every feature its positive excess — the bound of any range
 //! inside it — allows), and explains the slice whose excess is the most concentrated (the
 //! largest excess² / rows, among those significant at 0.05 over the round's slices and worth
-//! [`MIN_SHARE`]); its rows leave the next round. A slice's p-value is one-sided, its excess
+//! [`MIN_SHARE`], its error rate at least [`MIN_RISE`] and [`MIN_RELATIVE_RISE`] above its
+//! baseline's); its rows leave the next round. A slice's p-value is one-sided, its excess
 //! rate against the rest's: a range holding nine tenths of the rows is never more concentrated
 //! than the tenth it leaves out. Every share is over the first round's total positive excess
 //! (the tuples', on their segment values), so that the rounds' shares compare; a range's excess
@@ -49,6 +50,11 @@ pub const NAME: &str = "error_rate_increase";
 pub const RANGE_BINS: usize = 10;
 /// At most this many numeric features offer ranges (the first analysed).
 pub const MAX_RANGED: usize = 24;
+/// A slice's error rate is above its baseline's by at least this much, and by at least
+/// [`MIN_RELATIVE_RISE`] of it: on ten million rows a rise of a tenth of a point is significant,
+/// and no incident.
+pub const MIN_RISE: f64 = 0.01;
+pub const MIN_RELATIVE_RISE: f64 = 0.2;
 /// At most this many rounds, each one result.
 pub const MAX_ROUNDS: usize = 4;
 /// At most this many slices evaluated in a round.
@@ -459,8 +465,15 @@ impl<'a> Errors<'a> {
             let m = (evaluated.len() - start).max(1) as f64;
             let sharpness =
                 |e: &Evaluated| concentration(e.inside.sum - e.reference * e.inside.n, e.inside.n);
+            let large = |e: &Evaluated| {
+                let rise = e.inside.sum / e.inside.n.max(1.0) - e.reference;
+                rise >= MIN_RISE.max(MIN_RELATIVE_RISE * e.reference)
+            };
             let best = (start..evaluated.len())
-                .filter(|&i| evaluated[i].share >= MIN_SHARE && evaluated[i].p * m <= 0.05)
+                .filter(|&i| {
+                    let e = &evaluated[i];
+                    e.share >= MIN_SHARE && e.p * m <= 0.05 && large(e)
+                })
                 .max_by(|&a, &b| sharpness(&evaluated[a]).total_cmp(&sharpness(&evaluated[b])));
             let Some(best) = best else { break };
             let (conditions, range) = (evaluated[best].conditions.clone(), evaluated[best].range);

@@ -527,13 +527,8 @@ fn classifier_logs(dir: &Path) -> (PathBuf, PathBuf) {
     (b, l)
 }
 
-/// The error rate's rounds find both changes, each with its onset — the release's segments, and
-/// the hidden one's range within a decile of `[40, 50)` — and not the range the model always
-/// missed more; the release explains most of the change.
-#[test]
-fn an_error_rate_rise_hidden_under_a_larger_one_is_found_with_its_range() {
-    let dir = tempfile::tempdir().unwrap();
-    let (b, l) = classifier_logs(dir.path());
+/// The report on [`classifier_logs`], `region` and `device` its segments.
+fn classifier_report(b: &Path, l: &Path) -> driftscope::analysis::DriftReport {
     let mut overrides = OverrideLayers::default();
     for segment in ["region", "device"] {
         overrides
@@ -541,8 +536,18 @@ fn an_error_rate_rise_hidden_under_a_larger_one_is_found_with_its_range() {
             .roles
             .insert(segment.into(), driftscope::data::Role::Segment);
     }
-    let inputs = load_inputs(&b, &l, &overrides).unwrap();
-    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let inputs = load_inputs(b, l, &overrides).unwrap();
+    run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap()
+}
+
+/// The error rate's rounds find both changes, each with its onset — the release's segments, and
+/// the hidden one's range within a decile of `[40, 50)` — and not the range the model always
+/// missed more; the release explains most of the change.
+#[test]
+fn an_error_rate_rise_hidden_under_a_larger_one_is_found_with_its_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, l) = classifier_logs(dir.path());
+    let report = classifier_report(&b, &l);
     let errors: Vec<_> = report
         .discoveries
         .iter()
@@ -612,15 +617,7 @@ fn without_predictions_in_the_baseline_the_report_says_why_error_rates_are_not_s
         })
         .collect();
     std::fs::write(&b, dropped).unwrap();
-    let mut overrides = OverrideLayers::default();
-    for segment in ["region", "device"] {
-        overrides
-            .user
-            .roles
-            .insert(segment.into(), driftscope::data::Role::Segment);
-    }
-    let inputs = load_inputs(&b, &l, &overrides).unwrap();
-    let report = run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap();
+    let report = classifier_report(&b, &l);
     assert!(
         report.notes.iter().any(|n| n
             .contains("error rates are not searched by slice: the baseline has no `prediction`")),

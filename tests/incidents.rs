@@ -482,7 +482,8 @@ fn the_samples_incidents_are_the_top_discoveries() {
 /// A baseline and a ten-day log of a classifier, 5 % of its predictions wrong, except — in both
 /// — 30 % where `x < 10` (a range it always missed more: no change); in the log, from day 3, 70 %
 /// on `device = b` in `region = south` (a release gone wrong), and from day 7, 40 % where `x` is
-/// in `[40, 50)` (hidden under the first: it raises the error rate less than a fifth as much).
+/// in `[40, 50)` (hidden under the first: it raises the error rate less than a fifth as much);
+/// and from day 5, 30 % on `channel = phone` (a categorical feature, not a segment).
 /// A tenth of the labels are missing.
 fn classifier_logs(dir: &Path) -> (PathBuf, PathBuf) {
     let mut u = rng::uniform(5);
@@ -491,6 +492,7 @@ fn classifier_logs(dir: &Path) -> (PathBuf, PathBuf) {
         let w = u() * 10.0;
         let region = if u() < 0.5 { "north" } else { "south" };
         let device = if u() < 0.5 { "a" } else { "b" };
+        let channel = ["web", "app", "store", "phone"][((u() * 4.0) as usize).min(3)];
         let mut error = if x < 10.0 { 0.3 } else { 0.05 };
         if let Some(day) = day {
             if day >= 3 && region == "south" && device == "b" {
@@ -498,6 +500,9 @@ fn classifier_logs(dir: &Path) -> (PathBuf, PathBuf) {
             }
             if day >= 7 && (40.0..50.0).contains(&x) {
                 error = 0.4;
+            }
+            if day >= 5 && channel == "phone" {
+                error = 0.3;
             }
         }
         let label = u8::from(u() < 0.2);
@@ -507,10 +512,14 @@ fn classifier_logs(dir: &Path) -> (PathBuf, PathBuf) {
         } else {
             label.to_string()
         };
-        writeln!(out, "{x:.4},{w:.4},{region},{device},{prediction},{label}").unwrap();
+        writeln!(
+            out,
+            "{x:.4},{w:.4},{channel},{region},{device},{prediction},{label}"
+        )
+        .unwrap();
     };
     // (`w`, not `y`: a column named `y` is taken for a label.)
-    let header = "x,w,region,device,prediction,label\n";
+    let header = "x,w,channel,region,device,prediction,label\n";
     let mut base = String::from(header);
     for _ in 0..20_000 {
         row(&mut base, None);
@@ -527,14 +536,16 @@ fn classifier_logs(dir: &Path) -> (PathBuf, PathBuf) {
     (b, l)
 }
 
-/// The report on [`classifier_logs`], `region` and `device` its segments.
+/// The report on [`classifier_logs`], `region` and `device` its segments, `channel` a feature.
 fn classifier_report(b: &Path, l: &Path) -> driftscope::analysis::DriftReport {
+    use driftscope::data::Role;
     let mut overrides = OverrideLayers::default();
-    for segment in ["region", "device"] {
-        overrides
-            .user
-            .roles
-            .insert(segment.into(), driftscope::data::Role::Segment);
+    for (column, role) in [
+        ("region", Role::Segment),
+        ("device", Role::Segment),
+        ("channel", Role::Feature),
+    ] {
+        overrides.user.roles.insert(column.into(), role);
     }
     let inputs = load_inputs(b, l, &overrides).unwrap();
     run_drift_report(&inputs, &DriftParams::default(), &JobState::default()).unwrap()
@@ -592,8 +603,14 @@ fn an_error_rate_rise_hidden_under_a_larger_one_is_found_with_its_range() {
             "{d:?}"
         );
     }
+    // The categorical feature's value, found as a condition of its own from its day.
+    let phone = errors
+        .iter()
+        .find(|d| conditions(d) == "channel=phone")
+        .unwrap_or_else(|| panic!("{errors:#?}"));
+    assert_eq!(phone.from.as_deref().map(|f| &f[..10]), Some("2026-03-06"));
     // The release explains most of the change, the hidden one a small part.
-    assert!(release.share_explained > 0.8, "{release:?}");
+    assert!(release.share_explained > 0.6, "{release:?}");
     assert!(
         hidden.share_explained > 0.05 && hidden.share_explained < 0.2,
         "{hidden:?}"
@@ -606,13 +623,13 @@ fn an_error_rate_rise_hidden_under_a_larger_one_is_found_with_its_range() {
 fn without_predictions_in_the_baseline_the_report_says_why_error_rates_are_not_searched() {
     let dir = tempfile::tempdir().unwrap();
     let (b, l) = classifier_logs(dir.path());
-    // The baseline's `prediction` (its fifth column) dropped.
+    // The baseline's `prediction` (its sixth column) dropped.
     let text = std::fs::read_to_string(&b).unwrap();
     let dropped: String = text
         .lines()
         .map(|line| {
             let mut fields: Vec<&str> = line.split(',').collect();
-            fields.remove(4);
+            fields.remove(5);
             format!("{}\n", fields.join(","))
         })
         .collect();

@@ -1,7 +1,9 @@
 //! The error-rate objective (labels and predictions on both sides, a classification): the share
-//! of labelled rows whose prediction missed the label, rising — on segment values and on numeric
+//! of labelled rows whose prediction missed the label, rising — on segment values, on numeric
 //! ranges of the analysed features, cut on the baseline's deciles (a range is a run of
-//! neighbouring deciles: `amount < 14.2`, `amount >= 310`, `amount between [9.1, 14.2)`).
+//! neighbouring deciles: `amount < 14.2`, `amount >= 310`, `amount between [9.1, 14.2)`), and on
+//! the commonest values of categorical features (`merchant_category = travel`); one feature
+//! condition a slice, beside its segment conditions.
 //!
 //! A row's expected misses are the baseline's rate in the same segment values and the same
 //! decile (the segment's rate where the baseline has too few labelled rows of the decile there,
@@ -38,7 +40,7 @@ use super::{
     Conditions, Discovery, Evaluated, MAX_CONDITIONS, MAX_EVALUATED, MIN_ROWS, MIN_SHARE, Search,
     baseline_tuples, matches, named, onset,
 };
-use crate::analysis::columns::Values;
+use crate::analysis::columns::{Codes, Values};
 use crate::analysis::onsets;
 use crate::analysis::performance::Misses;
 use crate::analysis::workspace::ColumnData;
@@ -48,6 +50,8 @@ use crate::data::Role;
 pub const NAME: &str = "error_rate_increase";
 /// Bins per ranged column: the baseline's deciles (fewer where values repeat).
 pub const RANGE_BINS: usize = 10;
+/// At most this many values of a categorical feature offered as conditions (its commonest).
+pub const MAX_VALUE_BINS: usize = 20;
 /// At most this many numeric features offer ranges (the first analysed).
 pub const MAX_RANGED: usize = 24;
 /// A slice's error rate is above its baseline's by at least this much, and by at least
@@ -68,12 +72,25 @@ pub(super) struct Range {
     pub hi: usize,
 }
 
-/// A numeric feature cut on the baseline's deciles, and per log tuple and bin the baseline's
-/// rate (the last bin: missing values, in no range).
+/// How a feature's values fall into bins.
+enum Cut {
+    /// A number: bin `b` is `[edges[b − 1], edges[b])`, open at both ends (ascending, distinct
+    /// edges); a range is a run of bins.
+    Deciles(Vec<f64>),
+    /// A category: one bin a value of `labels` (the log's commonest), then one for the rest; a
+    /// condition is one value.
+    Values {
+        labels: Vec<String>,
+        /// Per code of the column's dictionary, its bin.
+        bin_of_code: Vec<u8>,
+    },
+}
+
+/// A feature cut into bins, and per log tuple and bin the baseline's rate (the last bin:
+/// missing values, in no range).
 struct Ranged {
     name: String,
-    /// Ascending, distinct: bin `b` is `[edges[b − 1], edges[b])`, open at both ends.
-    edges: Vec<f64>,
+    cut: Cut,
     /// Per labelled log row (as [`Errors::labelled`] lists them), its bin.
     bins_of: Vec<u8>,
     refs: Vec<Vec<Reference>>,
@@ -82,20 +99,56 @@ struct Ranged {
 impl Ranged {
     /// Bins a range can take (the missing values' is one more).
     fn bins(&self) -> usize {
-        self.edges.len() + 1
+        match &self.cut {
+            Cut::Deciles(edges) => edges.len() + 1,
+            Cut::Values { labels, .. } => labels.len() + 1,
+        }
     }
 
+    /// A number's bin (a category's: [`Ranged::bin_of_code`]).
     fn bin_of(&self, v: Option<f64>) -> usize {
-        match v {
-            Some(v) if v.is_finite() => self.edges.partition_point(|e| *e <= v),
+        match (&self.cut, v) {
+            (Cut::Deciles(edges), Some(v)) if v.is_finite() => edges.partition_point(|e| *e <= v),
             _ => self.bins(),
+        }
+    }
+
+    fn bin_of_code(&self, code: Option<u32>) -> usize {
+        match (&self.cut, code) {
+            (Cut::Values { bin_of_code, .. }, Some(c)) => bin_of_code
+                .get(c as usize)
+                .map_or(self.bins() - 1, |b| usize::from(*b)),
+            _ => self.bins(),
+        }
+    }
+
+    /// The slices a search tries on it, as bins `lo..hi`: every run of deciles but all of
+    /// them; every kept value alone.
+    fn intervals(&self) -> Vec<(usize, usize)> {
+        let bins = self.bins();
+        match &self.cut {
+            Cut::Deciles(_) => (0..bins)
+                .flat_map(|lo| (lo + 1..=bins).map(move |hi| (lo, hi)))
+                .filter(|&(lo, hi)| !(lo == 0 && hi == bins))
+                .collect(),
+            Cut::Values { labels, .. } => (0..labels.len()).map(|b| (b, b + 1)).collect(),
         }
     }
 
     /// The range as a condition on the column.
     fn condition(&self, r: &Range) -> super::Condition {
-        let lo = r.lo.checked_sub(1).map(|b| self.edges[b]);
-        let hi = (r.hi < self.bins()).then(|| self.edges[r.hi - 1]);
+        let edges = match &self.cut {
+            Cut::Deciles(edges) => edges,
+            Cut::Values { labels, .. } => {
+                return super::Condition {
+                    column: self.name.clone(),
+                    op: "=".to_owned(),
+                    value: labels.get(r.lo).cloned().unwrap_or_default(),
+                };
+            }
+        };
+        let lo = r.lo.checked_sub(1).map(|b| edges[b]);
+        let hi = (r.hi < self.bins()).then(|| edges[r.hi - 1]);
         let (op, value) = match (lo, hi) {
             (None, Some(hi)) => ("<", format!("{hi}")),
             (Some(lo), None) => (">=", format!("{lo}")),
@@ -130,6 +183,32 @@ fn decile_edges(values: &Values) -> Vec<f64> {
         .collect();
     edges.dedup();
     edges
+}
+
+/// A category's commonest values among the log's labelled rows (at most [`MAX_VALUE_BINS`], each
+/// on at least [`MIN_ROWS`] rows), a bin each; the rest one bin more.
+fn commonest_values(labels: &[String], current: &Codes, labelled: &[u32]) -> Cut {
+    let mut counts = vec![0u64; labels.len()];
+    for &row in labelled {
+        if let Some(c) = current.get(row as usize)
+            && let Some(n) = counts.get_mut(c as usize)
+        {
+            *n += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..labels.len())
+        .filter(|&c| counts[c] >= MIN_ROWS)
+        .collect();
+    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+    order.truncate(MAX_VALUE_BINS);
+    let mut bin_of_code = vec![order.len() as u8; labels.len()];
+    for (b, &c) in order.iter().enumerate() {
+        bin_of_code[c] = b as u8;
+    }
+    Cut::Values {
+        labels: order.iter().map(|&c| labels[c].clone()).collect(),
+        bin_of_code,
+    }
 }
 
 /// The number of fewest significant digits in `(lo, hi]` (`hi` itself when none is shorter).
@@ -279,45 +358,78 @@ impl<'a> Errors<'a> {
             .map(|bt| bt.and_then(|bt| rate(&base[bt])).unwrap_or(whole_rate))
             .collect();
 
-        let features: Vec<(&str, &'a Values, &'a Values)> = search
+        let features: Vec<&'a ColumnData> = search
             .ws
             .prepared
             .iter()
             .filter(|p| p.role == Role::Feature && !search.segments.contains(&p.name))
-            .filter_map(|p| match &p.data {
+            .filter(|p| match &p.data {
                 ColumnData::Numeric {
                     baseline, current, ..
-                } if current.len() == misses.log.len()
-                    && baseline.len() == misses.baseline.len() =>
-                {
-                    Some((p.name.as_str(), current, baseline))
-                }
-                _ => None,
+                } => current.len() == misses.log.len() && baseline.len() == misses.baseline.len(),
+                ColumnData::Categorical {
+                    baseline, current, ..
+                } => current.len() == misses.log.len() && baseline.len() == misses.baseline.len(),
             })
             .take(MAX_RANGED)
+            .map(|p| &p.data)
+            .collect();
+        let names: Vec<&str> = search
+            .ws
+            .prepared
+            .iter()
+            .filter(|p| features.iter().any(|f| std::ptr::eq(*f, &p.data)))
+            .map(|p| p.name.as_str())
             .collect();
         let ranged: Vec<Ranged> = features
             .par_iter()
-            .filter_map(|&(name, current, baseline)| {
+            .zip(names.par_iter())
+            .filter_map(|(&data, &name)| {
+                let cut = match data {
+                    ColumnData::Numeric { baseline, .. } => Cut::Deciles(decile_edges(baseline)),
+                    ColumnData::Categorical {
+                        labels, current, ..
+                    } => commonest_values(labels, current, &labelled),
+                };
                 let mut r = Ranged {
                     name: name.to_owned(),
-                    edges: decile_edges(baseline),
+                    cut,
                     bins_of: Vec::new(),
                     refs: Vec::new(),
                 };
-                if r.edges.is_empty() {
+                // One bin is the whole column: nothing to cut.
+                if r.bins() < 2 {
                     return None;
                 }
-                // At most `RANGE_BINS` + 1 bins: a byte each.
-                r.bins_of = labelled
-                    .iter()
-                    .map(|&row| r.bin_of(current.get(row as usize)) as u8)
-                    .collect();
+                // At most `RANGE_BINS` + 1 or `MAX_VALUE_BINS` + 2 bins: a byte each.
+                let (bin_log, bin_base): (Vec<u8>, Vec<usize>) = match data {
+                    ColumnData::Numeric {
+                        baseline, current, ..
+                    } => (
+                        labelled
+                            .iter()
+                            .map(|&row| r.bin_of(current.get(row as usize)) as u8)
+                            .collect(),
+                        (0..baseline.len())
+                            .map(|row| r.bin_of(baseline.get(row)))
+                            .collect(),
+                    ),
+                    ColumnData::Categorical {
+                        baseline, current, ..
+                    } => (
+                        labelled
+                            .iter()
+                            .map(|&row| r.bin_of_code(current.get(row as usize)) as u8)
+                            .collect(),
+                        baseline.iter().map(|c| r.bin_of_code(c)).collect(),
+                    ),
+                };
+                r.bins_of = bin_log;
                 let bins = r.bins() + 1;
                 let mut own = vec![vec![Tally::default(); bins]; nbt];
-                for (row, (m, &t)) in misses.baseline.iter().zip(&base_tuple).enumerate() {
+                for ((m, &t), &b) in misses.baseline.iter().zip(&base_tuple).zip(&bin_base) {
                     if let (Some(m), Some(x)) = (m, own.get_mut(t as usize)) {
-                        count(&mut x[r.bin_of(baseline.get(row))], *m);
+                        count(&mut x[b], *m);
                     }
                 }
                 let mut whole_bins = vec![Tally::default(); bins];
@@ -806,27 +918,25 @@ impl<'a> Errors<'a> {
                             ex_bin[b].1 += x.n * x.n * q.var;
                         }
                     }
-                    for lo in 0..bins {
-                        for hi in lo + 1..=bins {
-                            if (lo == 0 && hi == bins) || full(evaluated) {
-                                continue;
-                            }
-                            let mut inside = Tally::default();
-                            by_bin[lo..hi].iter().for_each(|x| inside.add(x));
-                            if inside.n < min_rows {
-                                continue;
-                            }
-                            let e = ex_bin[lo..hi]
-                                .iter()
-                                .fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
-                            push(
-                                evaluated,
-                                parent,
-                                Some(Range { column: j, lo, hi }),
-                                inside,
-                                e,
-                            );
+                    for (lo, hi) in r.intervals() {
+                        if full(evaluated) {
+                            break;
                         }
+                        let mut inside = Tally::default();
+                        by_bin[lo..hi].iter().for_each(|x| inside.add(x));
+                        if inside.n < min_rows {
+                            continue;
+                        }
+                        let e = ex_bin[lo..hi]
+                            .iter()
+                            .fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
+                        push(
+                            evaluated,
+                            parent,
+                            Some(Range { column: j, lo, hi }),
+                            inside,
+                            e,
+                        );
                     }
                 }
                 if !segments_worth {

@@ -1,6 +1,7 @@
 //! Slice discovery: the conjunctions of up to three conditions — segment values (segment
 //! columns and the model version, every value the cells hold) and, for error rates, a numeric
-//! range of a feature on the baseline's deciles — that explain most of a change. Found on the
+//! range of a feature on the baseline's deciles or a categorical feature's value — that explain
+//! most of a change. Found on the
 //! cell profiles — every segment candidate is a union of cells, measured without touching a
 //! row — but for error rates, which are tallied from the rows once per tuple and decile.
 //!
@@ -28,9 +29,9 @@
 //! at least 90 % of it (the child is the sharper description). Each result's onset (`from`) is
 //! the largest rise of its per-window series ([`crate::analysis::onsets::changes`]).
 //!
-//! Drift is searched to two conditions, each column's best slice kept. Categorical-feature
-//! conditions, and the objectives that read models or latency (replay skew, candidate
-//! disagreement, p95 latency), are not searched here yet.
+//! Drift is searched to two conditions, each column's best slice kept. Feature conditions for
+//! the cells' objectives (missing shares, means, drift), and the objectives that read models or
+//! latency (replay skew, candidate disagreement, p95 latency), are not searched here yet.
 
 mod drift;
 mod errors;

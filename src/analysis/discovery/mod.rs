@@ -7,7 +7,7 @@
 //!
 //! *Objectives.* A column's missing share rising (every analysed column but the label, whose
 //! missing share is the labels' delay), the mean score rising or falling, the error rate rising
-//! (labelled rows, predictions and labels on both sides: [`errors`]); a column's drift
+//! (labelled rows, predictions and labels on both sides: `errors/`); a column's drift
 //! (inside the slice against the baseline's same slice, and `share_explained` the part of the
 //! whole log's drift score that goes without the slice). For a rate, a log cell's *excess* is
 //! what it has beyond the baseline's rate in the same segment values (the whole baseline's where

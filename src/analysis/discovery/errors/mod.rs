@@ -18,11 +18,13 @@
 //! inside it — allows), and explains the slice whose excess is the most concentrated (the
 //! largest excess² / rows, among those significant at 0.05 over the round's slices and worth
 //! [`MIN_SHARE`], its error rate at least [`MIN_RISE`] and [`MIN_RELATIVE_RISE`] above its
-//! baseline's); its rows leave the next round. A slice's p-value is one-sided, its excess
-//! rate against the rest's: a range holding nine tenths of the rows is never more concentrated
-//! than the tenth it leaves out. Every share is over the first round's total positive excess
-//! (the tuples', on their segment values), so that the rounds' shares compare; a range's excess
-//! is against its deciles' own rates, so the shares can add up to a little more than the whole.
+//! baseline's); its rows leave the next round. A slice's p-value is one-sided — the larger of
+//! its excess rate against zero and against the rest's, each counting the baseline rates' own
+//! uncertainty — so a range holding nine tenths of the rows is never more concentrated than the
+//! tenth it leaves out, and a slice that held still while the rest of the log fell is no rise.
+//! A share is over the first round's positive excess of the finest cells of its kind: the
+//! tuples for a slice on segment values, the tuples' bins of its feature for one with a feature
+//! condition (so each share is at most 1; shares of different kinds need not add up).
 //! Each round's slice is then sharpened: from the window on which its excess is most
 //! concentrated (its `from`, its rows and effects counted from there), and without a segment
 //! condition that says nothing once the time is given (a release standing in for the day it
@@ -56,7 +58,7 @@ pub const NAME: &str = "error_rate_increase";
 pub const RANGE_BINS: usize = 10;
 /// At most this many values of a categorical feature offered as conditions (its commonest).
 pub const MAX_VALUE_BINS: usize = 20;
-/// At most this many numeric features offer ranges (the first analysed).
+/// At most this many features offer conditions (the first analysed).
 pub const MAX_RANGED: usize = 24;
 /// A slice's error rate is above its baseline's by at least this much, and by at least
 /// [`MIN_RELATIVE_RISE`] of it: on ten million rows a rise of a tenth of a point is significant,
@@ -68,7 +70,8 @@ pub const MAX_ROUNDS: usize = 4;
 /// At most this many slices evaluated in a round.
 const MAX_ROUND: usize = MAX_EVALUATED / 2 / MAX_ROUNDS;
 
-/// A numeric range: bins `lo..hi` of ranged column `column` (never all of them).
+/// A feature condition: bins `lo..hi` of ranged feature `column` (a run of deciles, never all
+/// of them; or one value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Range {
     pub column: usize,

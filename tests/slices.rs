@@ -327,3 +327,21 @@ fn the_timeline_shows_the_null_spike_in_its_region_from_its_day() {
     assert_eq!(t.score_quantiles.len(), 7);
     assert_eq!(t.latency.len(), 7);
 }
+
+/// A discovered slice on a categorical feature (not a segment) — what an error-rate discovery's
+/// `=` condition on a feature opens — picks that value's rows.
+#[test]
+fn a_value_of_a_categorical_feature_is_a_slice() {
+    let s = sample();
+    let slice = log(vec![one_of("merchant_category", "travel")]);
+    let rows = slice::slice_rows(&s.inputs, &slice).unwrap().unwrap();
+    let column = s.inputs.current.frame.column("merchant_category").unwrap();
+    let expected = column
+        .str()
+        .unwrap()
+        .iter()
+        .filter(|v| *v == Some("travel"))
+        .count();
+    assert!(expected > 0);
+    assert_eq!(rows.len(), expected);
+}

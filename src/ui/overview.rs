@@ -63,13 +63,11 @@ fn discovery_row(
             .clicked()
         {
             commands.push(AppCommand::SetSlice(found.slice()));
-            match found.evidence_column() {
-                Some(column) => open_feature(commands, column),
-                // An error rate's evidence is the performance over time.
-                None if found.objective == "error_rate_increase" => {
-                    commands.push(AppCommand::ShowPanel(Panel::Time))
-                }
-                None => commands.push(AppCommand::ShowPanel(Panel::Segments)),
+            use crate::analysis::discovery::Evidence;
+            match found.evidence() {
+                Evidence::Column(column) => open_feature(commands, column),
+                Evidence::Performance => commands.push(AppCommand::ShowPanel(Panel::Time)),
+                Evidence::Traffic => commands.push(AppCommand::ShowPanel(Panel::Segments)),
             }
         }
         if ui

@@ -73,6 +73,17 @@ pub struct Condition {
     pub value: String,
 }
 
+/// Where a discovery's evidence shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence<'a> {
+    /// An analysed column's distribution or rate (the Feature panel).
+    Column(&'a str),
+    /// The segments' traffic (the Segments panel).
+    Traffic,
+    /// The model's performance over time (the Time panel).
+    Performance,
+}
+
 /// A slice that explains a change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Discovery {
@@ -142,11 +153,21 @@ impl Discovery {
         slice
     }
 
-    /// The analysed column whose evidence shows it (`None` for traffic alone and for error
-    /// rates, whose evidence is the performance).
+    /// Where its evidence shows.
+    pub fn evidence(&self) -> Evidence<'_> {
+        match self.objective.as_str() {
+            "absent_from_baseline" => Evidence::Traffic,
+            errors::NAME => Evidence::Performance,
+            _ => Evidence::Column(&self.column),
+        }
+    }
+
+    /// The analysed column whose evidence shows it (`None`: traffic, performance).
     pub fn evidence_column(&self) -> Option<&str> {
-        (self.objective != "absent_from_baseline" && self.objective != errors::NAME)
-            .then_some(self.column.as_str())
+        match self.evidence() {
+            Evidence::Column(c) => Some(c),
+            Evidence::Traffic | Evidence::Performance => None,
+        }
     }
 
     /// In words, for the Overview and the summaries.

@@ -235,7 +235,7 @@ pub(crate) struct Misses {
 /// (`None` otherwise, for regression, or once `state` is cancelled).
 pub(crate) fn misses(inputs: &Inputs, prepared: &[Prepared], state: &JobState) -> Option<Misses> {
     let (label, prediction, _, task) = roles_of(inputs, prepared)?;
-    if misses_blocked(inputs, prepared).is_some() {
+    if misses_blocked_for(inputs, (label, prediction), task).is_some() {
         return None;
     }
     let base = &inputs.baseline.frame;

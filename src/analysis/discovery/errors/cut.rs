@@ -4,6 +4,7 @@
 use super::{MAX_VALUE_BINS, RANGE_BINS, Range, Reference};
 use crate::analysis::columns::{Codes, Values};
 use crate::analysis::discovery::MIN_ROWS;
+use crate::analysis::discovery::rates::Tally;
 
 /// How a feature's values fall into bins.
 pub(super) enum Cut {
@@ -53,6 +54,21 @@ impl Ranged {
                 .map_or(self.bins() - 1, |b| usize::from(*b)),
             _ => self.bins(),
         }
+    }
+
+    /// One tuple's bins' positive excess over their baseline rates (with the missing values'
+    /// bin or without: a range never holds it).
+    pub(super) fn positive_excess(&self, t: usize, bins: &[Tally], with_missing: bool) -> f64 {
+        let n = if with_missing {
+            self.bins() + 1
+        } else {
+            self.bins()
+        };
+        bins.iter()
+            .zip(&self.refs[t])
+            .take(n)
+            .map(|(x, r)| (x.sum - x.n * r.rate).max(0.0))
+            .sum()
     }
 
     /// The slices a search tries on it, as bins `lo..hi`: every run of deciles but all of

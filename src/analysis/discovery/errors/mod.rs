@@ -40,7 +40,7 @@ mod round;
 use rayon::prelude::*;
 
 use cut::{Cut, Ranged, commonest_values, decile_edges};
-use round::{excess_p, total_of};
+use round::measured;
 
 use super::rates::{Objective, Tally};
 use super::{
@@ -380,22 +380,17 @@ impl<'a> Errors<'a> {
     ) {
         let tuples = search.tlog.index.tuples.len();
         let first = self.tallies(tuples, &[]);
-        let excess = |x: &Tally, r: f64| x.sum - x.n * r;
         // The change: the positive excesses of the finest cells — the tuples for a slice on
-        // segment values, the tuples' deciles of the feature a range is on.
+        // segment values, the tuples' bins of the feature a feature condition is on.
         let mut totals: Vec<f64> = vec![
-            (0..tuples)
-                .map(|t| excess(&first.tuples[t], self.refs[t].rate).max(0.0))
+            (first.tuples.iter().zip(&self.refs))
+                .map(|(x, r)| (x.sum - x.n * r.rate).max(0.0))
                 .sum(),
         ];
         for (r, bins) in self.ranged.iter().zip(&first.bins) {
             totals.push(
                 (0..tuples)
-                    .map(|t| {
-                        (0..=r.bins())
-                            .map(|b| excess(&bins[t][b], r.refs[t][b].rate).max(0.0))
-                            .sum::<f64>()
-                    })
+                    .map(|t| r.positive_excess(t, &bins[t], true))
                     .sum(),
             );
         }
@@ -442,32 +437,14 @@ impl<'a> Errors<'a> {
                 // The sharpened slice, measured against the rest of the rows left.
                 let mut all = Tally::default();
                 left.tuples.iter().for_each(|x| all.add(x));
-                let (all_excess, all_var) = self.families(&left)[range.map_or(0, |r| r.column + 1)];
                 let var = self.reference_variance(search, &conditions, range, from, &explained);
-                let outside = Tally {
-                    n: all.n - slice.inside.n,
-                    sum: all.sum - slice.inside.sum,
-                    m2: 0.0,
-                };
-                evaluated.push(Evaluated {
-                    objective: o,
-                    conditions: conditions.clone(),
-                    range,
-                    inside: slice.inside,
-                    outside,
-                    share: (slice.excess / total_of(&totals, range)).min(1.0),
-                    p: excess_p(
-                        (&slice.inside, slice.excess, var),
-                        (
-                            &outside,
-                            all_excess - slice.excess,
-                            (all_var - var).max(0.0),
-                        ),
-                    ),
-                    drift: None,
-                    reference: (slice.inside.sum - slice.excess) / slice.inside.n.max(1.0),
-                    reference_profile: None,
-                });
+                evaluated.push(measured(
+                    (o, conditions.clone(), range),
+                    slice.inside,
+                    (slice.excess, var),
+                    (&all, &self.families(&left)),
+                    &totals,
+                ));
                 evaluated.len() - 1
             };
             self.picks.push(Pick {

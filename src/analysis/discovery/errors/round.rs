@@ -32,32 +32,14 @@ impl Errors<'_> {
                     conditions: &Conditions,
                     range: Option<Range>,
                     inside: Tally,
-                    (slice_excess, slice_var): (f64, f64)| {
-            let (all_excess, all_var) = family[range.map_or(0, |r| r.column + 1)];
-            let outside = Tally {
-                n: all.n - inside.n,
-                sum: all.sum - inside.sum,
-                m2: 0.0,
-            };
-            evaluated.push(Evaluated {
-                objective: o,
-                conditions: conditions.clone(),
-                range,
+                    excess_and_var: (f64, f64)| {
+            evaluated.push(measured(
+                (o, conditions.clone(), range),
                 inside,
-                outside,
-                share: (slice_excess / total_of(totals, range)).min(1.0),
-                p: excess_p(
-                    (&inside, slice_excess, slice_var),
-                    (
-                        &outside,
-                        all_excess - slice_excess,
-                        (all_var - slice_var).max(0.0),
-                    ),
-                ),
-                drift: None,
-                reference: (inside.sum - slice_excess) / inside.n.max(f64::MIN_POSITIVE),
-                reference_profile: None,
-            });
+                excess_and_var,
+                (&all, &family),
+                totals,
+            ));
         };
         // Per ranged feature and tuple, the positive excess of its bins: a range's bound.
         let range_pos: Vec<Vec<f64>> = self
@@ -66,11 +48,7 @@ impl Errors<'_> {
             .zip(&left.bins)
             .map(|(r, bins)| {
                 (0..nt)
-                    .map(|t| {
-                        (0..r.bins())
-                            .map(|b| excess(&bins[t][b], r.refs[t][b].rate).max(0.0))
-                            .sum()
-                    })
+                    .map(|t| r.positive_excess(t, &bins[t], false))
                     .collect()
             })
             .collect();
@@ -171,6 +149,42 @@ impl Errors<'_> {
             }
             level = next;
         }
+    }
+}
+
+/// An evaluated slice of the rows left (`all`, and per kind of slice their excess and its
+/// variance, as [`Errors::families`]): its share of the change (`totals`), its p-value against
+/// the rest of those rows, its baseline rate.
+pub(super) fn measured(
+    (objective, conditions, range): (usize, Conditions, Option<Range>),
+    inside: Tally,
+    (excess, var): (f64, f64),
+    (all, family): (&Tally, &[(f64, f64)]),
+    totals: &[f64],
+) -> Evaluated {
+    let (all_excess, all_var) = family
+        .get(range.map_or(0, |r| r.column + 1))
+        .copied()
+        .unwrap_or_default();
+    let outside = Tally {
+        n: all.n - inside.n,
+        sum: all.sum - inside.sum,
+        m2: 0.0,
+    };
+    Evaluated {
+        objective,
+        conditions,
+        range,
+        inside,
+        outside,
+        share: (excess / total_of(totals, range)).min(1.0),
+        p: excess_p(
+            (&inside, excess, var),
+            (&outside, all_excess - excess, (all_var - var).max(0.0)),
+        ),
+        drift: None,
+        reference: (inside.sum - excess) / inside.n.max(f64::MIN_POSITIVE),
+        reference_profile: None,
     }
 }
 
